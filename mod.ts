@@ -1,0 +1,31 @@
+/**
+ * etcd-tree: an etcd client for Deno.
+ *
+ * - {@linkcode Client}: the etcd v2 HTTP API, every key-space option, typed
+ *   results and one error class per etcd error code.
+ * - Results ({@linkcode Got}, {@linkcode Set}, {@linkcode Deleted}, ...) with
+ *   {@linkcode Value} and {@linkcode Directory} nodes.
+ * - Errors ({@linkcode KeyNotFound}, {@linkcode CompareFailed}, ...) grouped
+ *   as {@linkcode KeyError}, {@linkcode FormError}, {@linkcode ClusterError}
+ *   and {@linkcode WatchError}, and transport errors such as
+ *   {@linkcode ConnectionFailed}.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Client, Directory } from "@etcd-tree/etcd-tree";
+ *
+ * await using client = new Client({ endpoints: "http://127.0.0.1:2379" });
+ * await client.set("app/db/host", "db.internal");
+ * await client.set("app/db/port", "5432");
+ * const { node } = await client.get("app", { recursive: true, sorted: true });
+ * if (node instanceof Directory) {
+ *   for (const leaf of node.leaves()) console.log(leaf.key, "=", leaf.value);
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export * from "./client.ts";
+export * from "./results.ts";
+export * from "./errors.ts";

@@ -1,0 +1,405 @@
+/**
+ * Throwaway etcd servers for tests, demos and benchmarks.
+ *
+ * {@linkcode startEtcd} starts a real `etcd` process on free loopback ports
+ * with a temporary data directory, waits until it is healthy, and removes
+ * everything again on dispose. {@linkcode startCluster} does the same for an
+ * N-member cluster. The binary is `etcd` on `PATH`, or `ETCD_BIN`.
+ *
+ * Needs `--allow-run`, `--allow-net`, `--allow-read`, `--allow-write` and
+ * `--allow-env`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Client } from "@etcd-tree/etcd-tree";
+ * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
+ *
+ * await using etcd = await startEtcd();
+ * await using client = new Client({ endpoints: etcd.endpoint });
+ * await client.set("hello", "world");
+ * ```
+ *
+ * @module
+ */
+
+/** Options of {@linkcode startEtcd}. */
+export interface EtcdServerOptions {
+  /**
+   * Serve the v2 API (`--enable-v2=true`).
+   *
+   * @default {true}
+   */
+  enableV2?: boolean;
+  /** Further command-line arguments for `etcd`. */
+  args?: readonly string[];
+  /**
+   * The `etcd` binary.
+   *
+   * @default {Deno.env.get("ETCD_BIN") ?? "etcd"}
+   */
+  binary?: string;
+  /**
+   * Milliseconds to wait for the server to become healthy.
+   *
+   * @default {30000}
+   */
+  startTimeout?: number;
+}
+
+/** Options of {@linkcode startCluster}. */
+export type EtcdClusterOptions = EtcdServerOptions;
+
+const INSTALL_HINT =
+  'install it with "apt-get install etcd-server" (Debian, Ubuntu) or point ETCD_BIN at an etcd 3.4 or 3.5 binary';
+
+interface MemberPlan {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  dir: string;
+  initialCluster: string;
+}
+
+/**
+ * One etcd process started by {@linkcode startEtcd} or
+ * {@linkcode startCluster}. It can be stopped, killed, paused and started
+ * again with the same data, to test what clients do then.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
+ *
+ * await using etcd = await startEtcd();
+ * await etcd.kill();   // SIGKILL, data kept
+ * await etcd.start();  // back, same port and data
+ * ```
+ */
+export class EtcdServer implements AsyncDisposable {
+  /** The member's name. */
+  readonly name: string;
+  /** The client URL, such as `http://127.0.0.1:41234`. */
+  readonly endpoint: string;
+  /** The client port. */
+  readonly clientPort: number;
+  /** The peer port. */
+  readonly peerPort: number;
+  /** The directory that holds the data directory and `etcd.log`. */
+  readonly dir: string;
+  readonly #plan: MemberPlan;
+  readonly #options: EtcdServerOptions;
+  #child: Deno.ChildProcess | undefined;
+  #exited: Promise<Deno.CommandStatus> | undefined;
+  #log: Promise<void> | undefined;
+  #hasExited = false;
+
+  /**
+   * Prepares a server; {@linkcode EtcdServer.start} runs it. Use
+   * {@linkcode startEtcd} or {@linkcode startCluster} instead.
+   *
+   * @param plan The member's name, ports, directory and initial cluster.
+   * @param options The server options.
+   */
+  constructor(plan: MemberPlan, options: EtcdServerOptions) {
+    this.#plan = plan;
+    this.#options = options;
+    this.name = plan.name;
+    this.clientPort = plan.clientPort;
+    this.peerPort = plan.peerPort;
+    this.endpoint = `http://127.0.0.1:${plan.clientPort}`;
+    this.dir = plan.dir;
+  }
+
+  /** Whether the process is running. */
+  get running(): boolean {
+    return this.#child !== undefined;
+  }
+
+  /** The process id, while it runs. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /**
+   * Starts the process (again) and, unless `wait` is `false`, waits until it
+   * answers `/health`.
+   *
+   * @param wait Whether to wait for health.
+   * @throws {Error} When etcd is not installed or does not become healthy.
+   */
+  async start(wait = true): Promise<void> {
+    if (this.#child) return;
+    const plan = this.#plan;
+    const peer = `http://127.0.0.1:${plan.peerPort}`;
+    const args = [
+      "--name",
+      plan.name,
+      "--data-dir",
+      `${plan.dir}/data`,
+      "--listen-client-urls",
+      this.endpoint,
+      "--advertise-client-urls",
+      this.endpoint,
+      "--listen-peer-urls",
+      peer,
+      "--initial-advertise-peer-urls",
+      peer,
+      "--initial-cluster",
+      plan.initialCluster,
+      "--initial-cluster-token",
+      `etcd-tree-${plan.peerPort}`,
+      `--enable-v2=${this.#options.enableV2 ?? true}`,
+      "--log-outputs",
+      "stderr",
+      ...(this.#options.args ?? []),
+    ];
+    const binary = this.#options.binary ?? Deno.env.get("ETCD_BIN") ?? "etcd";
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(binary, {
+        args,
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new Error(
+          `Cannot start etcd: no "${binary}" executable found; ${INSTALL_HINT}`,
+        );
+      }
+      throw error;
+    }
+    this.#child = child;
+    const file = await Deno.open(`${plan.dir}/etcd.log`, {
+      create: true,
+      append: true,
+    });
+    this.#log = child.stderr.pipeTo(file.writable).catch(() => {});
+    this.#hasExited = false;
+    this.#exited = child.status.then((status) => {
+      this.#hasExited = true;
+      return status;
+    });
+    if (wait) await this.waitHealthy();
+  }
+
+  /**
+   * Waits until the member answers `/health` with `{"health":"true"}`.
+   *
+   * @throws {Error} When the process exits or the start timeout passes.
+   */
+  async waitHealthy(): Promise<void> {
+    const deadline = Date.now() + (this.#options.startTimeout ?? 30_000);
+    let last = "no answer yet";
+    while (Date.now() < deadline) {
+      if (this.#child === undefined) break;
+      if (this.#hasExited) {
+        await this.#reap();
+        throw new Error(
+          `Cannot start etcd "${this.name}": the process exited: ${await this
+            .#logTail()}`,
+        );
+      }
+      try {
+        const response = await fetch(`${this.endpoint}/health`, {
+          signal: AbortSignal.timeout(1000),
+        });
+        const text = await response.text();
+        if (response.ok && text.includes('"true"')) return;
+        last = `HTTP ${response.status} ${text}`;
+      } catch (error) {
+        last = error instanceof Error ? error.message : String(error);
+      }
+      await delay(50);
+    }
+    throw new Error(
+      `Cannot start etcd "${this.name}": not healthy in time: ${last}: ${await this
+        .#logTail()}`,
+    );
+  }
+
+  /**
+   * Stops the process, keeping its data.
+   *
+   * @param signal The signal to send.
+   */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    try {
+      child.kill("SIGCONT");
+      child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+    await this.#reap();
+  }
+
+  /** Kills the process with SIGKILL, keeping its data. */
+  kill(): Promise<void> {
+    return this.stop("SIGKILL");
+  }
+
+  /** Freezes the process with SIGSTOP: it holds its connections and answers nothing. */
+  pause(): void {
+    this.#child?.kill("SIGSTOP");
+  }
+
+  /** Lets a paused process go on (SIGCONT). */
+  resume(): void {
+    this.#child?.kill("SIGCONT");
+  }
+
+  /** Stops the process and removes its directory. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+
+  async #reap(): Promise<void> {
+    await this.#exited;
+    await this.#log;
+    this.#child = undefined;
+    this.#exited = undefined;
+    this.#log = undefined;
+  }
+
+  async #logTail(): Promise<string> {
+    try {
+      const text = await Deno.readTextFile(`${this.dir}/etcd.log`);
+      return text.trim().split("\n").slice(-5).join("\n");
+    } catch {
+      return "(no log)";
+    }
+  }
+}
+
+/**
+ * A cluster started by {@linkcode startCluster}.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { startCluster } from "@etcd-tree/etcd-tree/testing";
+ *
+ * await using cluster = await startCluster(3);
+ * console.log(cluster.endpoints);
+ * ```
+ */
+export class EtcdCluster implements AsyncDisposable {
+  /** The members, in order. */
+  readonly members: readonly EtcdServer[];
+
+  /**
+   * Wraps started members. Use {@linkcode startCluster} instead.
+   *
+   * @param members The members.
+   */
+  constructor(members: readonly EtcdServer[]) {
+    this.members = members;
+  }
+
+  /** Every member's client URL. */
+  get endpoints(): string[] {
+    return this.members.map((member) => member.endpoint);
+  }
+
+  /** Stops every member and removes its directory. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.all(
+      this.members.map((member) => member[Symbol.asyncDispose]()),
+    );
+  }
+}
+
+/**
+ * Starts a single-member etcd on free loopback ports with a temporary data
+ * directory and waits until it is healthy.
+ *
+ * @param options Whether to serve v2, extra arguments, the binary.
+ * @returns The running server; dispose it to stop it and delete its data.
+ * @throws {Error} When etcd is not installed (the message says how to
+ *   install it) or does not start.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
+ *
+ * await using etcd = await startEtcd();
+ * const response = await fetch(`${etcd.endpoint}/version`);
+ * console.log(await response.json());
+ * ```
+ */
+export async function startEtcd(
+  options: EtcdServerOptions = {},
+): Promise<EtcdServer> {
+  const cluster = await startCluster(1, options);
+  return cluster.members[0]!;
+}
+
+/**
+ * Starts an N-member etcd cluster on loopback, one process per member, and
+ * waits until every member is healthy.
+ *
+ * @param size The number of members.
+ * @param options Whether to serve v2, extra arguments, the binary.
+ * @returns The running cluster; dispose it to stop it and delete its data.
+ * @throws {Error} When etcd is not installed or does not start.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { startCluster } from "@etcd-tree/etcd-tree/testing";
+ *
+ * await using cluster = await startCluster(3);
+ * await cluster.members[0]!.kill();
+ * ```
+ */
+export async function startCluster(
+  size: number,
+  options: EtcdClusterOptions = {},
+): Promise<EtcdCluster> {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`Invalid cluster size ${size}: expected 1 or more`);
+  }
+  const ports = await freePorts(size * 2);
+  const names = Array.from({ length: size }, (_, i) => `etcd${i}`);
+  const initialCluster = names.map((name, i) =>
+    `${name}=http://127.0.0.1:${ports[i * 2 + 1]}`
+  ).join(",");
+  const members: EtcdServer[] = [];
+  try {
+    for (const [i, name] of names.entries()) {
+      const dir = await Deno.makeTempDir({ prefix: `etcd-tree-${name}-` });
+      members.push(
+        new EtcdServer({
+          name,
+          clientPort: ports[i * 2]!,
+          peerPort: ports[i * 2 + 1]!,
+          dir,
+          initialCluster,
+        }, options),
+      );
+    }
+    for (const member of members) await member.start(false);
+    await Promise.all(members.map((member) => member.waitHealthy()));
+  } catch (error) {
+    await Promise.all(
+      members.map((member) => member[Symbol.asyncDispose]()),
+    );
+    throw error;
+  }
+  return new EtcdCluster(members);
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const listeners = Array.from(
+    { length: count },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
+  const ports = listeners.map((listener) => listener.addr.port);
+  for (const listener of listeners) listener.close();
+  return ports;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
