@@ -164,7 +164,11 @@ class Unreachable extends Error {
   readonly beforeConnecting: boolean;
   /** The answer's headers had arrived when it broke. */
   readonly afterHeaders: boolean;
-  constructor(cause: unknown, beforeConnecting: boolean, afterHeaders: boolean) {
+  constructor(
+    cause: unknown,
+    beforeConnecting: boolean,
+    afterHeaders: boolean,
+  ) {
     super("unreachable", { cause });
     this.beforeConnecting = beforeConnecting;
     this.afterHeaders = afterHeaders;

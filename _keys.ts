@@ -60,3 +60,13 @@ export function keyPath(segments: readonly string[]): string {
   for (const segment of segments) path += "/" + encodeURIComponent(segment);
   return path;
 }
+
+/**
+ * Whether `key` is hidden from a recursive watch on `watched`: a segment
+ * below `watched` starts with `_`. etcd hides such events from live watches
+ * but not from answers out of its history, so the client checks itself.
+ */
+export function isHiddenBelow(watched: string, key: string): boolean {
+  const base = watched === "/" ? 0 : watched.length;
+  return key.indexOf("/_", base) !== -1;
+}

@@ -17,8 +17,19 @@
  * @module
  */
 
-import { describeRequest, Http, type HttpRequest, type HttpResponse } from "./_http.ts";
-import { type Key, keyPath, keySegments, keyString } from "./_keys.ts";
+import {
+  describeRequest,
+  Http,
+  type HttpRequest,
+  type HttpResponse,
+} from "./_http.ts";
+import {
+  isHiddenBelow,
+  type Key,
+  keyPath,
+  keySegments,
+  keyString,
+} from "./_keys.ts";
 import {
   EtcdError,
   type EtcdErrorBody,
@@ -87,6 +98,12 @@ export interface SetOptions extends CallOptions {
   prevIndex?: number;
   /** `true`: the key must exist; `false`: it must not. */
   prevExist?: boolean;
+  /**
+   * Reset the TTL only, leaving the value and watchers alone: needs `ttl`
+   * and an empty `value` (etcd answers `RefreshValue` or
+   * `RefreshTtlRequired` otherwise). {@linkcode Client.refresh} does this.
+   */
+  refresh?: boolean;
   /**
    * Ask etcd to leave the node out of a successful answer. The result's
    * node then has the key and value written, `modifiedIndex` set to the
@@ -337,9 +354,9 @@ export class Client implements AsyncDisposable {
     }
     this.#http = new Http({ endpoints, timeout });
     this.stats = {
-      self: (options) => this.#json("/v2/stats/self", options),
-      store: (options) => this.#json("/v2/stats/store", options),
-      leader: (options) => this.#json("/v2/stats/leader", options),
+      self: (options = {}) => this.#json("/v2/stats/self", options),
+      store: (options = {}) => this.#json("/v2/stats/store", options),
+      leader: (options = {}) => this.#json("/v2/stats/leader", options),
     };
   }
 
@@ -365,15 +382,15 @@ export class Client implements AsyncDisposable {
    * if (node instanceof Directory) for (const leaf of node.leaves()) console.log(leaf.key, leaf.value);
    * ```
    */
-  get(key: Key, options: GetOptions = {}): Promise<Got> {
+  async get(key: Key, options: GetOptions = {}): Promise<Got> {
     const path = keyPath(keySegments(key));
     let query = "";
     if (options.recursive) query += "&recursive=true";
     if (options.sorted) query += "&sorted=true";
     if (options.quorum) query += "&quorum=true";
-    return this.#keys(
+    return await this.#keys<Got>(
       { method: "GET", path: withQuery(path, query), signal: options.signal },
-    ) as Promise<Got>;
+    );
   }
 
   /**
@@ -399,12 +416,13 @@ export class Client implements AsyncDisposable {
    * await client.set("config/mode", "b", { prevIndex: first.node.modifiedIndex });
    * ```
    */
-  set(key: Key, value: string, options: SetOptions = {}): Promise<Set> {
+  async set(key: Key, value: string, options: SetOptions = {}): Promise<Set> {
     const segments = keySegments(key);
     let body = "value=" + encodeURIComponent(checkValue(value));
     body += ttlField(options.ttl);
     if (options.prevValue !== undefined) {
-      body += "&prevValue=" + encodeURIComponent(checkValue(options.prevValue, "prevValue"));
+      body += "&prevValue=" +
+        encodeURIComponent(checkValue(options.prevValue, "prevValue"));
     }
     if (options.prevIndex !== undefined) {
       body += "&prevIndex=" + checkIndex(options.prevIndex, "prevIndex");
@@ -412,9 +430,10 @@ export class Client implements AsyncDisposable {
     if (options.prevExist !== undefined) {
       body += "&prevExist=" + (options.prevExist ? "true" : "false");
     }
+    if (options.refresh) body += "&refresh=true";
     const noValue = options.noValueOnSuccess === true;
     if (noValue) body += "&noValueOnSuccess=true";
-    return this.#keys(
+    return await this.#keys<Set>(
       {
         method: "PUT",
         path: keyPath(segments),
@@ -423,7 +442,7 @@ export class Client implements AsyncDisposable {
         write: true,
       },
       noValue ? { key: keyString(segments), value } : undefined,
-    ) as Promise<Set>;
+    );
   }
 
   /**
@@ -447,11 +466,15 @@ export class Client implements AsyncDisposable {
    * }
    * ```
    */
-  create(key: Key, value: string, options: CreateOptions = {}): Promise<Created> {
+  async create(
+    key: Key,
+    value: string,
+    options: CreateOptions = {},
+  ): Promise<Created> {
     const set: SetOptions = { prevExist: false };
     if (options.ttl !== undefined) set.ttl = options.ttl;
     if (options.signal !== undefined) set.signal = options.signal;
-    return this.set(key, value, set) as Promise<Created>;
+    return await this.set(key, value, set) as Created;
   }
 
   /**
@@ -473,14 +496,14 @@ export class Client implements AsyncDisposable {
    * await client.update("config/mode", "c", { prevValue: "b" });
    * ```
    */
-  update(
+  async update(
     key: Key,
     value: string,
     options: UpdateOptions = {},
   ): Promise<Updated | ComparedThenSwapped> {
-    return this.set(key, value, { ...options, prevExist: true }) as Promise<
-      Updated | ComparedThenSwapped
-    >;
+    return await this.set(key, value, { ...options, prevExist: true }) as
+      | Updated
+      | ComparedThenSwapped;
   }
 
   /**
@@ -501,16 +524,21 @@ export class Client implements AsyncDisposable {
    * await client.refresh("lease", 10);
    * ```
    */
-  refresh(key: Key, ttl: number, options: CallOptions = {}): Promise<Updated> {
+  async refresh(
+    key: Key,
+    ttl: number,
+    options: CallOptions = {},
+  ): Promise<Updated> {
     const path = keyPath(keySegments(key));
-    const body = "refresh=true&prevExist=true" + ttlField(checkTtl(ttl));
-    return this.#keys({
+    const body = "refresh=true&prevExist=true" +
+      ttlField(checkNumber(ttl, "ttl"));
+    return await this.#keys<Updated>({
       method: "PUT",
       path,
       body,
       signal: options.signal,
       write: true,
-    }) as Promise<Updated>;
+    });
   }
 
   /**
@@ -532,17 +560,21 @@ export class Client implements AsyncDisposable {
    * console.log(node.key); // "/queue/00000000000000000042"
    * ```
    */
-  append(dir: Key, value: string, options: CreateOptions = {}): Promise<Created> {
+  async append(
+    dir: Key,
+    value: string,
+    options: CreateOptions = {},
+  ): Promise<Created> {
     const path = keyPath(keySegments(dir));
     const body = "value=" + encodeURIComponent(checkValue(value)) +
       ttlField(options.ttl);
-    return this.#keys({
+    return await this.#keys<Created>({
       method: "POST",
       path,
       body,
       signal: options.signal,
       write: true,
-    }) as Promise<Created>;
+    });
   }
 
   /**
@@ -564,19 +596,19 @@ export class Client implements AsyncDisposable {
    * await client.mkdir("sessions", { ttl: 120, prevExist: true });
    * ```
    */
-  mkdir(key: Key, options: MkdirOptions = {}): Promise<Set> {
+  async mkdir(key: Key, options: MkdirOptions = {}): Promise<Set> {
     const path = keyPath(keySegments(key));
     let body = "dir=true" + ttlField(options.ttl);
     if (options.prevExist !== undefined) {
       body += "&prevExist=" + (options.prevExist ? "true" : "false");
     }
-    return this.#keys({
+    return await this.#keys<Set>({
       method: "PUT",
       path,
       body,
       signal: options.signal,
       write: true,
-    }) as Promise<Set>;
+    });
   }
 
   /**
@@ -600,7 +632,7 @@ export class Client implements AsyncDisposable {
    * await client.delete("sessions", { recursive: true });
    * ```
    */
-  delete(
+  async delete(
     key: Key,
     options: DeleteOptions = {},
   ): Promise<Deleted | ComparedThenDeleted> {
@@ -615,12 +647,12 @@ export class Client implements AsyncDisposable {
     if (options.prevIndex !== undefined) {
       query += "&prevIndex=" + checkIndex(options.prevIndex, "prevIndex");
     }
-    return this.#keys({
+    return await this.#keys<Deleted | ComparedThenDeleted>({
       method: "DELETE",
       path: withQuery(path, query),
       signal: options.signal,
       write: true,
-    }) as Promise<Deleted | ComparedThenDeleted>;
+    });
   }
 
   /**
@@ -647,14 +679,16 @@ export class Client implements AsyncDisposable {
    * ```
    */
   async wait(key: Key, options: WaitOptions = {}): Promise<EtcdResult> {
-    const path = keyPath(keySegments(key));
+    const segments = keySegments(key);
+    const path = keyPath(segments);
+    const watched = keyString(segments);
     let waitIndex = options.waitIndex === undefined
-      ? 0
+      ? undefined
       : checkIndex(options.waitIndex, "waitIndex");
     const recursive = options.recursive ? "&recursive=true" : "";
     for (;;) {
       const query = "wait=true" + recursive +
-        (waitIndex > 0 ? `&waitIndex=${waitIndex}` : "");
+        (waitIndex === undefined ? "" : `&waitIndex=${waitIndex}`);
       const request: HttpRequest = {
         method: "GET",
         path: `/v2/keys${path}?${query}`,
@@ -667,10 +701,19 @@ export class Client implements AsyncDisposable {
         // etcd ended the poll without an event; nothing up to the index it
         // had when the poll started matched, so go on from there.
         const started = headerNumber(response.headers, "x-etcd-index");
-        if (started >= waitIndex) waitIndex = started + 1;
+        if (waitIndex === undefined || started >= waitIndex) {
+          waitIndex = started + 1;
+        }
         continue;
       }
-      return decodeKeys(request, response);
+      const event = decodeKeys(request, response);
+      // etcd leaves hidden keys out of live recursive watches, but not out of
+      // answers from its history: skip them here too.
+      if (options.recursive && isHiddenBelow(watched, event.node.key)) {
+        waitIndex = event.node.modifiedIndex + 1;
+        continue;
+      }
+      return event;
     }
   }
 
@@ -688,8 +731,8 @@ export class Client implements AsyncDisposable {
    * const { etcdserver } = await client.version();
    * ```
    */
-  version(options: CallOptions = {}): Promise<VersionInfo> {
-    return this.#json("/version", options);
+  async version(options: CallOptions = {}): Promise<VersionInfo> {
+    return await this.#json("/version", options);
   }
 
   /**
@@ -836,13 +879,13 @@ export class Client implements AsyncDisposable {
     return this.close();
   }
 
-  async #keys(
+  async #keys<T extends EtcdResult>(
     request: HttpRequest,
     written?: { key: string; value: string },
-  ): Promise<EtcdResult> {
+  ): Promise<T> {
     request.path = "/v2/keys" + request.path;
     const response = await this.#http.request(request);
-    return decodeKeys(request, response, written);
+    return decodeKeys(request, response, written) as T;
   }
 
   async #json<T>(path: string, options: CallOptions): Promise<T> {
@@ -866,7 +909,11 @@ function decodeKeys(
   const headers = response.headers;
   const etcdIndex = headerNumber(headers, "x-etcd-index");
   if (typeof body.errorCode === "number") {
-    throw EtcdError.from(body as unknown as EtcdErrorBody, etcdIndex);
+    throw EtcdError.from(
+      body as unknown as EtcdErrorBody,
+      etcdIndex,
+      requestKey(request),
+    );
   }
   if (
     typeof body.action !== "string" ||
@@ -944,6 +991,16 @@ function unexpected(
   );
 }
 
+/** The key a key-space request is about, decoded from its path. */
+function requestKey(request: HttpRequest): string {
+  const query = request.path.indexOf("?");
+  const path = request.path.slice(
+    "/v2/keys".length,
+    query < 0 ? undefined : query,
+  );
+  return path === "" ? "/" : decodeURIComponent(path);
+}
+
 function memberFrom(raw: Partial<Member>): Member {
   return {
     id: raw.id ?? "",
@@ -999,26 +1056,29 @@ function checkValue(value: unknown, what = "value"): string {
   return value;
 }
 
-function checkIndex(index: number, what: string): number {
-  if (!Number.isSafeInteger(index) || index < 1) {
-    throw new RangeError(
-      `Invalid ${what} ${index}: expected an integer >= 1`,
+// Numbers are sent as given: etcd itself rejects a negative or fractional
+// TTL (TtlNaN) or index (IndexNaN) with a typed error naming the field.
+function checkNumber(value: unknown, what: string): number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Invalid ${what}: expected a number, got ${
+        value === null ? "null" : typeof value
+      }`,
     );
   }
-  return index;
+  return value;
 }
 
-function checkTtl(ttl: number): number {
-  if (!Number.isSafeInteger(ttl) || ttl < 0) {
-    throw new RangeError(
-      `Invalid ttl ${ttl}: expected whole seconds >= 0`,
-    );
+function checkIndex(index: unknown, what: string): number {
+  // etcd reads 0 as "no index": a condition on it would silently vanish.
+  if (checkNumber(index, what) === 0) {
+    throw new RangeError(`Invalid ${what} 0: etcd indices start at 1`);
   }
-  return ttl;
+  return index as number;
 }
 
 function ttlField(ttl: number | null | undefined): string {
   if (ttl === undefined) return "";
   if (ttl === null) return "&ttl=";
-  return "&ttl=" + checkTtl(ttl);
+  return "&ttl=" + checkNumber(ttl, "ttl");
 }

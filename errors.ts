@@ -74,27 +74,36 @@ export class EtcdError extends Error {
   readonly index: number;
   /** The `X-Etcd-Index` header of the response (`0` if absent). */
   readonly etcdIndex: number;
+  /** The key the request was about, when the client knows it. */
+  readonly key: string | undefined;
 
   /**
    * Constructs an error from etcd's error body.
    *
    * @param body The parsed error body.
    * @param etcdIndex The response's `X-Etcd-Index` header, if any.
+   * @param key The key the request was about, if known.
    */
-  constructor(body: EtcdErrorBody, etcdIndex = 0) {
+  constructor(body: EtcdErrorBody, etcdIndex = 0, key?: string) {
     const index = body.index ?? 0;
-    const where = body.cause === undefined || body.cause === ""
-      ? ""
-      : `: ${JSON.stringify(body.cause)}`;
+    const cause = body.cause === "" ? undefined : body.cause;
+    const subject = key ?? cause;
+    let detail = `etcd error ${body.errorCode} at index ${index}`;
+    if (cause !== undefined && cause !== subject) {
+      detail += `, cause ${JSON.stringify(cause)}`;
+    }
     super(
-      `${body.message}${where} (etcd error ${body.errorCode} at index ${index})`,
+      subject === undefined
+        ? `${body.message} (${detail})`
+        : `${body.message}: ${JSON.stringify(subject)} (${detail})`,
     );
     this.name = new.target.name;
     this.errorCode = body.errorCode;
     this.etcdMessage = body.message;
-    this.cause = body.cause;
+    this.cause = cause;
     this.index = index;
     this.etcdIndex = etcdIndex;
+    this.key = key;
   }
 
   /**
@@ -103,6 +112,7 @@ export class EtcdError extends Error {
    *
    * @param body The parsed error body.
    * @param etcdIndex The response's `X-Etcd-Index` header, if any.
+   * @param key The key the request was about, if known.
    * @returns The typed error.
    *
    * @example Usage
@@ -114,11 +124,9 @@ export class EtcdError extends Error {
    * assert.ok(error instanceof NodeExists);
    * ```
    */
-  static from(body: EtcdErrorBody, etcdIndex = 0): EtcdError {
-    const Class = ERROR_CLASSES.get(body.errorCode);
-    return Class === undefined
-      ? new EtcdError(body, etcdIndex)
-      : new Class(body, etcdIndex);
+  static from(body: EtcdErrorBody, etcdIndex = 0, key?: string): EtcdError {
+    const Class = ERROR_CLASSES.get(body.errorCode) ?? EtcdError;
+    return new Class(body, etcdIndex, key);
   }
 }
 
@@ -613,9 +621,10 @@ export class EventIndexCleared extends WatchError {
    *
    * @param body The parsed error body.
    * @param etcdIndex The response's `X-Etcd-Index` header, if any.
+   * @param key The key the request was about, if known.
    */
-  constructor(body: EtcdErrorBody, etcdIndex = 0) {
-    super(body, etcdIndex);
+  constructor(body: EtcdErrorBody, etcdIndex = 0, key?: string) {
+    super(body, etcdIndex, key);
     const match = /\[(\d+)\/(\d+)\]/.exec(body.cause ?? "");
     this.oldestIndex = match ? Number(match[1]) : 0;
     this.requestedIndex = match ? Number(match[2]) : 0;

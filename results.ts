@@ -216,15 +216,7 @@ export class Directory extends Node {
    * @returns The node, or `undefined` if it is not in this result.
    */
   get(path: string): Value | Directory | undefined {
-    let node: Value | Directory = this;
-    for (const name of path.split("/")) {
-      if (name === "") continue;
-      if (!(node instanceof Directory)) return undefined;
-      const child = node.#child(name);
-      if (child === undefined) return undefined;
-      node = child;
-    }
-    return node;
+    return this.#find(path.split("/").filter((name) => name !== ""), 0);
   }
 
   /**
@@ -257,6 +249,13 @@ export class Directory extends Node {
    */
   [Symbol.iterator](): IterableIterator<Value | Directory> {
     return this.children[Symbol.iterator]();
+  }
+
+  #find(names: string[], at: number): Value | Directory | undefined {
+    if (at === names.length) return this;
+    const child = this.#child(names[at]!);
+    if (child === undefined || at + 1 === names.length) return child;
+    return child instanceof Directory ? child.#find(names, at + 1) : undefined;
   }
 
   #child(name: string): Value | Directory | undefined {
@@ -327,7 +326,9 @@ export class EtcdResult {
    */
   constructor(raw: RawResult, headers: ResultHeaders = {}) {
     this.action = raw.action;
-    const prev = raw.prevNode === undefined ? undefined : nodeFrom(raw.prevNode);
+    const prev = raw.prevNode === undefined
+      ? undefined
+      : nodeFrom(raw.prevNode);
     this.prevNode = prev;
     const node = raw.node;
     this.node = node.dir === true
@@ -466,17 +467,19 @@ export class ComparedThenDeleted extends Deleted {}
  */
 export class Expired extends Deleted {}
 
-const RESULT_CLASSES: Readonly<Record<string, typeof EtcdResult>> = {
-  __proto__: null,
-  get: Got,
-  set: Set,
-  create: Created,
-  update: Updated,
-  compareAndSwap: ComparedThenSwapped,
-  delete: Deleted,
-  compareAndDelete: ComparedThenDeleted,
-  expire: Expired,
-} as Record<string, typeof EtcdResult>;
+const RESULT_CLASSES: ReadonlyMap<string, typeof EtcdResult> = new Map<
+  string,
+  typeof EtcdResult
+>([
+  ["get", Got],
+  ["set", Set],
+  ["create", Created],
+  ["update", Updated],
+  ["compareAndSwap", ComparedThenSwapped],
+  ["delete", Deleted],
+  ["compareAndDelete", ComparedThenDeleted],
+  ["expire", Expired],
+]);
 
 /**
  * Builds the result class for `raw.action` from etcd's JSON; an action this
@@ -498,6 +501,6 @@ export function resultFrom(
   raw: RawResult,
   headers: ResultHeaders = {},
 ): EtcdResult {
-  const Class = RESULT_CLASSES[raw.action] ?? EtcdResult;
+  const Class = RESULT_CLASSES.get(raw.action) ?? EtcdResult;
   return new Class(raw, headers);
 }

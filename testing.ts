@@ -360,7 +360,7 @@ export async function startCluster(
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`Invalid cluster size ${size}: expected 1 or more`);
   }
-  const ports = await freePorts(size * 2);
+  const ports = freePorts(size * 2);
   const names = Array.from({ length: size }, (_, i) => `etcd${i}`);
   const initialCluster = names.map((name, i) =>
     `${name}=http://127.0.0.1:${ports[i * 2 + 1]}`
@@ -390,7 +390,7 @@ export async function startCluster(
   return new EtcdCluster(members);
 }
 
-async function freePorts(count: number): Promise<number[]> {
+function freePorts(count: number): number[] {
   const listeners = Array.from(
     { length: count },
     () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
