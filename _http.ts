@@ -46,49 +46,105 @@ export interface HttpOptions {
 const FORM = "application/x-www-form-urlencoded";
 const JSON_TYPE = "application/json";
 
+/** A request in flight, for timeouts and `close()`. */
+interface InFlight {
+  readonly controller: AbortController;
+  /** `performance.now()` after which it times out; `Infinity` for never. */
+  readonly deadline: number;
+  timedOut: boolean;
+}
+
 /** Sends requests to the first endpoint that works. */
 export class Http {
   readonly endpoints: string[];
   readonly timeout: number;
   #current = 0;
-  readonly #closed = new AbortController();
+  #closed = false;
+  readonly #inFlight = new Set<InFlight>();
+  // One coarse ticker enforces every deadline, instead of a timer per
+  // request: it runs only while requests are in flight.
+  readonly #tickEvery: number;
+  #ticker: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: HttpOptions) {
     this.endpoints = [...options.endpoints];
     this.timeout = options.timeout;
+    this.#tickEvery = Math.min(100, Math.max(5, options.timeout / 20));
   }
 
   get closed(): boolean {
-    return this.#closed.signal.aborted;
+    return this.#closed;
   }
 
+  /** Aborts every request in flight; later requests reject. */
   close(): void {
-    this.#closed.abort();
+    this.#closed = true;
+    clearTimeout(this.#ticker);
+    this.#ticker = undefined;
+    for (const entry of this.#inFlight) entry.controller.abort();
+    this.#inFlight.clear();
+  }
+
+  #tick = (): void => {
+    const now = performance.now();
+    let timed = 0;
+    for (const entry of this.#inFlight) {
+      if (entry.deadline <= now) {
+        entry.timedOut = true;
+        this.#inFlight.delete(entry);
+        entry.controller.abort();
+      } else if (entry.deadline !== Infinity) {
+        timed++;
+      }
+    }
+    this.#ticker = timed > 0 ? this.#arm() : undefined;
+  };
+
+  #arm(): ReturnType<typeof setTimeout> {
+    const ticker = setTimeout(this.#tick, this.#tickEvery);
+    // Pending deadlines alone do not keep the process alive.
+    Deno.unrefTimer(Number(ticker));
+    return ticker;
   }
 
   /** Sends the request and reads the whole answer. */
-  async request(request: HttpRequest): Promise<HttpResponse> {
-    if (this.#closed.signal.aborted) throw new ClientClosed();
-    request.signal?.throwIfAborted();
+  request(request: HttpRequest): Promise<HttpResponse> {
+    if (this.#closed) return Promise.reject(new ClientClosed());
+    if (request.signal?.aborted) return Promise.reject(request.signal.reason);
+    // The common case, one endpoint that answers, takes no extra async step.
+    const first = this.#current;
+    return this.#send(this.endpoints[first]!, request).catch((error) =>
+      this.#failover(request, first, error)
+    );
+  }
+
+  /** Goes on after `#send` to endpoint `first` failed with `error`. */
+  async #failover(
+    request: HttpRequest,
+    first: number,
+    error: unknown,
+  ): Promise<HttpResponse> {
     const failures: EndpointFailure[] = [];
     const count = this.endpoints.length;
     let cuts = 0;
-    for (let attempt = 0; attempt < count; attempt++) {
-      const index = (this.#current + attempt) % count;
-      const endpoint = this.endpoints[index]!;
-      try {
-        const response = await this.#send(endpoint, request);
-        this.#current = index;
-        return response;
-      } catch (error) {
-        if (!(error instanceof Unreachable)) throw error;
-        if (request.retryCut && error.afterHeaders && ++cuts <= MAX_CUTS) {
-          attempt--;
-          continue;
-        }
-        failures.push({ endpoint, error: error.cause });
+    for (let attempt = 0;;) {
+      const index = (first + attempt) % count;
+      if (!(error instanceof Unreachable)) throw error;
+      if (request.retryCut && error.afterHeaders && ++cuts <= MAX_CUTS) {
+        // A long poll cut short: ask the same endpoint again.
+      } else {
+        failures.push({ endpoint: this.endpoints[index]!, error: error.cause });
         // A write that may have reached the server is not sent again.
         if (request.write && !error.beforeConnecting) break;
+        if (++attempt >= count) break;
+      }
+      const next = (first + attempt) % count;
+      try {
+        const response = await this.#send(this.endpoints[next]!, request);
+        this.#current = next;
+        return response;
+      } catch (failure) {
+        error = failure;
       }
     }
     throw new ConnectionFailed(describeRequest(request), failures);
@@ -96,19 +152,17 @@ export class Http {
 
   async #send(endpoint: string, request: HttpRequest): Promise<HttpResponse> {
     const controller = new AbortController();
-    const abort = () => controller.abort();
-    const closed = this.#closed.signal;
-    const signal = request.signal;
-    closed.addEventListener("abort", abort);
-    signal?.addEventListener("abort", abort);
     const timeout = request.timeout ?? this.timeout;
-    let timedOut = false;
-    const timer = timeout > 0
-      ? setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, timeout)
-      : undefined;
+    const entry: InFlight = {
+      controller,
+      deadline: timeout > 0 ? performance.now() + timeout : Infinity,
+      timedOut: false,
+    };
+    this.#inFlight.add(entry);
+    if (timeout > 0 && this.#ticker === undefined) this.#ticker = this.#arm();
+    const signal = request.signal;
+    const abort = () => controller.abort();
+    signal?.addEventListener("abort", abort);
     let sent = false;
     try {
       const init: RequestInit = {
@@ -137,8 +191,8 @@ export class Http {
       return { status, headers: response.headers, text, endpoint };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (closed.aborted) throw new ClientClosed();
-      if (timedOut) {
+      if (this.#closed) throw new ClientClosed();
+      if (entry.timedOut) {
         throw new RequestTimeout(
           describeRequest(request),
           endpoint,
@@ -151,8 +205,7 @@ export class Http {
       }
       throw error;
     } finally {
-      clearTimeout(timer);
-      closed.removeEventListener("abort", abort);
+      this.#inFlight.delete(entry);
       signal?.removeEventListener("abort", abort);
     }
   }

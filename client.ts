@@ -295,6 +295,11 @@ export interface Stats {
 
 const DEFAULT_ENDPOINT = "http://127.0.0.1:2379";
 
+/** A key-space request; `written` stands in for a node left out by `noValueOnSuccess`. */
+interface KeysRequest extends HttpRequest {
+  written?: { key: string; value: string };
+}
+
 /**
  * A client for the etcd v2 HTTP API.
  *
@@ -382,15 +387,18 @@ export class Client implements AsyncDisposable {
    * if (node instanceof Directory) for (const leaf of node.leaves()) console.log(leaf.key, leaf.value);
    * ```
    */
-  async get(key: Key, options: GetOptions = {}): Promise<Got> {
-    const path = keyPath(keySegments(key));
-    let query = "";
-    if (options.recursive) query += "&recursive=true";
-    if (options.sorted) query += "&sorted=true";
-    if (options.quorum) query += "&quorum=true";
-    return await this.#keys<Got>(
-      { method: "GET", path: withQuery(path, query), signal: options.signal },
-    );
+  get(key: Key, options: GetOptions = {}): Promise<Got> {
+    return this.#keys<Got>(() => {
+      let query = "";
+      if (options.recursive) query += "&recursive=true";
+      if (options.sorted) query += "&sorted=true";
+      if (options.quorum) query += "&quorum=true";
+      return {
+        method: "GET",
+        path: withQuery(keyPath(keySegments(key)), query),
+        signal: options.signal,
+      };
+    });
   }
 
   /**
@@ -416,33 +424,35 @@ export class Client implements AsyncDisposable {
    * await client.set("config/mode", "b", { prevIndex: first.node.modifiedIndex });
    * ```
    */
-  async set(key: Key, value: string, options: SetOptions = {}): Promise<Set> {
-    const segments = keySegments(key);
-    let body = "value=" + encodeURIComponent(checkValue(value));
-    body += ttlField(options.ttl);
-    if (options.prevValue !== undefined) {
-      body += "&prevValue=" +
-        encodeURIComponent(checkValue(options.prevValue, "prevValue"));
-    }
-    if (options.prevIndex !== undefined) {
-      body += "&prevIndex=" + checkIndex(options.prevIndex, "prevIndex");
-    }
-    if (options.prevExist !== undefined) {
-      body += "&prevExist=" + (options.prevExist ? "true" : "false");
-    }
-    if (options.refresh) body += "&refresh=true";
-    const noValue = options.noValueOnSuccess === true;
-    if (noValue) body += "&noValueOnSuccess=true";
-    return await this.#keys<Set>(
-      {
+  set(key: Key, value: string, options: SetOptions = {}): Promise<Set> {
+    return this.#keys<Set>(() => {
+      const segments = keySegments(key);
+      let body = "value=" + encodeURIComponent(checkValue(value));
+      body += ttlField(options.ttl);
+      if (options.prevValue !== undefined) {
+        body += "&prevValue=" +
+          encodeURIComponent(checkValue(options.prevValue, "prevValue"));
+      }
+      if (options.prevIndex !== undefined) {
+        body += "&prevIndex=" + checkIndex(options.prevIndex, "prevIndex");
+      }
+      if (options.prevExist !== undefined) {
+        body += "&prevExist=" + (options.prevExist ? "true" : "false");
+      }
+      if (options.refresh) body += "&refresh=true";
+      const request: KeysRequest = {
         method: "PUT",
         path: keyPath(segments),
         body,
         signal: options.signal,
         write: true,
-      },
-      noValue ? { key: keyString(segments), value } : undefined,
-    );
+      };
+      if (options.noValueOnSuccess) {
+        request.body += "&noValueOnSuccess=true";
+        request.written = { key: keyString(segments), value };
+      }
+      return request;
+    });
   }
 
   /**
@@ -524,20 +534,22 @@ export class Client implements AsyncDisposable {
    * await client.refresh("lease", 10);
    * ```
    */
-  async refresh(
+  refresh(
     key: Key,
     ttl: number,
     options: CallOptions = {},
   ): Promise<Updated> {
-    const path = keyPath(keySegments(key));
-    const body = "refresh=true&prevExist=true" +
-      ttlField(checkNumber(ttl, "ttl"));
-    return await this.#keys<Updated>({
-      method: "PUT",
-      path,
-      body,
-      signal: options.signal,
-      write: true,
+    return this.#keys<Updated>(() => {
+      const path = keyPath(keySegments(key));
+      const body = "refresh=true&prevExist=true" +
+        ttlField(checkNumber(ttl, "ttl"));
+      return {
+        method: "PUT",
+        path,
+        body,
+        signal: options.signal,
+        write: true,
+      };
     });
   }
 
@@ -560,20 +572,22 @@ export class Client implements AsyncDisposable {
    * console.log(node.key); // "/queue/00000000000000000042"
    * ```
    */
-  async append(
+  append(
     dir: Key,
     value: string,
     options: CreateOptions = {},
   ): Promise<Created> {
-    const path = keyPath(keySegments(dir));
-    const body = "value=" + encodeURIComponent(checkValue(value)) +
-      ttlField(options.ttl);
-    return await this.#keys<Created>({
-      method: "POST",
-      path,
-      body,
-      signal: options.signal,
-      write: true,
+    return this.#keys<Created>(() => {
+      const path = keyPath(keySegments(dir));
+      const body = "value=" + encodeURIComponent(checkValue(value)) +
+        ttlField(options.ttl);
+      return {
+        method: "POST",
+        path,
+        body,
+        signal: options.signal,
+        write: true,
+      };
     });
   }
 
@@ -596,18 +610,20 @@ export class Client implements AsyncDisposable {
    * await client.mkdir("sessions", { ttl: 120, prevExist: true });
    * ```
    */
-  async mkdir(key: Key, options: MkdirOptions = {}): Promise<Set> {
-    const path = keyPath(keySegments(key));
-    let body = "dir=true" + ttlField(options.ttl);
-    if (options.prevExist !== undefined) {
-      body += "&prevExist=" + (options.prevExist ? "true" : "false");
-    }
-    return await this.#keys<Set>({
-      method: "PUT",
-      path,
-      body,
-      signal: options.signal,
-      write: true,
+  mkdir(key: Key, options: MkdirOptions = {}): Promise<Set> {
+    return this.#keys<Set>(() => {
+      const path = keyPath(keySegments(key));
+      let body = "dir=true" + ttlField(options.ttl);
+      if (options.prevExist !== undefined) {
+        body += "&prevExist=" + (options.prevExist ? "true" : "false");
+      }
+      return {
+        method: "PUT",
+        path,
+        body,
+        signal: options.signal,
+        write: true,
+      };
     });
   }
 
@@ -632,26 +648,28 @@ export class Client implements AsyncDisposable {
    * await client.delete("sessions", { recursive: true });
    * ```
    */
-  async delete(
+  delete(
     key: Key,
     options: DeleteOptions = {},
   ): Promise<Deleted | ComparedThenDeleted> {
-    const path = keyPath(keySegments(key));
-    let query = "";
-    if (options.recursive) query += "&recursive=true";
-    if (options.dir) query += "&dir=true";
-    if (options.prevValue !== undefined) {
-      query += "&prevValue=" +
-        encodeURIComponent(checkValue(options.prevValue, "prevValue"));
-    }
-    if (options.prevIndex !== undefined) {
-      query += "&prevIndex=" + checkIndex(options.prevIndex, "prevIndex");
-    }
-    return await this.#keys<Deleted | ComparedThenDeleted>({
-      method: "DELETE",
-      path: withQuery(path, query),
-      signal: options.signal,
-      write: true,
+    return this.#keys<Deleted | ComparedThenDeleted>(() => {
+      const path = keyPath(keySegments(key));
+      let query = "";
+      if (options.recursive) query += "&recursive=true";
+      if (options.dir) query += "&dir=true";
+      if (options.prevValue !== undefined) {
+        query += "&prevValue=" +
+          encodeURIComponent(checkValue(options.prevValue, "prevValue"));
+      }
+      if (options.prevIndex !== undefined) {
+        query += "&prevIndex=" + checkIndex(options.prevIndex, "prevIndex");
+      }
+      return {
+        method: "DELETE",
+        path: withQuery(path, query),
+        signal: options.signal,
+        write: true,
+      };
     });
   }
 
@@ -879,13 +897,13 @@ export class Client implements AsyncDisposable {
     return this.close();
   }
 
-  async #keys<T extends EtcdResult>(
-    request: HttpRequest,
-    written?: { key: string; value: string },
-  ): Promise<T> {
+  // Every key-space call: the request is built (and its arguments checked)
+  // inside this one async step, so that bad arguments reject, not throw.
+  async #keys<T extends EtcdResult>(build: () => KeysRequest): Promise<T> {
+    const request = build();
     request.path = "/v2/keys" + request.path;
     const response = await this.#http.request(request);
-    return decodeKeys(request, response, written) as T;
+    return decodeKeys(request, response, request.written) as T;
   }
 
   async #json<T>(path: string, options: CallOptions): Promise<T> {
@@ -907,11 +925,10 @@ function decodeKeys(
 ): EtcdResult {
   const body = parseObject(request, response);
   const headers = response.headers;
-  const etcdIndex = headerNumber(headers, "x-etcd-index");
   if (typeof body.errorCode === "number") {
     throw EtcdError.from(
       body as unknown as EtcdErrorBody,
-      etcdIndex,
+      headerNumber(headers, "x-etcd-index"),
       requestKey(request),
     );
   }
@@ -927,15 +944,10 @@ function decodeKeys(
     raw.node = written === undefined ? {} : {
       key: written.key,
       value: written.value,
-      modifiedIndex: etcdIndex,
+      modifiedIndex: headerNumber(headers, "x-etcd-index"),
     };
   }
-  return resultFrom(raw, {
-    etcdIndex,
-    raftIndex: headerNumber(headers, "x-raft-index"),
-    raftTerm: headerNumber(headers, "x-raft-term"),
-    clusterId: headers.get("x-etcd-cluster-id") ?? "",
-  });
+  return resultFrom(raw, headers);
 }
 
 function parseObject(

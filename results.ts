@@ -311,20 +311,16 @@ export class EtcdResult {
   readonly prevNode: Value | Directory | undefined;
   /** `X-Etcd-Index`: the store index when etcd answered (`0` if absent). */
   readonly etcdIndex: number;
-  /** `X-Raft-Index` (`0` if absent). */
-  readonly raftIndex: number;
-  /** `X-Raft-Term` (`0` if absent). */
-  readonly raftTerm: number;
-  /** `X-Etcd-Cluster-Id` (`""` if absent). */
-  readonly clusterId: string;
+  // The other headers are rarely read: parse them on first use.
+  readonly #headers: ResultHeaders | Headers;
 
   /**
    * Constructs a result from etcd's JSON and headers.
    *
    * @param raw The parsed body.
-   * @param headers The etcd headers of the response.
+   * @param headers The etcd headers of the response, parsed or as received.
    */
-  constructor(raw: RawResult, headers: ResultHeaders = {}) {
+  constructor(raw: RawResult, headers: ResultHeaders | Headers = {}) {
     this.action = raw.action;
     const prev = raw.prevNode === undefined
       ? undefined
@@ -334,10 +330,34 @@ export class EtcdResult {
     this.node = node.dir === true
       ? new Directory(node)
       : new Value(node, prev instanceof Value ? prev.value : "");
-    this.etcdIndex = headers.etcdIndex ?? 0;
-    this.raftIndex = headers.raftIndex ?? 0;
-    this.raftTerm = headers.raftTerm ?? 0;
-    this.clusterId = headers.clusterId ?? "";
+    this.#headers = headers;
+    this.etcdIndex = headers instanceof Headers
+      ? Number(headers.get("x-etcd-index") ?? 0)
+      : headers.etcdIndex ?? 0;
+  }
+
+  /** `X-Raft-Index` (`0` if absent). */
+  get raftIndex(): number {
+    const headers = this.#headers;
+    return headers instanceof Headers
+      ? Number(headers.get("x-raft-index") ?? 0)
+      : headers.raftIndex ?? 0;
+  }
+
+  /** `X-Raft-Term` (`0` if absent). */
+  get raftTerm(): number {
+    const headers = this.#headers;
+    return headers instanceof Headers
+      ? Number(headers.get("x-raft-term") ?? 0)
+      : headers.raftTerm ?? 0;
+  }
+
+  /** `X-Etcd-Cluster-Id` (`""` if absent). */
+  get clusterId(): string {
+    const headers = this.#headers;
+    return headers instanceof Headers
+      ? headers.get("x-etcd-cluster-id") ?? ""
+      : headers.clusterId ?? "";
   }
 
   /**
@@ -486,7 +506,7 @@ const RESULT_CLASSES: ReadonlyMap<string, typeof EtcdResult> = new Map<
  * library does not know gives the base {@linkcode EtcdResult}.
  *
  * @param raw The parsed body.
- * @param headers The etcd headers of the response.
+ * @param headers The etcd headers of the response, parsed or as received.
  * @returns The typed result.
  *
  * @example Usage
@@ -499,7 +519,7 @@ const RESULT_CLASSES: ReadonlyMap<string, typeof EtcdResult> = new Map<
  */
 export function resultFrom(
   raw: RawResult,
-  headers: ResultHeaders = {},
+  headers: ResultHeaders | Headers = {},
 ): EtcdResult {
   const Class = RESULT_CLASSES.get(raw.action) ?? EtcdResult;
   return new Class(raw, headers);
