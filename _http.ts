@@ -24,6 +24,18 @@ export interface HttpRequest {
   write?: boolean;
   /** Ask the same endpoint again when an answer is cut after its headers (long polls). */
   retryCut?: boolean;
+  /** Called when the answer's headers have arrived, before its body. */
+  onHeaders?: (headers: Headers) => void;
+  /**
+   * A watch: sent on a connection pool of its own, apart from other
+   * traffic and outside the concurrency limit.
+   */
+  poll?: boolean;
+  /**
+   * Reads a 200 answer line by line as it arrives (a `stream=true` watch);
+   * the returned `text` is then whatever followed the last line break.
+   */
+  onLine?: (line: string) => void;
 }
 
 /** How many cut answers in a row a `retryCut` request tolerates. */
@@ -41,6 +53,8 @@ export interface HttpResponse {
 export interface HttpOptions {
   endpoints: readonly string[];
   timeout: number;
+  /** Most requests (watches aside) in flight at once; the rest wait their turn. */
+  maxConcurrency: number;
 }
 
 const FORM = "application/x-www-form-urlencoded";
@@ -65,11 +79,18 @@ export class Http {
   // request: it runs only while requests are in flight.
   readonly #tickEvery: number;
   #ticker: ReturnType<typeof setTimeout> | undefined;
+  // Long-polls get connections of their own, so that a burst of other
+  // requests cannot hold them up until etcd's history has moved on.
+  #pollClient: Deno.HttpClient | undefined;
+  readonly #maxConcurrency: number;
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
 
   constructor(options: HttpOptions) {
     this.endpoints = [...options.endpoints];
     this.timeout = options.timeout;
     this.#tickEvery = Math.min(100, Math.max(5, options.timeout / 20));
+    this.#maxConcurrency = options.maxConcurrency;
   }
 
   get closed(): boolean {
@@ -83,6 +104,9 @@ export class Http {
     this.#ticker = undefined;
     for (const entry of this.#inFlight) entry.controller.abort();
     this.#inFlight.clear();
+    this.#pollClient?.close();
+    this.#pollClient = undefined;
+    for (const wake of this.#waiting.splice(0)) wake();
   }
 
   #tick = (): void => {
@@ -111,6 +135,31 @@ export class Http {
   request(request: HttpRequest): Promise<HttpResponse> {
     if (this.#closed) return Promise.reject(new ClientClosed());
     if (request.signal?.aborted) return Promise.reject(request.signal.reason);
+    if (request.poll) return this.#dispatch(request);
+    if (this.#active >= this.#maxConcurrency) return this.#queue(request);
+    this.#active++;
+    return this.#dispatch(request).finally(this.#release);
+  }
+
+  /** Waits for a turn, then sends. */
+  async #queue(request: HttpRequest): Promise<HttpResponse> {
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#active++;
+    try {
+      if (this.#closed) throw new ClientClosed();
+      request.signal?.throwIfAborted();
+      return await this.#dispatch(request);
+    } finally {
+      this.#release();
+    }
+  }
+
+  #release = (): void => {
+    this.#active--;
+    this.#waiting.shift()?.();
+  };
+
+  #dispatch(request: HttpRequest): Promise<HttpResponse> {
     // The common case, one endpoint that answers, takes no extra async step.
     const first = this.#current;
     return this.#send(this.endpoints[first]!, request).catch((error) =>
@@ -165,19 +214,25 @@ export class Http {
     signal?.addEventListener("abort", abort);
     let sent = false;
     try {
-      const init: RequestInit = {
+      const init: RequestInit & { client?: Deno.HttpClient } = {
         method: request.method,
         redirect: "manual",
         signal: controller.signal,
       };
+      if (request.poll) {
+        init.client = this.#pollClient ??= Deno.createHttpClient({});
+      }
       if (request.body !== undefined) {
         init.body = request.body;
         init.headers = { "content-type": request.json ? JSON_TYPE : FORM };
       }
       const response = await fetch(endpoint + request.path, init);
       sent = true;
-      const text = await response.text();
+      request.onHeaders?.(response.headers);
       const status = response.status;
+      const text = request.onLine && status === 200 && response.body
+        ? await readLines(response.body, request.onLine)
+        : await response.text();
       if (status >= 300 && status < 400) {
         throw new UnexpectedResponse(
           describeRequest(request),
@@ -209,6 +264,24 @@ export class Http {
       signal?.removeEventListener("abort", abort);
     }
   }
+}
+
+/** Passes each line of `body` to `onLine`; returns what follows the last. */
+async function readLines(
+  body: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let rest = "";
+  for await (const chunk of body) {
+    rest += decoder.decode(chunk, { stream: true });
+    let start = 0;
+    for (let end; (end = rest.indexOf("\n", start)) !== -1; start = end + 1) {
+      if (end > start) onLine(rest.slice(start, end));
+    }
+    rest = rest.slice(start);
+  }
+  return rest + decoder.decode();
 }
 
 /** A transport failure that another endpoint may not have. */

@@ -18,11 +18,12 @@
  */
 
 import {
-  describeRequest,
-  Http,
-  type HttpRequest,
-  type HttpResponse,
-} from "./_http.ts";
+  decodeKeys,
+  headerNumber,
+  parseObject,
+  unexpected,
+} from "./_decode.ts";
+import { describeRequest, Http, type HttpRequest } from "./_http.ts";
 import {
   isHiddenBelow,
   type Key,
@@ -30,24 +31,19 @@ import {
   keySegments,
   keyString,
 } from "./_keys.ts";
-import {
-  EtcdError,
-  type EtcdErrorBody,
-  UnexpectedResponse,
-  V2Disabled,
-} from "./errors.ts";
-import {
-  type ComparedThenDeleted,
-  type ComparedThenSwapped,
-  type Created,
-  type Deleted,
-  type EtcdResult,
-  type Got,
-  type RawResult,
-  resultFrom,
-  type Set,
-  type Updated,
+import { UnexpectedResponse } from "./errors.ts";
+import type {
+  ComparedThenDeleted,
+  ComparedThenSwapped,
+  Created,
+  Deleted,
+  EtcdResult,
+  Got,
+  Set,
+  Updated,
 } from "./results.ts";
+
+import { Watcher, type WatchOptions } from "./watch.ts";
 
 export type { Key } from "./_keys.ts";
 
@@ -67,6 +63,14 @@ export interface ClientOptions {
    * @default {5000}
    */
   timeout?: number;
+  /**
+   * Most requests in flight at once; more wait their turn in order, so that
+   * a burst of calls does not open a connection each. Watches are not
+   * counted.
+   *
+   * @default {64}
+   */
+  maxConcurrency?: number;
 }
 
 /** What every call accepts. */
@@ -357,7 +361,13 @@ export class Client implements AsyncDisposable {
         `Invalid timeout ${timeout}: expected milliseconds >= 0`,
       );
     }
-    this.#http = new Http({ endpoints, timeout });
+    const maxConcurrency = options.maxConcurrency ?? 64;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
+      throw new RangeError(
+        `Invalid maxConcurrency ${maxConcurrency}: expected an integer >= 1`,
+      );
+    }
+    this.#http = new Http({ endpoints, timeout, maxConcurrency });
     this.stats = {
       self: (options = {}) => this.#json("/v2/stats/self", options),
       store: (options = {}) => this.#json("/v2/stats/store", options),
@@ -736,6 +746,36 @@ export class Client implements AsyncDisposable {
   }
 
   /**
+   * Watches a key, or with `recursive` a subtree: an async iterable of every
+   * change, once, in index order, that keeps up with fast writers and
+   * survives dropped connections and restarts. The client's timeout does
+   * not apply.
+   *
+   * @param key The key.
+   * @param options `recursive`, `waitIndex` (default: from now) and a signal.
+   * @returns The {@linkcode Watcher}; close it (or `break` out of its loop)
+   *   to release its connections.
+   * @throws {TypeError} When the key is not valid.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Client } from "@etcd-tree/etcd-tree";
+   *
+   * await using client = new Client();
+   * for await (const event of client.watch("config", { recursive: true })) {
+   *   console.log(event.action, event.node.key);
+   * }
+   * ```
+   */
+  watch(key: Key, options: WatchOptions = {}): Watcher {
+    const segments = keySegments(key);
+    if (options.waitIndex !== undefined) {
+      checkIndex(options.waitIndex, "waitIndex");
+    }
+    return new Watcher(this.#http, segments, options);
+  }
+
+  /**
    * The server's and the cluster's versions (`/version`).
    *
    * @param options A signal.
@@ -918,101 +958,6 @@ export class Client implements AsyncDisposable {
   }
 }
 
-function decodeKeys(
-  request: HttpRequest,
-  response: HttpResponse,
-  written?: { key: string; value: string },
-): EtcdResult {
-  const body = parseObject(request, response);
-  const headers = response.headers;
-  if (typeof body.errorCode === "number") {
-    throw EtcdError.from(
-      body as unknown as EtcdErrorBody,
-      headerNumber(headers, "x-etcd-index"),
-      requestKey(request),
-    );
-  }
-  if (
-    typeof body.action !== "string" ||
-    (response.status !== 200 && response.status !== 201)
-  ) {
-    throw unexpected(request, response);
-  }
-  const raw = body as unknown as RawResult;
-  if (raw.node === undefined) {
-    // noValueOnSuccess: etcd leaves the node out.
-    raw.node = written === undefined ? {} : {
-      key: written.key,
-      value: written.value,
-      modifiedIndex: headerNumber(headers, "x-etcd-index"),
-    };
-  }
-  return resultFrom(raw, headers);
-}
-
-function parseObject(
-  request: HttpRequest,
-  response: HttpResponse,
-): Record<string, unknown> {
-  const text = response.text;
-  if (response.status === 404 && !text.startsWith("{")) {
-    throw new V2Disabled(describeRequest(request), response.endpoint, text);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new UnexpectedResponse(
-      describeRequest(request),
-      response.status,
-      text,
-      `HTTP ${response.status} with a body that is not JSON`,
-    );
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw unexpected(request, response);
-  }
-  return body as Record<string, unknown>;
-}
-
-function unexpected(
-  request: HttpRequest,
-  response: HttpResponse,
-): UnexpectedResponse {
-  if (response.status === 404 && response.text.startsWith("404 page")) {
-    return new V2Disabled(
-      describeRequest(request),
-      response.endpoint,
-      response.text,
-    );
-  }
-  let detail: string | undefined;
-  try {
-    const body = JSON.parse(response.text);
-    if (typeof body?.message === "string") {
-      detail = `HTTP ${response.status}: ${body.message}`;
-    }
-  } catch {
-    // Not JSON: the excerpt says enough.
-  }
-  return new UnexpectedResponse(
-    describeRequest(request),
-    response.status,
-    response.text,
-    detail,
-  );
-}
-
-/** The key a key-space request is about, decoded from its path. */
-function requestKey(request: HttpRequest): string {
-  const query = request.path.indexOf("?");
-  const path = request.path.slice(
-    "/v2/keys".length,
-    query < 0 ? undefined : query,
-  );
-  return path === "" ? "/" : decodeURIComponent(path);
-}
-
 function memberFrom(raw: Partial<Member>): Member {
   return {
     id: raw.id ?? "",
@@ -1020,11 +965,6 @@ function memberFrom(raw: Partial<Member>): Member {
     peerURLs: raw.peerURLs ?? [],
     clientURLs: raw.clientURLs ?? [],
   };
-}
-
-function headerNumber(headers: Headers, name: string): number {
-  const value = headers.get(name);
-  return value === null ? 0 : Number(value);
 }
 
 function withQuery(path: string, query: string): string {

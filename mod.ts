@@ -9,6 +9,8 @@
  *   as {@linkcode KeyError}, {@linkcode FormError}, {@linkcode ClusterError}
  *   and {@linkcode WatchError}, and transport errors such as
  *   {@linkcode ConnectionFailed}.
+ * - {@linkcode Watcher}, from `client.watch()`: every change of a key or
+ *   subtree, once and in order, as an async iterable.
  *
  * @example Usage
  * ```ts ignore
@@ -29,3 +31,4 @@
 export * from "./client.ts";
 export * from "./results.ts";
 export * from "./errors.ts";
+export * from "./watch.ts";

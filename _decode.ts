@@ -1,0 +1,115 @@
+// Turning etcd's HTTP answers into results and errors. Internal.
+
+import {
+  describeRequest,
+  type HttpRequest,
+  type HttpResponse,
+} from "./_http.ts";
+import {
+  EtcdError,
+  type EtcdErrorBody,
+  UnexpectedResponse,
+  V2Disabled,
+} from "./errors.ts";
+import { type EtcdResult, type RawResult, resultFrom } from "./results.ts";
+
+/** Decodes a key-space answer, throwing the typed error etcd reported. */
+export function decodeKeys(
+  request: HttpRequest,
+  response: HttpResponse,
+  written?: { key: string; value: string },
+): EtcdResult {
+  const body = parseObject(request, response);
+  const headers = response.headers;
+  if (typeof body.errorCode === "number") {
+    throw EtcdError.from(
+      body as unknown as EtcdErrorBody,
+      headerNumber(headers, "x-etcd-index"),
+      requestKey(request),
+    );
+  }
+  if (
+    typeof body.action !== "string" ||
+    (response.status !== 200 && response.status !== 201)
+  ) {
+    throw unexpected(request, response);
+  }
+  const raw = body as unknown as RawResult;
+  if (raw.node === undefined) {
+    // noValueOnSuccess: etcd leaves the node out.
+    raw.node = written === undefined ? {} : {
+      key: written.key,
+      value: written.value,
+      modifiedIndex: headerNumber(headers, "x-etcd-index"),
+    };
+  }
+  return resultFrom(raw, headers);
+}
+
+export function parseObject(
+  request: HttpRequest,
+  response: HttpResponse,
+): Record<string, unknown> {
+  const text = response.text;
+  if (response.status === 404 && !text.startsWith("{")) {
+    throw new V2Disabled(describeRequest(request), response.endpoint, text);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new UnexpectedResponse(
+      describeRequest(request),
+      response.status,
+      text,
+      `HTTP ${response.status} with a body that is not JSON`,
+    );
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw unexpected(request, response);
+  }
+  return body as Record<string, unknown>;
+}
+
+export function unexpected(
+  request: HttpRequest,
+  response: HttpResponse,
+): UnexpectedResponse {
+  if (response.status === 404 && response.text.startsWith("404 page")) {
+    return new V2Disabled(
+      describeRequest(request),
+      response.endpoint,
+      response.text,
+    );
+  }
+  let detail: string | undefined;
+  try {
+    const body = JSON.parse(response.text);
+    if (typeof body?.message === "string") {
+      detail = `HTTP ${response.status}: ${body.message}`;
+    }
+  } catch {
+    // Not JSON: the excerpt says enough.
+  }
+  return new UnexpectedResponse(
+    describeRequest(request),
+    response.status,
+    response.text,
+    detail,
+  );
+}
+
+/** The key a key-space request is about, decoded from its path. */
+function requestKey(request: HttpRequest): string {
+  const query = request.path.indexOf("?");
+  const path = request.path.slice(
+    "/v2/keys".length,
+    query < 0 ? undefined : query,
+  );
+  return path === "" ? "/" : decodeURIComponent(path);
+}
+
+export function headerNumber(headers: Headers, name: string): number {
+  const value = headers.get(name);
+  return value === null ? 0 : Number(value);
+}

@@ -1,0 +1,617 @@
+/**
+ * A continuous watch: every change of a key or subtree, once, in order.
+ *
+ * {@linkcode Watcher} is what `client.watch()` returns: an async iterable of
+ * typed results (`Set`, `Created`, `Deleted`, `Expired`, ...).
+ *
+ * How it keeps every event: it asks etcd for "the first change at index
+ * `n` or later" for the next index `n` it has not delivered yet, so nothing
+ * between two answers can slip through. When changes come faster than one
+ * round trip, it keeps a window of such long-polls open for `n`, `n + 1`,
+ * ... at once, growing while etcd answers from its history and shrinking
+ * back to one poll when it is caught up; so it keeps up with a fast writer
+ * without falling out of etcd's 1000-event history. A poll that etcd ends
+ * without an event moves the watcher on to that answer's `X-Etcd-Index + 1`
+ * (nothing up to it matched), so a quiet watcher does not fall behind
+ * either. Dropped connections and restarts are retried from the same index
+ * with capped, jittered backoff.
+ *
+ * Streaming watches (`stream=true`) are not used: etcd drops a stream that
+ * falls 100 events behind without a word, and one started in the past sends
+ * a single event and goes quiet.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Client } from "@etcd-tree/etcd-tree";
+ *
+ * await using client = new Client();
+ * await using watcher = client.watch("config", { recursive: true });
+ * for await (const event of watcher) {
+ *   console.log(event.action, event.node.key, event.node.modifiedIndex);
+ * }
+ * ```
+ *
+ * @module
+ */
+
+import { decodeKeys, headerNumber } from "./_decode.ts";
+import type { Http, HttpResponse } from "./_http.ts";
+import { isHiddenBelow, keyPath, keyString } from "./_keys.ts";
+import {
+  ClusterError,
+  ConnectionFailed,
+  UnexpectedResponse,
+  WatcherCleared,
+} from "./errors.ts";
+import type { EtcdResult } from "./results.ts";
+
+/** Options of `client.watch()`. */
+export interface WatchOptions {
+  /** Report changes anywhere below the key, not only of the key itself. */
+  recursive?: boolean;
+  /**
+   * The first index to report. Without it, changes from the moment of the
+   * call on are reported. An index older than etcd's 1000-event history
+   * makes the watcher throw `EventIndexCleared`.
+   */
+  waitIndex?: number;
+  /** Stops the watcher; iteration then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** What one long-poll for index `n` learned. */
+type Outcome =
+  /** The first matching change at `n` or later; `past` if etcd had it already. */
+  | { event: EtcdResult; past: boolean }
+  /** No matching change from `n` up to `to - 1`. */
+  | { to: number };
+
+interface Poll {
+  readonly controller: AbortController;
+  /** Resolves with `X-Etcd-Index` when etcd has registered the poll. */
+  readonly registered: Promise<number>;
+  readonly outcome: Promise<Outcome>;
+}
+
+/** A `stream=true` watch: a gapless run of changes from `since` on. */
+interface Stream {
+  readonly controller: AbortController;
+  readonly since: number;
+  /** `X-Etcd-Index` at registration, once the headers are in. */
+  registeredAt: number | undefined;
+  /** Proven registered live: it delivered a change newer than `registeredAt`. */
+  live: boolean;
+  /** The answer's headers, for the results it delivers. */
+  headers: Headers;
+  /** The index of the last change it delivered (0 for none). */
+  last: number;
+}
+
+/** Most long-polls one watcher keeps open at once, when catching up. */
+const MAX_WINDOW = 64;
+/** Backoff after a failure: first delay and cap, in milliseconds. */
+const BACKOFF_FIRST = 50;
+const BACKOFF_CAP = 2000;
+/** Least time between two checks that a live stream still delivers. */
+const CHECK_EVERY = 25;
+/** How long a stream may show no progress before it counts as dropped. */
+const STREAM_GRACE = 100;
+
+const CHANGED = Symbol("changed");
+const NO_HEADERS = new Headers();
+
+/**
+ * The changes of a key or subtree, as an async iterable, from
+ * `client.watch()`.
+ *
+ * Every change etcd reports is yielded once, in index order. Changes are
+ * fetched in the background as they happen and buffered until the loop
+ * takes them, so a slow consumer does not make the watcher fall out of
+ * etcd's history. Iteration ends after {@linkcode Watcher.close} (or a
+ * `break`, which closes the watcher); it rejects with
+ * `EventIndexCleared` when etcd no longer has the changes the watcher needs,
+ * and with another error when the watch cannot go on (for example
+ * `V2Disabled`). Connection problems are retried quietly, without end,
+ * until the watcher is closed or its signal aborts.
+ *
+ * Hidden keys (a segment starting with `_` below the watched key) are not
+ * reported by a recursive watcher, as etcd intends.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Client, Deleted, EventIndexCleared } from "@etcd-tree/etcd-tree";
+ *
+ * await using client = new Client();
+ * const { etcdIndex } = await client.get("jobs", { recursive: true });
+ * const watcher = client.watch("jobs", { recursive: true, waitIndex: etcdIndex + 1 });
+ * try {
+ *   for await (const event of watcher) {
+ *     if (event instanceof Deleted) console.log("gone:", event.node.key);
+ *   }
+ * } catch (error) {
+ *   if (!(error instanceof EventIndexCleared)) throw error;
+ *   // Read "jobs" again and watch from that read's etcdIndex + 1.
+ * }
+ * ```
+ */
+export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
+  /** The watched key, such as `"/config"`. */
+  readonly key: string;
+  /** Whether changes below the key are reported. */
+  readonly recursive: boolean;
+  readonly #http: Http;
+  readonly #path: string;
+  readonly #signal: AbortSignal | undefined;
+  #next: number | undefined;
+  /** Catch-up polls by index. */
+  readonly #polls = new Map<number, Poll>();
+  #window = 1;
+  /** The poll that checks a live stream, with the index it was opened at. */
+  #check: { index: number; poll: Poll } | undefined;
+  #stream: Stream | undefined;
+  /** No new stream before this time (`performance.now()`). */
+  #streamAfter = 0;
+  #streamFailures = 0;
+  readonly #queue: EtcdResult[] = [];
+  #head = 0;
+  #failure: { error: unknown } | undefined;
+  #closed = false;
+  #wake: (() => void) | undefined;
+  #change: { promise: Promise<typeof CHANGED>; resolve: () => void };
+  #sleep:
+    | { timer: ReturnType<typeof setTimeout>; done: () => void }
+    | undefined;
+  readonly #running: Promise<void>;
+  readonly #onAbort = () => void this.close();
+
+  /**
+   * Starts watching. Use `client.watch()` rather than this constructor.
+   *
+   * @param http The client's transport.
+   * @param segments The key's checked segments.
+   * @param options Recursive, the first index, and a signal.
+   */
+  constructor(http: Http, segments: readonly string[], options: WatchOptions) {
+    this.#http = http;
+    this.key = keyString(segments);
+    this.recursive = options.recursive === true;
+    this.#path = "/v2/keys" + keyPath(segments) + "?wait=true" +
+      (this.recursive ? "&recursive=true" : "");
+    this.#next = options.waitIndex;
+    this.#signal = options.signal;
+    this.#signal?.addEventListener("abort", this.#onAbort);
+    this.#change = changeSignal();
+    this.#running = this.#signal?.aborted ? Promise.resolve() : this.#run();
+  }
+
+  /**
+   * The index the watcher goes on from: one past the last change it has
+   * fetched, or past what it knows did not match. `0` until a watcher
+   * started without `waitIndex` has reached etcd.
+   */
+  get index(): number {
+    return this.#next ?? 0;
+  }
+
+  /**
+   * Iterates over the changes. Leaving the loop early closes the watcher.
+   *
+   * @returns The iterator.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<EtcdResult> {
+    return {
+      next: () => this.#take(),
+      return: async () => {
+        await this.close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /**
+   * Stops watching and releases every connection; iteration ends after the
+   * changes already fetched.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Client } from "@etcd-tree/etcd-tree";
+   *
+   * await using client = new Client();
+   * const watcher = client.watch("a");
+   * setTimeout(() => watcher.close(), 1000);
+   * for await (const event of watcher) console.log(event.node.key);
+   * ```
+   */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#signal?.removeEventListener("abort", this.#onAbort);
+      this.#shrink(0);
+      this.#dropCheck();
+      this.#dropStream();
+      this.#changed();
+      if (this.#sleep) {
+        clearTimeout(this.#sleep.timer);
+        this.#sleep.done();
+      }
+      this.#wakeConsumer();
+    }
+    await this.#running;
+  }
+
+  /**
+   * Closes the watcher, for `await using`.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Client } from "@etcd-tree/etcd-tree";
+   *
+   * await using client = new Client();
+   * {
+   *   await using watcher = client.watch("a");
+   * } // closed here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #take(): Promise<IteratorResult<EtcdResult>> {
+    for (;;) {
+      if (this.#signal?.aborted) {
+        await this.close();
+        throw this.#signal.reason;
+      }
+      if (this.#head < this.#queue.length) {
+        const value = this.#queue[this.#head++]!;
+        if (this.#head === this.#queue.length) {
+          this.#queue.length = 0;
+          this.#head = 0;
+        }
+        return { done: false, value };
+      }
+      if (this.#failure) throw this.#failure.error;
+      if (this.#closed) return { done: true, value: undefined };
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+  }
+
+  #wakeConsumer(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (!this.#closed) {
+      const change = this.#change.promise;
+      try {
+        if (this.#next === undefined) {
+          // From now on: the first poll tells which index "now" is.
+          const poll = this.#poll(undefined);
+          const registered = await poll.registered;
+          this.#next = registered + 1;
+          this.#polls.set(this.#next, poll);
+          continue;
+        }
+        if (
+          this.#stream === undefined &&
+          performance.now() >= this.#streamAfter
+        ) {
+          this.#openStream(this.#next);
+        }
+        if (this.#stream?.live) {
+          // Changes arrive on the stream; now and then check it still does.
+          this.#shrink(0);
+          this.#check ??= { index: this.#next, poll: this.#poll(this.#next) };
+          const outcome = await Promise.race([
+            this.#check.poll.outcome,
+            change,
+          ]);
+          if (outcome === CHANGED) continue;
+          const { index } = this.#check;
+          this.#check = undefined;
+          failures = 0;
+          if ("to" in outcome) {
+            this.#moveTo(Math.max(this.#next, outcome.to));
+            continue;
+          }
+          // The first change at `index` or later: safe to deliver.
+          const { event } = outcome;
+          if (index <= this.#next) this.#deliver(event);
+          // The stream never carries hidden keys; other changes it must.
+          if (!isHiddenBelow(this.key, event.node.key)) {
+            await this.#confirmStream(event.node.modifiedIndex);
+          }
+          await this.#pause(CHECK_EVERY, change);
+          continue;
+        }
+        // Catching up with long-polls, a window of them at a time.
+        this.#dropCheck();
+        const next = this.#next;
+        this.#fill(next);
+        const outcome = await Promise.race([
+          this.#polls.get(next)!.outcome,
+          change,
+        ]);
+        if (outcome === CHANGED || next !== this.#next) continue;
+        failures = 0;
+        this.#apply(outcome);
+      } catch (error) {
+        if (this.#closed) break;
+        if (isAbort(error)) continue; // a poll given up on purpose
+        if (!retryable(error)) {
+          this.#fail(error);
+          break;
+        }
+        // Start over from the same index.
+        this.#shrink(0);
+        this.#dropCheck();
+        this.#dropStream();
+        this.#window = 1;
+        await this.#pause(backoff(failures++));
+      }
+    }
+  }
+
+  #fail(error: unknown): void {
+    this.#failure = { error };
+    this.#closed = true;
+    this.#shrink(0);
+    this.#dropCheck();
+    this.#dropStream();
+    this.#wakeConsumer();
+  }
+
+  /** Wakes `#run` from waiting on a poll: the stream changed state. */
+  #changed(): void {
+    const { resolve } = this.#change;
+    this.#change = changeSignal();
+    resolve();
+  }
+
+  /** Queues a change for the consumer and moves past it. */
+  #deliver(event: EtcdResult): void {
+    const index = event.node.modifiedIndex;
+    if (this.#next === undefined || index < this.#next) return;
+    if (!(this.recursive && isHiddenBelow(this.key, event.node.key))) {
+      this.#queue.push(event);
+      this.#wakeConsumer();
+    }
+    this.#moveTo(index + 1);
+  }
+
+  /** Takes in what the poll for the next index learned. */
+  #apply(outcome: Outcome): void {
+    if ("to" in outcome) {
+      const next = this.#next!;
+      this.#polls.delete(next);
+      this.#moveTo(Math.max(next, outcome.to));
+      return;
+    }
+    // Answered from history: more is waiting, open more polls at once.
+    // Answered live: caught up, one poll is enough.
+    this.#window = outcome.past
+      ? Math.min(MAX_WINDOW, this.#window * 2)
+      : Math.max(1, this.#window >> 1);
+    this.#deliver(outcome.event);
+  }
+
+  /** Moves the next index on, dropping polls for indices below it. */
+  #moveTo(next: number): void {
+    for (const [index, poll] of this.#polls) {
+      if (index < next) {
+        poll.controller.abort();
+        this.#polls.delete(index);
+      }
+    }
+    this.#next = next;
+    this.#shrink(next + this.#window);
+  }
+
+  /** Opens the polls of the window that are not open yet. */
+  #fill(next: number): void {
+    for (let index = next; index < next + this.#window; index++) {
+      if (!this.#polls.has(index)) this.#polls.set(index, this.#poll(index));
+    }
+  }
+
+  /** Aborts the catch-up polls for `end` and above. */
+  #shrink(end: number): void {
+    for (const [index, poll] of this.#polls) {
+      if (index >= end) {
+        poll.controller.abort();
+        this.#polls.delete(index);
+      }
+    }
+  }
+
+  #dropCheck(): void {
+    this.#check?.poll.controller.abort();
+    this.#check = undefined;
+  }
+
+  #dropStream(): void {
+    this.#stream?.controller.abort();
+    this.#stream = undefined;
+  }
+
+  /**
+   * Waits until the live stream has delivered `index`. A stream that makes
+   * no progress for a while has been dropped by etcd (it fell behind):
+   * close it and catch up with polls.
+   */
+  async #confirmStream(index: number): Promise<void> {
+    let seen = this.#stream?.last ?? 0;
+    let quietSince = performance.now();
+    while (this.#stream?.live && this.#stream.last < index && !this.#closed) {
+      const last = this.#stream.last;
+      if (last > seen) {
+        seen = last;
+        quietSince = performance.now();
+      } else if (performance.now() - quietSince >= STREAM_GRACE) {
+        this.#dropStream();
+        this.#streamAfter = 0;
+        return;
+      }
+      await this.#pause(5);
+    }
+  }
+
+  /** Opens a `stream=true` watch from `since`. */
+  #openStream(since: number): void {
+    const controller = new AbortController();
+    const stream: Stream = {
+      controller,
+      since,
+      registeredAt: undefined,
+      live: false,
+      last: 0,
+      headers: NO_HEADERS,
+    };
+    this.#stream = stream;
+    const request = { method: "GET" as const, path: this.#path };
+    this.#http.request({
+      method: "GET",
+      path: `${this.#path}&stream=true&waitIndex=${since}`,
+      signal: controller.signal,
+      timeout: 0,
+      poll: true,
+      onHeaders(headers) {
+        stream.headers = headers;
+        stream.registeredAt = headerNumber(headers, "x-etcd-index");
+      },
+      onLine: (line) => {
+        if (this.#stream !== stream) return;
+        const event = decodeKeys(request, {
+          status: 200,
+          headers: stream.headers,
+          text: line,
+          endpoint: "",
+        });
+        const index = event.node.modifiedIndex;
+        stream.last = index;
+        this.#deliver(event);
+        if (!stream.live) {
+          if (index <= (stream.registeredAt ?? 0)) {
+            // Answered from history: etcd sends that one change and no more.
+            this.#dropStream();
+            this.#changed();
+          } else {
+            stream.live = true;
+            this.#streamFailures = 0;
+            this.#changed();
+          }
+        }
+      },
+    }).then((response) => {
+      if (this.#stream !== stream) return;
+      this.#dropStream();
+      if (!stream.live && stream.last === 0 && response.text === "") {
+        // Ended without a change: nothing matched up to its registration.
+        const to = (stream.registeredAt ?? 0) + 1;
+        if (
+          this.#next !== undefined && since <= this.#next && to > this.#next
+        ) {
+          this.#moveTo(to);
+        }
+      } else if (response.status !== 200) {
+        decodeKeys(request, response); // throws etcd's error
+      }
+      this.#changed();
+    }).catch((error) => {
+      if (this.#stream === stream) this.#dropStream();
+      if (isAbort(error) || this.#closed) return;
+      if (!retryable(error)) {
+        this.#fail(error);
+        return;
+      }
+      this.#streamAfter = performance.now() +
+        backoff(this.#streamFailures++);
+      this.#changed();
+    });
+  }
+
+  /** One long-poll for the first matching change at `index` or later. */
+  #poll(index: number | undefined): Poll {
+    const controller = new AbortController();
+    let onRegistered!: (index: number) => void;
+    const registration = new Promise<number>((resolve) => {
+      onRegistered = resolve;
+    });
+    let start = 0;
+    const outcome = this.#http.request({
+      method: "GET",
+      path: index === undefined
+        ? this.#path
+        : `${this.#path}&waitIndex=${index}`,
+      signal: controller.signal,
+      timeout: 0,
+      poll: true,
+      onHeaders(headers) {
+        start = headerNumber(headers, "x-etcd-index");
+        onRegistered(start);
+      },
+    }).then((response: HttpResponse): Outcome => {
+      if (response.status === 200 && response.text === "") {
+        // Ended without an event: nothing matched up to where it started.
+        return { to: start + 1 };
+      }
+      const event = decodeKeys({ method: "GET", path: this.#path }, response);
+      return { event, past: event.node.modifiedIndex <= start };
+    });
+    const registered = Promise.race([
+      registration,
+      outcome.then(() => registration),
+    ]);
+    // Polls that are dropped are never awaited: keep them from being
+    // reported as unhandled.
+    outcome.catch(() => {});
+    registered.catch(() => {});
+    return { controller, registered, outcome };
+  }
+
+  /** Sleeps, until `ms` pass, the watcher closes, or `change` settles. */
+  #pause(ms: number, change?: Promise<unknown>): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        if (this.#sleep?.done === done) {
+          clearTimeout(this.#sleep.timer);
+          this.#sleep = undefined;
+        }
+        resolve();
+      };
+      this.#sleep = { timer: setTimeout(done, ms), done };
+      change?.then(done);
+    });
+  }
+}
+
+function changeSignal(): {
+  promise: Promise<typeof CHANGED>;
+  resolve: () => void;
+} {
+  let resolve!: () => void;
+  const promise = new Promise<typeof CHANGED>((done) => {
+    resolve = () => done(CHANGED);
+  });
+  return { promise, resolve };
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof DOMException && error.name === "AbortError";
+}
+
+/** Whether a failed poll is worth asking again. */
+function retryable(error: unknown): boolean {
+  return error instanceof ConnectionFailed ||
+    error instanceof WatcherCleared ||
+    error instanceof ClusterError ||
+    (error instanceof UnexpectedResponse && error.status >= 500);
+}
+
+function backoff(failures: number): number {
+  const ceiling = Math.min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** failures);
+  return ceiling / 2 + Math.random() * ceiling / 2;
+}
