@@ -40,6 +40,7 @@ import { isHiddenBelow, keyPath, keyString } from "./_keys.ts";
 import {
   ClusterError,
   ConnectionFailed,
+  EventIndexCleared,
   UnexpectedResponse,
   WatcherCleared,
 } from "./errors.ts";
@@ -68,23 +69,24 @@ type Outcome =
 
 interface Poll {
   readonly controller: AbortController;
-  /** Resolves with `X-Etcd-Index` when etcd has registered the poll. */
-  readonly registered: Promise<number>;
   readonly outcome: Promise<Outcome>;
 }
 
 /** A `stream=true` watch: a gapless run of changes from `since` on. */
 interface Stream {
   readonly controller: AbortController;
-  readonly since: number;
-  /** `X-Etcd-Index` at registration, once the headers are in. */
-  registeredAt: number | undefined;
-  /** Proven registered live: it delivered a change newer than `registeredAt`. */
+  /** The first index it covers: its `X-Etcd-Index + 1` once registered. */
+  since: number;
+  /** Settles when etcd has registered it. */
+  readonly registered: Promise<void>;
+  /** Polls have caught up to `since`: its changes go straight out. */
   live: boolean;
-  /** The answer's headers, for the results it delivers. */
-  headers: Headers;
   /** The index of the last change it delivered (0 for none). */
   last: number;
+  /** The answer's headers, for the results it delivers. */
+  headers: Headers;
+  /** Changes that came before polls caught up to `since`. */
+  readonly pending: EtcdResult[];
 }
 
 /** Most long-polls one watcher keeps open at once, when catching up. */
@@ -93,9 +95,9 @@ const MAX_WINDOW = 64;
 const BACKOFF_FIRST = 50;
 const BACKOFF_CAP = 2000;
 /** Least time between two checks that a live stream still delivers. */
-const CHECK_EVERY = 25;
+const CHECK_EVERY = 20;
 /** How long a stream may show no progress before it counts as dropped. */
-const STREAM_GRACE = 100;
+const STREAM_GRACE = 50;
 
 const CHANGED = Symbol("changed");
 const NO_HEADERS = new Headers();
@@ -158,10 +160,11 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   #closed = false;
   #wake: (() => void) | undefined;
   #change: { promise: Promise<typeof CHANGED>; resolve: () => void };
-  #sleep:
-    | { timer: ReturnType<typeof setTimeout>; done: () => void }
-    | undefined;
+  /** Pending sleeps, each ended early by `close()`. */
+  readonly #sleeps = new Set<() => void>();
   readonly #running: Promise<void>;
+  /** Requests not yet settled, so that `close()` leaves none behind. */
+  readonly #requests = new Set<Promise<unknown>>();
   readonly #onAbort = () => void this.close();
 
   /**
@@ -230,13 +233,13 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
       this.#dropCheck();
       this.#dropStream();
       this.#changed();
-      if (this.#sleep) {
-        clearTimeout(this.#sleep.timer);
-        this.#sleep.done();
-      }
+      for (const done of [...this.#sleeps]) done();
       this.#wakeConsumer();
     }
     await this.#running;
+    while (this.#requests.size > 0) {
+      await Promise.allSettled([...this.#requests]);
+    }
   }
 
   /**
@@ -287,30 +290,45 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     while (!this.#closed) {
       const change = this.#change.promise;
       try {
-        if (this.#next === undefined) {
-          // From now on: the first poll tells which index "now" is.
-          const poll = this.#poll(undefined);
-          const registered = await poll.registered;
-          this.#next = registered + 1;
-          this.#polls.set(this.#next, poll);
-          continue;
-        }
         if (
           this.#stream === undefined &&
           performance.now() >= this.#streamAfter
         ) {
-          this.#openStream(this.#next);
+          const stream = this.#openStream();
+          if (this.#next === undefined) {
+            // From now on: the stream tells which index "now" is.
+            await stream.registered;
+            if (this.#next === undefined && stream.since !== Infinity) {
+              this.#moveTo(stream.since);
+            }
+            continue;
+          }
+        }
+        if (this.#next === undefined) {
+          await this.#pause(Math.max(0, this.#streamAfter - performance.now()));
+          continue;
         }
         if (this.#stream?.live) {
           // Changes arrive on the stream; now and then check it still does.
           this.#shrink(0);
           this.#check ??= { index: this.#next, poll: this.#poll(this.#next) };
-          const outcome = await Promise.race([
-            this.#check.poll.outcome,
-            change,
-          ]);
-          if (outcome === CHANGED) continue;
           const { index } = this.#check;
+          let outcome: Outcome | typeof CHANGED;
+          try {
+            outcome = await Promise.race([this.#check.poll.outcome, change]);
+          } catch (error) {
+            // A check that reached etcd late may find its index gone from
+            // history; while the stream delivers, that loses nothing.
+            if (
+              error instanceof EventIndexCleared && this.#stream?.live &&
+              this.#next > index
+            ) {
+              this.#check = undefined;
+              continue;
+            }
+            throw error;
+          }
+          if (outcome === CHANGED) continue;
           this.#check = undefined;
           failures = 0;
           if ("to" in outcome) {
@@ -331,10 +349,16 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         this.#dropCheck();
         const next = this.#next;
         this.#fill(next);
-        const outcome = await Promise.race([
+        const waits: Promise<Outcome | typeof CHANGED>[] = [
           this.#polls.get(next)!.outcome,
           change,
-        ]);
+        ];
+        if (this.#stream === undefined) {
+          // Wake up when it is time to try a stream again.
+          const wait = Math.max(0, this.#streamAfter - performance.now());
+          waits.push(this.#pause(wait, change).then(() => CHANGED));
+        }
+        const outcome = await Promise.race(waits);
         if (outcome === CHANGED || next !== this.#next) continue;
         failures = 0;
         this.#apply(outcome);
@@ -408,6 +432,14 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     }
     this.#next = next;
     this.#shrink(next + this.#window);
+    const stream = this.#stream;
+    if (stream && !stream.live && next >= stream.since) {
+      // Caught up with the stream: it delivers from here on.
+      stream.live = true;
+      this.#streamFailures = 0;
+      for (const event of stream.pending.splice(0)) this.#deliver(event);
+      this.#changed();
+    }
   }
 
   /** Opens the polls of the window that are not open yet. */
@@ -460,100 +492,97 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   }
 
   /** Opens a `stream=true` watch from `since`. */
-  #openStream(since: number): void {
+  /**
+   * Opens a `stream=true` watch from now on. Its changes are held back until
+   * polls have caught up to where it starts; from then on it is live.
+   */
+  #openStream(): Stream {
     const controller = new AbortController();
+    let onRegistered!: () => void;
     const stream: Stream = {
       controller,
-      since,
-      registeredAt: undefined,
+      since: Infinity,
+      registered: new Promise((resolve) => onRegistered = resolve),
       live: false,
       last: 0,
       headers: NO_HEADERS,
+      pending: [],
     };
+    stream.registered.catch(() => {});
     this.#stream = stream;
     const request = { method: "GET" as const, path: this.#path };
-    this.#http.request({
-      method: "GET",
-      path: `${this.#path}&stream=true&waitIndex=${since}`,
-      signal: controller.signal,
-      timeout: 0,
-      poll: true,
-      onHeaders(headers) {
-        stream.headers = headers;
-        stream.registeredAt = headerNumber(headers, "x-etcd-index");
-      },
-      onLine: (line) => {
-        if (this.#stream !== stream) return;
-        const event = decodeKeys(request, {
-          status: 200,
-          headers: stream.headers,
-          text: line,
-          endpoint: "",
-        });
-        const index = event.node.modifiedIndex;
-        stream.last = index;
-        this.#deliver(event);
-        if (!stream.live) {
-          if (index <= (stream.registeredAt ?? 0)) {
-            // Answered from history: etcd sends that one change and no more.
-            this.#dropStream();
-            this.#changed();
-          } else {
-            stream.live = true;
-            this.#streamFailures = 0;
-            this.#changed();
+    this.#track(
+      this.#http.request({
+        method: "GET",
+        path: `${this.#path}&stream=true`,
+        signal: controller.signal,
+        timeout: 0,
+        poll: true,
+        onHeaders: (headers) => {
+          stream.headers = headers;
+          // Registered live: every change after this index comes, in order.
+          stream.since = headerNumber(headers, "x-etcd-index") + 1;
+          onRegistered();
+          if (this.#stream === stream && this.#next !== undefined) {
+            this.#moveTo(this.#next);
           }
+        },
+        onLine: (line) => {
+          if (this.#stream !== stream) return;
+          const event = decodeKeys(request, {
+            status: 200,
+            headers: stream.headers,
+            text: line,
+            endpoint: "",
+          });
+          stream.last = event.node.modifiedIndex;
+          if (stream.live) this.#deliver(event);
+          else stream.pending.push(event);
+        },
+      }).then((response) => {
+        if (response.status !== 200) {
+          decodeKeys(request, response); // throws etcd's error
         }
-      },
-    }).then((response) => {
-      if (this.#stream !== stream) return;
-      this.#dropStream();
-      if (!stream.live && stream.last === 0 && response.text === "") {
-        // Ended without a change: nothing matched up to its registration.
-        const to = (stream.registeredAt ?? 0) + 1;
-        if (
-          this.#next !== undefined && since <= this.#next && to > this.#next
-        ) {
-          this.#moveTo(to);
+        if (this.#stream !== stream) return;
+        this.#dropStream();
+        this.#changed();
+      }).catch((error) => {
+        if (this.#stream === stream) this.#dropStream();
+        if (isAbort(error) || this.#closed) return;
+        if (!retryable(error)) {
+          this.#fail(error);
+          return;
         }
-      } else if (response.status !== 200) {
-        decodeKeys(request, response); // throws etcd's error
-      }
-      this.#changed();
-    }).catch((error) => {
-      if (this.#stream === stream) this.#dropStream();
-      if (isAbort(error) || this.#closed) return;
-      if (!retryable(error)) {
-        this.#fail(error);
-        return;
-      }
-      this.#streamAfter = performance.now() +
-        backoff(this.#streamFailures++);
-      this.#changed();
-    });
+        this.#streamAfter = performance.now() +
+          backoff(this.#streamFailures++);
+        this.#changed();
+      }).finally(onRegistered),
+    );
+    return stream;
+  }
+
+  #track(request: Promise<unknown>): void {
+    this.#requests.add(request);
+    const untrack = () => this.#requests.delete(request);
+    request.then(untrack, untrack);
   }
 
   /** One long-poll for the first matching change at `index` or later. */
-  #poll(index: number | undefined): Poll {
+  #poll(index: number): Poll {
     const controller = new AbortController();
-    let onRegistered!: (index: number) => void;
-    const registration = new Promise<number>((resolve) => {
-      onRegistered = resolve;
-    });
     let start = 0;
-    const outcome = this.#http.request({
+    const response = this.#http.request({
       method: "GET",
-      path: index === undefined
-        ? this.#path
-        : `${this.#path}&waitIndex=${index}`,
+      path: `${this.#path}&waitIndex=${index}`,
       signal: controller.signal,
       timeout: 0,
       poll: true,
       onHeaders(headers) {
         start = headerNumber(headers, "x-etcd-index");
-        onRegistered(start);
       },
-    }).then((response: HttpResponse): Outcome => {
+    });
+    this.#track(response);
+    const outcome = response.then((response: HttpResponse): Outcome => {
       if (response.status === 200 && response.text === "") {
         // Ended without an event: nothing matched up to where it started.
         return { to: start + 1 };
@@ -561,28 +590,22 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
       const event = decodeKeys({ method: "GET", path: this.#path }, response);
       return { event, past: event.node.modifiedIndex <= start };
     });
-    const registered = Promise.race([
-      registration,
-      outcome.then(() => registration),
-    ]);
     // Polls that are dropped are never awaited: keep them from being
     // reported as unhandled.
     outcome.catch(() => {});
-    registered.catch(() => {});
-    return { controller, registered, outcome };
+    return { controller, outcome };
   }
 
   /** Sleeps, until `ms` pass, the watcher closes, or `change` settles. */
   #pause(ms: number, change?: Promise<unknown>): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        if (this.#sleep?.done === done) {
-          clearTimeout(this.#sleep.timer);
-          this.#sleep = undefined;
-        }
+        clearTimeout(timer);
+        this.#sleeps.delete(done);
         resolve();
       };
-      this.#sleep = { timer: setTimeout(done, ms), done };
+      const timer = setTimeout(done, ms);
+      this.#sleeps.add(done);
       change?.then(done);
     });
   }

@@ -1,0 +1,62 @@
+// A TCP proxy in front of a server, whose connections a test can cut.
+
+/** A running proxy; dispose it to stop it. */
+export interface Proxy extends AsyncDisposable {
+  /** The proxy's URL, such as `http://127.0.0.1:40000`. */
+  readonly endpoint: string;
+  /** How many connections are open through it now. */
+  readonly open: number;
+  /** Closes every open connection (the listener stays). */
+  cut(): void;
+}
+
+/** Starts a proxy on a free loopback port that forwards to `port`. */
+export function startProxy(port: number): Proxy {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const pairs = new Set<[Deno.Conn, Deno.Conn]>();
+  const pumps = new Set<Promise<unknown>>();
+  const close = (pair: [Deno.Conn, Deno.Conn]) => {
+    if (!pairs.delete(pair)) return;
+    for (const conn of pair) {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  };
+  const accepting = (async () => {
+    for await (const client of listener) {
+      let server: Deno.Conn;
+      try {
+        server = await Deno.connect({ hostname: "127.0.0.1", port });
+      } catch {
+        client.close();
+        continue;
+      }
+      const pair: [Deno.Conn, Deno.Conn] = [client, server];
+      pairs.add(pair);
+      const pump = Promise.allSettled([
+        client.readable.pipeTo(server.writable, { preventClose: true }),
+        server.readable.pipeTo(client.writable, { preventClose: true }),
+      ]).finally(() => close(pair));
+      pumps.add(pump);
+      pump.finally(() => pumps.delete(pump));
+    }
+  })().catch(() => {});
+  return {
+    endpoint: `http://127.0.0.1:${listener.addr.port}`,
+    get open() {
+      return pairs.size;
+    },
+    cut() {
+      for (const pair of [...pairs]) close(pair);
+    },
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await accepting;
+      for (const pair of [...pairs]) close(pair);
+      await Promise.allSettled([...pumps]);
+    },
+  };
+}
