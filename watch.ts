@@ -4,21 +4,30 @@
  * {@linkcode Watcher} is what `client.watch()` returns: an async iterable of
  * typed results (`Set`, `Created`, `Deleted`, `Expired`, ...).
  *
- * How it keeps every event: it asks etcd for "the first change at index
- * `n` or later" for the next index `n` it has not delivered yet, so nothing
- * between two answers can slip through. When changes come faster than one
- * round trip, it keeps a window of such long-polls open for `n`, `n + 1`,
- * ... at once, growing while etcd answers from its history and shrinking
- * back to one poll when it is caught up; so it keeps up with a fast writer
- * without falling out of etcd's 1000-event history. A poll that etcd ends
- * without an event moves the watcher on to that answer's `X-Etcd-Index + 1`
- * (nothing up to it matched), so a quiet watcher does not fall behind
- * either. Dropped connections and restarts are retried from the same index
- * with capped, jittered backoff.
+ * How it keeps every event, fast:
  *
- * Streaming watches (`stream=true`) are not used: etcd drops a stream that
- * falls 100 events behind without a word, and one started in the past sends
- * a single event and goes quiet.
+ * - A `stream=true` watch, registered "from now", carries the changes: one
+ *   line each, no request per change, so it keeps up with the fastest
+ *   writers. etcd registers it live, so it is a gapless run of every change
+ *   after its `X-Etcd-Index`; the watcher reads it continuously and buffers,
+ *   so etcd's 100-event buffer per watcher does not fill.
+ * - Long-polls ("the first change at index `n` or later") fill the gap
+ *   between the next index to deliver and where the stream starts: after
+ *   `waitIndex` in the past, a reconnect or a restart. While they answer
+ *   from history, a window of polls for `n`, `n + 1`, ... is kept open at
+ *   once, so catching up is not one change per round trip.
+ * - A stream can still be dropped by etcd without a word (it falls behind
+ *   when etcd is starved, for example by thousands of connections at once).
+ *   A check long-poll at the next index, renewed at most every 20 ms, shows
+ *   a change the stream must also deliver; if the stream then makes no
+ *   progress for 50 ms it is replaced, and polls catch up from the last
+ *   change delivered.
+ * - Changes are delivered in index order and at most once, whichever path
+ *   brings them; hidden keys (`_` segments) never, on a recursive watch.
+ * - Dropped connections and restarts are retried from the same index with
+ *   capped, jittered backoff, quietly. If etcd no longer has the changes
+ *   needed (its history holds the last 1000), iteration rejects with
+ *   `EventIndexCleared`: never a silent gap.
  *
  * @example Usage
  * ```ts ignore
