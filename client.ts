@@ -997,28 +997,27 @@ function normalizeEndpoint(endpoint: string): string {
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
 }
 
-function checkValue(value: unknown, what = "value"): string {
-  if (typeof value !== "string") {
+/** Throws a `TypeError` naming `what` unless `value` is of `type`. */
+function checkType(value: unknown, type: "string" | "number", what: string) {
+  if (typeof value !== type) {
     throw new TypeError(
-      `Invalid ${what}: expected a string, got ${
+      `Invalid ${what}: expected a ${type}, got ${
         value === null ? "null" : typeof value
       }`,
     );
   }
-  return value;
+}
+
+function checkValue(value: unknown, what = "value"): string {
+  checkType(value, "string", what);
+  return value as string;
 }
 
 // Numbers are sent as given: etcd itself rejects a negative or fractional
 // TTL (TtlNaN) or index (IndexNaN) with a typed error naming the field.
 function checkNumber(value: unknown, what: string): number {
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Invalid ${what}: expected a number, got ${
-        value === null ? "null" : typeof value
-      }`,
-    );
-  }
-  return value;
+  checkType(value, "number", what);
+  return value as number;
 }
 
 function checkIndex(index: unknown, what: string): number {

@@ -58,6 +58,8 @@ interface MemberPlan {
   peerPort: number;
   dir: string;
   initialCluster: string;
+  /** Shared by every member of one cluster. */
+  token: string;
 }
 
 /**
@@ -146,7 +148,7 @@ export class EtcdServer implements AsyncDisposable {
       "--initial-cluster",
       plan.initialCluster,
       "--initial-cluster-token",
-      `etcd-tree-${plan.peerPort}`,
+      plan.token,
       `--enable-v2=${this.#options.enableV2 ?? true}`,
       "--log-outputs",
       "stderr",
@@ -376,6 +378,7 @@ export async function startCluster(
           peerPort: ports[i * 2 + 1]!,
           dir,
           initialCluster,
+          token: `etcd-tree-${ports[1]}`,
         }, options),
       );
     }
