@@ -255,7 +255,12 @@ export class Http {
           request.write === true,
         );
       }
-      if (error instanceof TypeError) {
+      // A connection that breaks mid-answer can surface as an AbortError
+      // although nobody aborted: that is a transport failure too.
+      if (
+        error instanceof TypeError ||
+        (error instanceof DOMException && error.name === "AbortError")
+      ) {
         throw new Unreachable(error, !sent && isConnectError(error), sent);
       }
       throw error;

@@ -474,8 +474,11 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   }
 
   #dropStream(): void {
-    this.#stream?.controller.abort();
+    if (this.#stream === undefined) return;
+    this.#stream.controller.abort();
     this.#stream = undefined;
+    // Whatever `#run` waits on, it must now go on without the stream.
+    this.#changed();
   }
 
   /**
@@ -556,12 +559,16 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         this.#dropStream();
         this.#changed();
       }).catch((error) => {
+        if (controller.signal.aborted || this.#closed) return; // dropped
         if (this.#stream === stream) this.#dropStream();
-        if (isAbort(error) || this.#closed) return;
         if (!retryable(error)) {
           this.#fail(error);
           return;
         }
+        // The server is gone or restarting: the polls' connections likely
+        // are too, so send them again as well.
+        this.#shrink(0);
+        this.#dropCheck();
         this.#streamAfter = performance.now() +
           backoff(this.#streamFailures++);
         this.#changed();

@@ -36,10 +36,14 @@ export function startProxy(port: number): Proxy {
       }
       const pair: [Deno.Conn, Deno.Conn] = [client, server];
       pairs.add(pair);
-      const pump = Promise.allSettled([
+      // When either side ends, end both, as a real connection would.
+      const pipes = [
         client.readable.pipeTo(server.writable, { preventClose: true }),
         server.readable.pipeTo(client.writable, { preventClose: true }),
-      ]).finally(() => close(pair));
+      ].map((pipe) => pipe.catch(() => {}));
+      const pump = Promise.race(pipes).finally(() => close(pair)).then(() =>
+        Promise.allSettled(pipes)
+      );
       pumps.add(pump);
       pump.finally(() => pumps.delete(pump));
     }
