@@ -999,7 +999,8 @@ function normalizeEndpoint(endpoint: string): string {
 
 /** Throws a `TypeError` naming `what` unless `value` is of `type`. */
 function checkType(value: unknown, type: "string" | "number", what: string) {
-  if (typeof value !== type) {
+  const actual: string = typeof value;
+  if (actual !== type) {
     throw new TypeError(
       `Invalid ${what}: expected a ${type}, got ${
         value === null ? "null" : typeof value
