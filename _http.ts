@@ -36,6 +36,11 @@ export interface HttpRequest {
    * the returned `text` is then whatever followed the last line break.
    */
   onLine?: (line: string) => void;
+  /**
+   * Turns the answer into the caller's result inside the exchange, saving
+   * an async step; `request()` then resolves with what it returns.
+   */
+  decode?: (response: HttpResponse, request: HttpRequest) => unknown;
 }
 
 /** How many cut answers in a row a `retryCut` request tolerates. */
@@ -138,7 +143,7 @@ export class Http {
     if (request.poll) return this.#dispatch(request);
     if (this.#active >= this.#maxConcurrency) return this.#queue(request);
     this.#active++;
-    return this.#dispatch(request).finally(this.#release);
+    return this.#dispatch(request, true);
   }
 
   /** Waits for a turn, then sends. */
@@ -148,10 +153,11 @@ export class Http {
     try {
       if (this.#closed) throw new ClientClosed();
       request.signal?.throwIfAborted();
-      return await this.#dispatch(request);
-    } finally {
+    } catch (error) {
       this.#release();
+      throw error;
     }
+    return await this.#dispatch(request, true);
   }
 
   #release = (): void => {
@@ -159,16 +165,33 @@ export class Http {
     this.#waiting.shift()?.();
   };
 
-  #dispatch(request: HttpRequest): Promise<HttpResponse> {
+  /**
+   * Sends to the current endpoint, failing over if need be. A `counted`
+   * request holds a concurrency slot, released when it settles.
+   */
+  #dispatch(request: HttpRequest, counted = false): Promise<HttpResponse> {
     // The common case, one endpoint that answers, takes no extra async step.
     const first = this.#current;
-    return this.#send(this.endpoints[first]!, request).catch((error) =>
-      this.#failover(request, first, error)
-    );
+    return this.#send(this.endpoints[first]!, request, counted).catch((
+      error,
+    ) => this.#failover(request, first, error, counted));
   }
 
   /** Goes on after `#send` to endpoint `first` failed with `error`. */
   async #failover(
+    request: HttpRequest,
+    first: number,
+    error: unknown,
+    counted: boolean,
+  ): Promise<HttpResponse> {
+    try {
+      return await this.#failoverFrom(request, first, error);
+    } finally {
+      if (counted) this.#release();
+    }
+  }
+
+  async #failoverFrom(
     request: HttpRequest,
     first: number,
     error: unknown,
@@ -199,7 +222,12 @@ export class Http {
     throw new ConnectionFailed(describeRequest(request), failures);
   }
 
-  async #send(endpoint: string, request: HttpRequest): Promise<HttpResponse> {
+  /** One exchange; `release` frees the concurrency slot if it succeeds. */
+  async #send(
+    endpoint: string,
+    request: HttpRequest,
+    release = false,
+  ): Promise<HttpResponse> {
     const controller = new AbortController();
     const timeout = request.timeout ?? this.timeout;
     const entry: InFlight = {
@@ -243,7 +271,10 @@ export class Http {
           } was not followed`,
         );
       }
-      return { status, headers: response.headers, text, endpoint };
+      const answer = { status, headers: response.headers, text, endpoint };
+      const result = request.decode ? request.decode(answer, request) : answer;
+      if (release) this.#release();
+      return result as HttpResponse;
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (this.#closed) throw new ClientClosed();

@@ -23,7 +23,12 @@ import {
   parseObject,
   unexpected,
 } from "./_decode.ts";
-import { describeRequest, Http, type HttpRequest } from "./_http.ts";
+import {
+  describeRequest,
+  Http,
+  type HttpRequest,
+  type HttpResponse,
+} from "./_http.ts";
 import {
   isHiddenBelow,
   type Key,
@@ -298,6 +303,14 @@ export interface Stats {
 }
 
 const DEFAULT_ENDPOINT = "http://127.0.0.1:2379";
+
+/** Decodes a key-space answer inside the exchange (see `HttpRequest.decode`). */
+function decodeKeysResponse(
+  response: HttpResponse,
+  request: HttpRequest,
+): EtcdResult {
+  return decodeKeys(request, response, (request as KeysRequest).written);
+}
 
 /** A key-space request; `written` stands in for a node left out by `noValueOnSuccess`. */
 interface KeysRequest extends HttpRequest {
@@ -939,11 +952,16 @@ export class Client implements AsyncDisposable {
 
   // Every key-space call: the request is built (and its arguments checked)
   // inside this one async step, so that bad arguments reject, not throw.
-  async #keys<T extends EtcdResult>(build: () => KeysRequest): Promise<T> {
-    const request = build();
+  #keys<T extends EtcdResult>(build: () => KeysRequest): Promise<T> {
+    let request: KeysRequest;
+    try {
+      request = build();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     request.path = "/v2/keys" + request.path;
-    const response = await this.#http.request(request);
-    return decodeKeys(request, response, request.written) as T;
+    request.decode = decodeKeysResponse;
+    return this.#http.request(request) as Promise<unknown> as Promise<T>;
   }
 
   async #json<T>(path: string, options: CallOptions): Promise<T> {
