@@ -98,10 +98,6 @@ export class Http {
     this.#maxConcurrency = options.maxConcurrency;
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   /** Aborts every request in flight; later requests reject. */
   close(): void {
     this.#closed = true;

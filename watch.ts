@@ -555,9 +555,8 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         if (response.status !== 200) {
           decodeKeys(request, response); // throws etcd's error
         }
-        if (this.#stream !== stream) return;
-        this.#dropStream();
-        this.#changed();
+        // Ended: go on without it (dropping it wakes `#run`).
+        if (this.#stream === stream) this.#dropStream();
       }).catch((error) => {
         if (controller.signal.aborted || this.#closed) return; // dropped
         if (this.#stream === stream) this.#dropStream();
