@@ -343,6 +343,13 @@ function isConnectError(error: Error): boolean {
   return /connect|refused|dns error|blocked/i.test(text);
 }
 
+/**
+ * Each client's transport, for the internal modules that need more than the
+ * public API (the store seam's raw snapshot). Filled by the `Client`
+ * constructor.
+ */
+export const transports: WeakMap<object, Http> = new WeakMap();
+
 /** `GET /v2/keys/a`, without the query. */
 export function describeRequest(request: HttpRequest): string {
   const query = request.path.indexOf("?");

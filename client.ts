@@ -28,6 +28,7 @@ import {
   Http,
   type HttpRequest,
   type HttpResponse,
+  transports,
 } from "./_http.ts";
 import {
   isHiddenBelow,
@@ -381,6 +382,7 @@ export class Client implements AsyncDisposable {
       );
     }
     this.#http = new Http({ endpoints, timeout, maxConcurrency });
+    transports.set(this, this.#http);
     this.stats = {
       self: (options = {}) => this.#json("/v2/stats/self", options),
       store: (options = {}) => this.#json("/v2/stats/store", options),
@@ -765,7 +767,8 @@ export class Client implements AsyncDisposable {
    * not apply.
    *
    * @param key The key.
-   * @param options `recursive`, `waitIndex` (default: from now) and a signal.
+   * @param options `recursive`, `waitIndex` (default: from now), `retryFor`
+   *   and a signal.
    * @returns The {@linkcode Watcher}; close it (or `break` out of its loop)
    *   to release its connections.
    * @throws {TypeError} When the key is not valid.

@@ -11,6 +11,9 @@
  *   {@linkcode ConnectionFailed}.
  * - {@linkcode Watcher}, from `client.watch()`: every change of a key or
  *   subtree, once and in order, as an async iterable.
+ * - {@linkcode EtcdTree}: a live, typed mirror of a subtree that writes back
+ *   with compare-and-swap and shows your own writes when they resolve, with
+ *   {@linkcode codecs} for typed values.
  *
  * @example Usage
  * ```ts ignore
@@ -32,3 +35,5 @@ export * from "./client.ts";
 export * from "./results.ts";
 export * from "./errors.ts";
 export * from "./watch.ts";
+export * from "./codec.ts";
+export * from "./tree.ts";

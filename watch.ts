@@ -46,13 +46,8 @@
 import { decodeKeys, headerNumber } from "./_decode.ts";
 import type { Http, HttpResponse } from "./_http.ts";
 import { isHiddenBelow, keyPath, keyString } from "./_keys.ts";
-import {
-  ClusterError,
-  ConnectionFailed,
-  EventIndexCleared,
-  UnexpectedResponse,
-  WatcherCleared,
-} from "./errors.ts";
+import { backoff, retryable } from "./_retry.ts";
+import { EventIndexCleared } from "./errors.ts";
 import type { EtcdResult } from "./results.ts";
 
 /** Options of `client.watch()`. */
@@ -65,6 +60,12 @@ export interface WatchOptions {
    * makes the watcher throw `EventIndexCleared`.
    */
   waitIndex?: number;
+  /**
+   * How long, in milliseconds, the watcher keeps retrying while it cannot
+   * reach etcd (or etcd cannot serve it) before iteration rejects with the
+   * last error. Default: retry until closed.
+   */
+  retryFor?: number;
   /** Stops the watcher; iteration then rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -100,9 +101,6 @@ interface Stream {
 
 /** Most long-polls one watcher keeps open at once, when catching up. */
 const MAX_WINDOW = 64;
-/** Backoff after a failure: first delay and cap, in milliseconds. */
-const BACKOFF_FIRST = 50;
-const BACKOFF_CAP = 2000;
 /** Least time between two checks that a live stream still delivers. */
 const CHECK_EVERY = 20;
 /** How long a stream may show no progress before it counts as dropped. */
@@ -153,6 +151,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   readonly #http: Http;
   readonly #path: string;
   readonly #signal: AbortSignal | undefined;
+  readonly #retryFor: number;
   #next: number | undefined;
   /** Catch-up polls by index. */
   readonly #polls = new Map<number, Poll>();
@@ -191,6 +190,13 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
       (this.recursive ? "&recursive=true" : "");
     this.#next = options.waitIndex;
     this.#signal = options.signal;
+    const retryFor = options.retryFor ?? Infinity;
+    if (!(retryFor >= 0)) {
+      throw new RangeError(
+        `Invalid retryFor ${retryFor}: expected milliseconds >= 0`,
+      );
+    }
+    this.#retryFor = retryFor;
     this.#signal?.addEventListener("abort", this.#onAbort);
     this.#change = changeSignal();
     this.#running = this.#signal?.aborted ? Promise.resolve() : this.#run();
@@ -296,6 +302,8 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
 
   async #run(): Promise<void> {
     let failures = 0;
+    /** When the current run of failures began (`performance.now()`). */
+    let failingSince = 0;
     while (!this.#closed) {
       const change = this.#change.promise;
       try {
@@ -374,7 +382,11 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
       } catch (error) {
         if (this.#closed) break;
         if (isAbort(error)) continue; // a poll given up on purpose
-        if (!retryable(error)) {
+        if (failures === 0) failingSince = performance.now();
+        if (
+          !retryable(error) ||
+          performance.now() - failingSince >= this.#retryFor
+        ) {
           this.#fail(error);
           break;
         }
@@ -639,17 +651,4 @@ function changeSignal(): {
 
 function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === "AbortError";
-}
-
-/** Whether a failed poll is worth asking again. */
-function retryable(error: unknown): boolean {
-  return error instanceof ConnectionFailed ||
-    error instanceof WatcherCleared ||
-    error instanceof ClusterError ||
-    (error instanceof UnexpectedResponse && error.status >= 500);
-}
-
-function backoff(failures: number): number {
-  const ceiling = Math.min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** failures);
-  return ceiling / 2 + Math.random() * ceiling / 2;
 }

@@ -8,6 +8,10 @@ export interface Proxy extends AsyncDisposable {
   readonly open: number;
   /** Closes every open connection (the listener stays). */
   cut(): void;
+  /** Cuts every connection and refuses new ones until `unblock()`. */
+  block(): void;
+  /** Lets connections through again. */
+  unblock(): void;
 }
 
 /** Starts a proxy on a free loopback port that forwards to `port`. */
@@ -15,6 +19,7 @@ export function startProxy(port: number): Proxy {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const pairs = new Set<[Deno.Conn, Deno.Conn]>();
   const pumps = new Set<Promise<unknown>>();
+  let blocked = false;
   const close = (pair: [Deno.Conn, Deno.Conn]) => {
     if (!pairs.delete(pair)) return;
     for (const conn of pair) {
@@ -27,6 +32,10 @@ export function startProxy(port: number): Proxy {
   };
   const accepting = (async () => {
     for await (const client of listener) {
+      if (blocked) {
+        client.close();
+        continue;
+      }
       let server: Deno.Conn;
       try {
         server = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -55,6 +64,13 @@ export function startProxy(port: number): Proxy {
     },
     cut() {
       for (const pair of [...pairs]) close(pair);
+    },
+    block() {
+      blocked = true;
+      for (const pair of [...pairs]) close(pair);
+    },
+    unblock() {
+      blocked = false;
     },
     async [Symbol.asyncDispose]() {
       listener.close();
