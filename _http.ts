@@ -60,6 +60,20 @@ export interface HttpOptions {
   timeout: number;
   /** Most requests (watches aside) in flight at once; the rest wait their turn. */
   maxConcurrency: number;
+  /** PEM certificates and key for TLS; absent: the platform's defaults. */
+  tls?: TlsOptions | undefined;
+  /** The `Authorization` header for every request. */
+  authorization?: string | undefined;
+}
+
+/** TLS settings: PEM text. */
+export interface TlsOptions {
+  /** Certificates of the authorities to trust, besides the system's. */
+  caCerts?: readonly string[];
+  /** The client certificate chain. */
+  cert?: string;
+  /** The client certificate's private key. */
+  key?: string;
 }
 
 const FORM = "application/x-www-form-urlencoded";
@@ -87,6 +101,10 @@ export class Http {
   // Long-polls get connections of their own, so that a burst of other
   // requests cannot hold them up until etcd's history has moved on.
   #pollClient: Deno.HttpClient | undefined;
+  /** The client for every other request, when TLS settings are given. */
+  #client: Deno.HttpClient | undefined;
+  readonly #tls: TlsOptions | undefined;
+  readonly #authorization: string | undefined;
   readonly #maxConcurrency: number;
   #active = 0;
   readonly #waiting: (() => void)[] = [];
@@ -96,6 +114,22 @@ export class Http {
     this.timeout = options.timeout;
     this.#tickEvery = Math.min(100, Math.max(5, options.timeout / 20));
     this.#maxConcurrency = options.maxConcurrency;
+    this.#tls = options.tls;
+    this.#authorization = options.authorization;
+  }
+
+  #newClient(): Deno.HttpClient {
+    const tls = this.#tls;
+    const options: Deno.CreateHttpClientOptions = {};
+    if (tls?.caCerts) options.caCerts = [...tls.caCerts];
+    if (tls?.cert !== undefined && tls.key !== undefined) {
+      return Deno.createHttpClient({
+        ...options,
+        cert: tls.cert,
+        key: tls.key,
+      });
+    }
+    return Deno.createHttpClient(options);
   }
 
   /** Aborts every request in flight; later requests reject. */
@@ -107,6 +141,8 @@ export class Http {
     this.#inFlight.clear();
     this.#pollClient?.close();
     this.#pollClient = undefined;
+    this.#client?.close();
+    this.#client = undefined;
     for (const wake of this.#waiting.splice(0)) wake();
   }
 
@@ -244,11 +280,16 @@ export class Http {
         signal: controller.signal,
       };
       if (request.poll) {
-        init.client = this.#pollClient ??= Deno.createHttpClient({});
+        init.client = this.#pollClient ??= this.#newClient();
+      } else if (this.#tls !== undefined) {
+        init.client = this.#client ??= this.#newClient();
       }
       if (request.body !== undefined) {
         init.body = request.body;
         init.headers = { "content-type": request.json ? JSON_TYPE : FORM };
+      }
+      if (this.#authorization !== undefined) {
+        init.headers = { ...init.headers, authorization: this.#authorization };
       }
       const response = await fetch(endpoint + request.path, init);
       sent = true;

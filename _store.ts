@@ -51,6 +51,8 @@ export interface StoreChange {
   expired: boolean;
   /** The node after a put; the node that went, for a delete. */
   node: StoreNode;
+  /** The node before a put over an existing key, when the store knows it. */
+  prev?: StoreNode;
 }
 
 /** The changes of a subtree from an index on, in order, none left out. */
@@ -101,10 +103,10 @@ export interface Store {
     segments: readonly string[],
     options?: { signal?: AbortSignal },
   ): Promise<Snapshot>;
-  /** Follows a subtree's changes from index `from` on. */
+  /** Follows a subtree's changes from index `from` on (or from now). */
   follow(
     segments: readonly string[],
-    from: number,
+    from: number | undefined,
     options?: FollowOptions,
   ): ChangeStream;
   /** Writes a value. */
@@ -177,17 +179,15 @@ class V2Store implements Store {
 
   follow(
     segments: readonly string[],
-    from: number,
+    from: number | undefined,
     options: FollowOptions = {},
   ): ChangeStream {
     const watchOptions: {
       recursive: true;
-      waitIndex: number;
+      waitIndex?: number;
       retryFor?: number;
-    } = {
-      recursive: true,
-      waitIndex: from,
-    };
+    } = { recursive: true };
+    if (from !== undefined) watchOptions.waitIndex = from;
     if (options.retryFor !== undefined) {
       watchOptions.retryFor = options.retryFor;
     }
@@ -267,13 +267,18 @@ function changeFrom(event: EtcdResult): StoreChange {
   ) {
     return { index, type: "delete", expired: action === "expire", node };
   }
+  const prev = event.prevNode === undefined
+    ? undefined
+    : storeNode(event.prevNode);
   // A directory's TTL update does not change the directory's own
   // modifiedIndex (a later read shows the old one); only the event has it.
   if (action === "update" && node.dir === true) {
     node.modifiedIndex = event.prevNode?.modifiedIndex ??
       event.node.createdIndex;
   }
-  return { index, type: "put", expired: false, node };
+  const change: StoreChange = { index, type: "put", expired: false, node };
+  if (prev !== undefined) change.prev = prev;
+  return change;
 }
 
 function storeNode(node: Value | Directory): StoreNode {

@@ -28,6 +28,7 @@ import {
   Http,
   type HttpRequest,
   type HttpResponse,
+  type TlsOptions,
   transports,
 } from "./_http.ts";
 import {
@@ -52,6 +53,7 @@ import type {
 import { Watcher, type WatchOptions } from "./watch.ts";
 
 export type { Key } from "./_keys.ts";
+export type { TlsOptions } from "./_http.ts";
 
 /** Options of {@linkcode Client}. */
 export interface ClientOptions {
@@ -77,6 +79,17 @@ export interface ClientOptions {
    * @default {64}
    */
   maxConcurrency?: number;
+  /**
+   * TLS settings for `https:` endpoints, as PEM text: `caCerts` to trust
+   * besides the system's roots, and a client `cert` with its `key`. The
+   * server's certificate is always verified.
+   */
+  tls?: TlsOptions;
+  /**
+   * A user of etcd's authentication, sent with every request (HTTP basic
+   * auth). The password never appears in errors or logs.
+   */
+  auth?: { username: string; password: string };
 }
 
 /** What every call accepts. */
@@ -381,7 +394,38 @@ export class Client implements AsyncDisposable {
         `Invalid maxConcurrency ${maxConcurrency}: expected an integer >= 1`,
       );
     }
-    this.#http = new Http({ endpoints, timeout, maxConcurrency });
+    const tls = options.tls;
+    if (
+      tls !== undefined && (tls.cert === undefined) !== (tls.key === undefined)
+    ) {
+      throw new TypeError(
+        "Invalid tls options: give a client cert and its key together",
+      );
+    }
+    let authorization: string | undefined;
+    if (options.auth !== undefined) {
+      const { username, password } = options.auth;
+      if (
+        typeof username !== "string" || username === "" ||
+        username.includes(":")
+      ) {
+        throw new TypeError(
+          'Invalid auth: the username must be a non-empty string without ":"',
+        );
+      }
+      if (typeof password !== "string") {
+        throw new TypeError("Invalid auth: the password must be a string");
+      }
+      const bytes = new TextEncoder().encode(`${username}:${password}`);
+      authorization = "Basic " + btoa(String.fromCharCode(...bytes));
+    }
+    this.#http = new Http({
+      endpoints,
+      timeout,
+      maxConcurrency,
+      tls,
+      authorization,
+    });
     transports.set(this, this.#http);
     this.stats = {
       self: (options = {}) => this.#json("/v2/stats/self", options),

@@ -1,0 +1,269 @@
+// What the command-line tools share: flags, the client they make, exit
+// codes, one-line error messages and progress on a terminal. Internal.
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { Client, type ClientOptions } from "../client.ts";
+import denoJson from "../deno.json" with { type: "json" };
+
+/** The package version, for `--version`. */
+export const VERSION: string = denoJson.version;
+
+/** Where a tool reads and writes; tests pass their own. */
+export interface Io {
+  /** Standard output. */
+  stdout: WritableStream<Uint8Array>;
+  /** Standard error. */
+  stderr: WritableStream<Uint8Array>;
+  /** Standard input. */
+  stdin: ReadableStream<Uint8Array>;
+  /** Whether standard error is a terminal (progress is shown only then). */
+  stderrIsTerminal: boolean;
+  /** Environment variables. */
+  env: (name: string) => string | undefined;
+  /** Ends a long-running tool (etcdmon) cleanly. */
+  signal?: AbortSignal;
+}
+
+/** The process's own streams and environment. */
+export function processIo(): Io {
+  return {
+    stdout: Deno.stdout.writable,
+    stderr: Deno.stderr.writable,
+    stdin: Deno.stdin.readable,
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+    env: (name) => Deno.env.get(name),
+  };
+}
+
+/** A bad command line: exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** An expected failure with a message of its own: exit code 1. */
+export class Failure extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "Failure";
+  }
+}
+
+/** Flags every tool takes. */
+export const COMMON_OPTIONS = {
+  endpoints: { type: "string" },
+  cacert: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  user: { type: "string" },
+  timeout: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+} as const satisfies ParseArgsConfig["options"];
+
+/** The help text of the common flags. */
+export const COMMON_HELP = `Connection:
+  --endpoints URL[,URL...]  etcd members (env ETCD_ENDPOINTS;
+                            default http://127.0.0.1:2379)
+  --cacert FILE             PEM certificates of authorities to trust
+  --cert FILE, --key FILE   a client certificate and its key (PEM)
+  --user NAME[:PASSWORD]    etcd user (env ETCD_USER); the password may
+                            also come from env ETCD_PASSWORD
+  --timeout MS              milliseconds per request (default 5000)
+  -h, --help                this help
+  --version                 the version`;
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Parses a command line strictly; problems become a {@linkcode UsageError}. */
+export function parse<T extends Options>(
+  args: readonly string[],
+  options: T,
+) {
+  try {
+    return parseArgs({
+      args: [...args],
+      options: { ...COMMON_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+}
+
+/** The common flags' values. */
+export interface ConnectionFlags {
+  endpoints?: string | undefined;
+  cacert?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  user?: string | undefined;
+  timeout?: string | undefined;
+}
+
+/** Makes the client the flags and environment describe. */
+export async function connect(
+  flags: ConnectionFlags,
+  io: Io,
+  extra: ClientOptions = {},
+): Promise<Client> {
+  const options: ClientOptions = { ...extra };
+  const endpoints = flags.endpoints ?? io.env("ETCD_ENDPOINTS");
+  if (endpoints !== undefined) options.endpoints = endpoints;
+  if (flags.timeout !== undefined) {
+    const timeout = Number(flags.timeout);
+    if (!/^\d+$/.test(flags.timeout) || !Number.isSafeInteger(timeout)) {
+      throw new UsageError(
+        `Invalid --timeout ${
+          JSON.stringify(flags.timeout)
+        }: expected whole milliseconds`,
+      );
+    }
+    options.timeout = timeout;
+  }
+  if ((flags.cert === undefined) !== (flags.key === undefined)) {
+    throw new UsageError("Invalid --cert/--key: give both or neither");
+  }
+  if (
+    flags.cacert !== undefined || flags.cert !== undefined
+  ) {
+    const tls: NonNullable<ClientOptions["tls"]> = {};
+    if (flags.cacert !== undefined) {
+      tls.caCerts = [await readPem(flags.cacert, "--cacert")];
+    }
+    if (flags.cert !== undefined && flags.key !== undefined) {
+      tls.cert = await readPem(flags.cert, "--cert");
+      tls.key = await readPem(flags.key, "--key");
+    }
+    options.tls = tls;
+  }
+  const user = flags.user ?? io.env("ETCD_USER");
+  if (user !== undefined) {
+    const colon = user.indexOf(":");
+    const username = colon < 0 ? user : user.slice(0, colon);
+    const password = colon < 0
+      ? io.env("ETCD_PASSWORD")
+      : user.slice(colon + 1);
+    if (username === "") {
+      throw new UsageError("Invalid --user: expected NAME or NAME:PASSWORD");
+    }
+    if (password === undefined) {
+      throw new UsageError(
+        `Invalid --user: no password for ${
+          JSON.stringify(username)
+        }; give NAME:PASSWORD or set ETCD_PASSWORD`,
+      );
+    }
+    options.auth = { username, password };
+  }
+  try {
+    return new Client(options);
+  } catch (error) {
+    throw new UsageError(
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+}
+
+async function readPem(path: string, flag: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot read ${flag} ${JSON.stringify(path)}: ${
+        error instanceof Error ? error.message : error
+      }`,
+    );
+  }
+}
+
+const queues = new WeakMap<WritableStream<Uint8Array>, Promise<void>>();
+const encoder = new TextEncoder();
+
+/** Writes text to a stream, whole, after what was written to it before. */
+export function write(
+  stream: WritableStream<Uint8Array>,
+  text: string,
+): Promise<void> {
+  const before = queues.get(stream) ?? Promise.resolve();
+  const written = before.catch(() => {}).then(async () => {
+    const writer = stream.getWriter();
+    try {
+      await writer.write(encoder.encode(text));
+    } finally {
+      writer.releaseLock();
+    }
+  });
+  queues.set(stream, written);
+  return written;
+}
+
+/**
+ * Runs a tool's body: returns its exit code, turning expected failures into
+ * one line on stderr (`tool: message`), never a stack trace.
+ */
+export async function run(
+  tool: string,
+  io: Io,
+  body: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    const usage = error instanceof UsageError;
+    const message = error instanceof Error ? error.message : String(error);
+    // One line: the first line of the message.
+    const line = message.split("\n")[0];
+    await write(
+      io.stderr,
+      `${tool}: ${line}${usage ? `\nTry "${tool} --help".` : ""}\n`,
+    ).catch(() => {});
+    return usage ? 2 : 1;
+  }
+}
+
+/** A progress line on stderr, redrawn at most every 100 ms; terminals only. */
+export class Progress {
+  readonly #io: Io;
+  readonly #label: string;
+  readonly #total: number;
+  #done = 0;
+  #drawn = 0;
+
+  constructor(io: Io, label: string, total: number) {
+    this.#io = io;
+    this.#label = label;
+    this.#total = total;
+  }
+
+  /** Counts one more step done. */
+  step(): void {
+    this.#done++;
+    if (!this.#io.stderrIsTerminal) return;
+    const now = performance.now();
+    if (now - this.#drawn < 100 && this.#done < this.#total) return;
+    this.#drawn = now;
+    const width = 30;
+    const filled = this.#total === 0
+      ? width
+      : Math.round(width * this.#done / this.#total);
+    void write(
+      this.#io.stderr,
+      `\r${this.#label} [${"=".repeat(filled)}${
+        " ".repeat(width - filled)
+      }] ${this.#done}/${this.#total}`,
+    ).catch(() => {});
+  }
+
+  /** Clears the line. */
+  async end(): Promise<void> {
+    if (this.#io.stderrIsTerminal && this.#drawn > 0) {
+      await write(this.#io.stderr, "\r\x1b[K").catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,186 @@
+// Dumped data to YAML and JSON text. Internal.
+//
+// Data is a tree of strings: a directory is a Map (keys in the order to
+// write), a value a string; with --arrays, a directory whose children are
+// exactly "0", "1", ... may be an array.
+//
+// The writer is our own, with no dependency: the shape is small (strings
+// and mappings), it must quote exactly what a YAML reader would take for
+// something else, and it must be fast for big dumps.
+
+/** A dumped or loaded tree. */
+export type Data = string | Map<string, Data> | Data[];
+
+// ---- Writing ----
+
+/** Words that YAML 1.1 or 1.2 reads as null or a boolean. */
+const KEYWORDS = new Set(
+  [
+    "null",
+    "Null",
+    "NULL",
+    "~",
+    "true",
+    "True",
+    "TRUE",
+    "false",
+    "False",
+    "FALSE",
+    "yes",
+    "Yes",
+    "YES",
+    "no",
+    "No",
+    "NO",
+    "on",
+    "On",
+    "ON",
+    "off",
+    "Off",
+    "OFF",
+    "y",
+    "Y",
+    "n",
+    "N",
+    "<<",
+    "=",
+  ],
+);
+
+// Characters that a plain scalar may not start with.
+const INDICATOR = /^[-?:,[\]{}#&*!|>'"%@`\s]/;
+// Anything that looks like a number in YAML 1.1 or 1.2, or .inf / .nan.
+const NUMBERISH = /^[-+]?(\.?[0-9]|\.(inf|nan)$)/i;
+// Characters that must be escaped, or that end a plain scalar's line.
+// Characters never written bare: C0 and C1 controls, line and paragraph
+// separators, the byte order mark and lone surrogates (\t and \n excepted,
+// for blocks).
+const UNSAFE =
+  "\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u2028\\u2029\\ufeff\\ud800-\\udfff";
+const SPECIAL = new RegExp(`[${UNSAFE}\\t\\n]|: | #|:$|\\s$`);
+const ESCAPE = /[\x7f-\x9f\u2028\u2029\ufeff]/g;
+
+/** Whether `text` can be written as a plain scalar and read back the same. */
+function isPlain(text: string): boolean {
+  return text !== "" && !INDICATOR.test(text) && !NUMBERISH.test(text) &&
+    !SPECIAL.test(text) && !KEYWORDS.has(text);
+}
+
+function quoted(text: string): string {
+  return JSON.stringify(text).replace(
+    ESCAPE,
+    (char) => "\\u" + char.charCodeAt(0).toString(16).padStart(4, "0"),
+  );
+}
+
+/** A scalar: plain when safe, else double-quoted (JSON escapes). */
+function scalar(text: string): string {
+  return isPlain(text) ? text : quoted(text);
+}
+
+// A multi-line value reads best as a literal block, when that is exact:
+// printable text, no leading space on the first line, and no line of only
+// spaces at the end (a block would take it for trailing blank lines).
+const BLOCKABLE = new RegExp(`^[^${UNSAFE}\\t ][^${UNSAFE}]*$`);
+
+function block(text: string, indent: string): string | undefined {
+  if (!text.includes("\n") || !BLOCKABLE.test(text)) return undefined;
+  const body = text.replace(/\n+$/, "");
+  const trailing = text.length - body.length;
+  const lastLine = body.slice(body.lastIndexOf("\n") + 1);
+  // Block indentation is read from the first line with content: it must not
+  // start with a space.
+  if (/^[ \t]*$/.test(lastLine) || /^\n*[ \t]/.test(text)) return undefined;
+  const chomp = trailing === 0 ? "-" : trailing === 1 ? "" : "+";
+  let out = "|" + chomp;
+  for (
+    const line of text.slice(0, trailing > 1 ? text.length - 1 : body.length)
+      .split("\n")
+  ) {
+    out += "\n" + (line === "" ? "" : indent + line);
+  }
+  return out;
+}
+
+/** The data as YAML, keys in the order of the maps. */
+export function toYaml(data: Data): string {
+  if (typeof data === "string") return scalarValue(data, "") + "\n";
+  const lines: string[] = [];
+  emit(data, "", lines);
+  return lines.join("\n") + "\n";
+}
+
+function scalarValue(text: string, indent: string): string {
+  return block(text, indent + "  ") ?? scalar(text);
+}
+
+function isEmpty(data: Map<string, Data> | Data[]): boolean {
+  return data instanceof Map ? data.size === 0 : data.length === 0;
+}
+
+function emit(
+  data: Map<string, Data> | Data[],
+  indent: string,
+  lines: string[],
+) {
+  if (isEmpty(data)) {
+    lines.push(indent + (data instanceof Map ? "{}" : "[]"));
+    return;
+  }
+  if (data instanceof Map) {
+    for (const [key, value] of data) {
+      const head = indent + scalar(key) + ":";
+      if (typeof value === "string") {
+        lines.push(head + " " + scalarValue(value, indent));
+      } else if (isEmpty(value)) {
+        lines.push(head + (value instanceof Map ? " {}" : " []"));
+      } else {
+        lines.push(head);
+        emit(value, indent + "  ", lines);
+      }
+    }
+    return;
+  }
+  for (const item of data) {
+    if (typeof item === "string") {
+      lines.push(indent + "- " + scalarValue(item, indent));
+    } else if (isEmpty(item)) {
+      lines.push(indent + "- " + (item instanceof Map ? "{}" : "[]"));
+    } else {
+      // The item's first line goes after the dash.
+      const start = lines.length;
+      emit(item, indent + "  ", lines);
+      lines[start] = indent + "- " + lines[start]!.slice(indent.length + 2);
+    }
+  }
+}
+
+/** The data as JSON, keys in the order of the maps, two-space indents. */
+export function toJson(data: Data): string {
+  const parts: string[] = [];
+  json(data, "", parts);
+  parts.push("\n");
+  return parts.join("");
+}
+
+function json(data: Data, indent: string, parts: string[]): void {
+  if (typeof data === "string") {
+    parts.push(JSON.stringify(data));
+    return;
+  }
+  if (isEmpty(data)) {
+    parts.push(data instanceof Map ? "{}" : "[]");
+    return;
+  }
+  const inner = indent + "  ";
+  const map = data instanceof Map;
+  parts.push(map ? "{" : "[");
+  let first = true;
+  for (const [key, value] of map ? data : data.entries()) {
+    parts.push(first ? "\n" : ",\n", inner);
+    first = false;
+    if (map) parts.push(JSON.stringify(key), ": ");
+    json(value, inner, parts);
+  }
+  parts.push("\n", indent, map ? "}" : "]");
+}

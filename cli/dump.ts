@@ -1,0 +1,165 @@
+#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD --allow-read --allow-write
+/**
+ * `etcd2yaml`: dumps an etcd subtree as YAML (or JSON).
+ *
+ * One consistent recursive read, written with keys sorted. Values are
+ * strings, quoted wherever YAML would read them as something else, so that
+ * `yaml2etcd` loads a dump back exactly; empty directories are `{}`. With
+ * `-o FILE` the file is replaced atomically: a failed dump never leaves a
+ * truncated file.
+ *
+ * ```sh
+ * deno run -A jsr:@etcd-tree/etcd-tree/dump /app -o app.yaml
+ * etcd2yaml /app --json --endpoints http://10.0.0.1:2379
+ * ```
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { main } from "@etcd-tree/etcd-tree/dump";
+ *
+ * Deno.exit(await main(["/app", "-o", "app.yaml"]));
+ * ```
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+import { keySegments, keyString } from "../_keys.ts";
+import { type StoreNode, storeOf } from "../_store.ts";
+import {
+  COMMON_HELP,
+  connect,
+  Failure,
+  type Io,
+  parse,
+  processIo,
+  run,
+  UsageError,
+  VERSION,
+  write,
+} from "./_common.ts";
+import { type Data, toJson, toYaml } from "./_yaml.ts";
+
+const HELP = `etcd2yaml ${VERSION}: dump an etcd subtree as YAML
+
+Usage: etcd2yaml PREFIX [-o FILE] [--json] [--arrays] [connection flags]
+
+  PREFIX          the subtree to dump, such as /app ("/" for everything)
+  -o, --output    write to FILE (atomically) instead of standard output
+  --json          write JSON instead of YAML
+  --arrays        write directories whose children are exactly 0, 1, ...
+                  as sequences (as "yaml2etcd --arrays" stores them)
+
+${COMMON_HELP}
+
+Exit status: 0 done, 1 failed, 2 bad usage.`;
+
+/**
+ * Runs `etcd2yaml` with the given arguments.
+ *
+ * @param args The command-line arguments, without the program name.
+ * @param io Where to read and write (default: the process's own).
+ * @returns The exit code: 0 done, 1 failed, 2 bad usage.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { main } from "@etcd-tree/etcd-tree/dump";
+ *
+ * const code = await main(["/app", "--json"]);
+ * ```
+ */
+export function main(args: string[], io: Io = processIo()): Promise<number> {
+  return run("etcd2yaml", io, async () => {
+    const { values, positionals } = parse(args, {
+      output: { type: "string", short: "o" },
+      json: { type: "boolean" },
+      arrays: { type: "boolean" },
+    });
+    if (values.help) {
+      await write(io.stdout, HELP + "\n");
+      return 0;
+    }
+    if (values.version) {
+      await write(io.stdout, `etcd2yaml ${VERSION}\n`);
+      return 0;
+    }
+    if (positionals.length !== 1) {
+      throw new UsageError(
+        positionals.length === 0
+          ? "Missing PREFIX: name the subtree to dump, such as /app"
+          : `Too many arguments: ${positionals.slice(1).join(" ")}`,
+      );
+    }
+    let segments: string[];
+    try {
+      segments = keySegments(positionals[0]!, "PREFIX");
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    await using client = await connect(values, io);
+    const snapshot = await storeOf(client).snapshot(segments);
+    if (snapshot.root === undefined) {
+      throw new Failure(
+        `Cannot dump ${
+          JSON.stringify(keyString(segments))
+        }: it does not exist (etcd index ${snapshot.index})`,
+      );
+    }
+    const data = toData(snapshot.root, values.arrays === true);
+    const text = values.json ? toJson(data) : toYaml(data);
+    if (values.output === undefined) {
+      await write(io.stdout, text);
+    } else {
+      await writeAtomically(values.output, text);
+    }
+    return 0;
+  });
+}
+
+/** A snapshot's node as data: sorted maps of strings. */
+function toData(node: StoreNode, arrays: boolean): Data {
+  if (node.dir !== true) return node.value ?? "";
+  const children = (node.nodes ?? []).map((child): [string, StoreNode] => {
+    const key = child.key ?? "";
+    return [key.slice(key.lastIndexOf("/") + 1), child];
+  });
+  children.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  if (arrays && isArrayLike(children.map(([name]) => name))) {
+    return children
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, child]) => toData(child, arrays));
+  }
+  const map = new Map<string, Data>();
+  for (const [name, child] of children) map.set(name, toData(child, arrays));
+  return map;
+}
+
+/** Whether names are exactly "0", "1", ..., "n-1" (n > 0). */
+function isArrayLike(names: string[]): boolean {
+  if (names.length === 0) return false;
+  const seen = new Set(names);
+  for (let i = 0; i < names.length; i++) {
+    if (!seen.has(String(i))) return false;
+  }
+  return true;
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = join(
+    dirname(path),
+    `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`,
+  );
+  try {
+    await Deno.writeTextFile(temporary, text);
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw new Failure(
+      `Cannot write ${JSON.stringify(path)}: ${
+        error instanceof Error ? error.message : error
+      }`,
+    );
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,205 @@
+#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD --allow-read
+/**
+ * `etcdmon`: prints the changes of an etcd subtree as they happen.
+ *
+ * One line per change: the index, the action (`create`, `update`,
+ * `delete`, `expire`), the key relative to PREFIX (directories end in `/`)
+ * and the value as JSON (the previous value for deletes and expiries).
+ * `--json` prints one JSON object per line instead. Disconnects and etcd
+ * restarts are ridden out; when etcd no longer has the history needed, a
+ * `resync` line says so and monitoring goes on from a fresh read. Ctrl-C
+ * ends it with exit status 0.
+ *
+ * ```sh
+ * deno run -A jsr:@etcd-tree/etcd-tree/monitor /app
+ * etcdmon /app --json --since 1200
+ * ```
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { main } from "@etcd-tree/etcd-tree/monitor";
+ *
+ * Deno.exit(await main(["/app", "--json"]));
+ * ```
+ *
+ * @module
+ */
+
+import { keySegments, keyString } from "../_keys.ts";
+import { type StoreChange, storeOf } from "../_store.ts";
+import { EventIndexCleared } from "../errors.ts";
+import {
+  COMMON_HELP,
+  connect,
+  type Io,
+  parse,
+  processIo,
+  run,
+  UsageError,
+  VERSION,
+  write,
+} from "./_common.ts";
+
+const HELP =
+  `etcdmon ${VERSION}: print the changes of an etcd subtree as they happen
+
+Usage: etcdmon [PREFIX] [--json] [--since INDEX] [connection flags]
+
+  PREFIX          the subtree to watch (default "/": everything)
+  --json          one JSON object per line
+  --since INDEX   start with the change at INDEX (default: from now)
+
+Lines: INDEX ACTION KEY VALUE, where ACTION is create, update, delete or
+expire, KEY is relative to PREFIX ("/" ends a directory) and VALUE is JSON
+(the previous value for delete and expire). Ctrl-C ends it.
+
+${COMMON_HELP}
+
+Exit status: 0 ended, 1 failed, 2 bad usage.`;
+
+/**
+ * Runs `etcdmon` with the given arguments, until `io.signal` aborts (or
+ * Ctrl-C, for the process's own io).
+ *
+ * @param args The command-line arguments, without the program name.
+ * @param io Where to write (default: the process's own).
+ * @returns The exit code: 0 ended, 1 failed, 2 bad usage.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { main } from "@etcd-tree/etcd-tree/monitor";
+ *
+ * const code = await main(["/app"]);
+ * ```
+ */
+export function main(args: string[], io: Io = processIo()): Promise<number> {
+  return run("etcdmon", io, async () => {
+    const { values, positionals } = parse(args, {
+      json: { type: "boolean" },
+      since: { type: "string" },
+    });
+    if (values.help) {
+      await write(io.stdout, HELP + "\n");
+      return 0;
+    }
+    if (values.version) {
+      await write(io.stdout, `etcdmon ${VERSION}\n`);
+      return 0;
+    }
+    if (positionals.length > 1) {
+      throw new UsageError(
+        `Too many arguments: ${positionals.slice(1).join(" ")}`,
+      );
+    }
+    let segments: string[];
+    try {
+      segments = keySegments(positionals[0] ?? "/", "PREFIX");
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    let from: number | undefined;
+    if (values.since !== undefined) {
+      from = Number(values.since);
+      if (!/^\d+$/.test(values.since) || !(from >= 1)) {
+        throw new UsageError(
+          `Invalid --since ${
+            JSON.stringify(values.since)
+          }: expected an etcd index (a whole number >= 1)`,
+        );
+      }
+    }
+    const json = values.json === true;
+    const prefix = keyString(segments);
+
+    // Ctrl-C (or the caller's signal) ends the loop cleanly.
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    if (io.signal) {
+      if (io.signal.aborted) return 0;
+      io.signal.addEventListener("abort", onSignal, { once: true });
+    } else {
+      Deno.addSignalListener("SIGINT", onSignal);
+    }
+    await using client = await connect(values, io);
+    const store = storeOf(client);
+    try {
+      while (!stop.signal.aborted) {
+        const stream = store.follow(segments, from);
+        const end = () => void stream.close();
+        stop.signal.addEventListener("abort", end, { once: true });
+        try {
+          for await (const change of stream) {
+            from = change.index + 1;
+            await write(io.stdout, format(change, prefix, json));
+          }
+          return 0; // closed: Ctrl-C
+        } catch (error) {
+          if (!(error instanceof EventIndexCleared)) throw error;
+          // History is gone: go on from a fresh read.
+          const snapshot = await store.snapshot(segments);
+          const lost = (from ?? 1) - 1;
+          from = snapshot.index + 1;
+          await write(
+            io.stdout,
+            json
+              ? JSON.stringify({
+                resync: { after: lost, index: snapshot.index },
+              }) +
+                "\n"
+              : `resync: etcd no longer has the changes after index ${lost}; going on from a fresh read at index ${snapshot.index}\n`,
+          );
+        } finally {
+          stop.signal.removeEventListener("abort", end);
+          await stream.close();
+        }
+      }
+      return 0;
+    } finally {
+      if (io.signal) io.signal.removeEventListener("abort", onSignal);
+      else Deno.removeSignalListener("SIGINT", onSignal);
+    }
+  });
+}
+
+function actionOf(change: StoreChange): string {
+  if (change.type === "delete") return change.expired ? "expire" : "delete";
+  // A write over an existing key is an update, even when etcd made a new
+  // node for it (a plain set does).
+  return change.prev === undefined ? "create" : "update";
+}
+
+function relative(key: string, prefix: string): string {
+  if (key === prefix) return "/";
+  return prefix === "/" ? key.slice(1) : key.slice(prefix.length + 1);
+}
+
+function format(change: StoreChange, prefix: string, json: boolean): string {
+  const node = change.node;
+  const key = node.key ?? "/";
+  const action = actionOf(change);
+  const dir = node.dir === true;
+  if (json) {
+    const event: Record<string, unknown> = {
+      index: change.index,
+      action,
+      key,
+      path: relative(key, prefix),
+      dir,
+    };
+    if (!dir) event.value = node.value ?? "";
+    if (change.prev !== undefined && change.prev.dir !== true) {
+      event.prevValue = change.prev.value ?? "";
+    }
+    event.createdIndex = node.createdIndex;
+    event.modifiedIndex = node.modifiedIndex;
+    if (node.expiration !== undefined) event.expiration = node.expiration;
+    return JSON.stringify(event) + "\n";
+  }
+  let path = relative(key, prefix);
+  if (dir && path !== "/") path += "/";
+  return `${change.index} ${action} ${path}${
+    dir ? "" : " " + JSON.stringify(node.value ?? "")
+  }\n`;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
