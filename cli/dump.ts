@@ -162,4 +162,6 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   }
 }
 
+export type { Io } from "./_common.ts";
+
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -442,4 +442,6 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+export type { Io } from "./_common.ts";
+
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -202,4 +202,6 @@ function format(change: StoreChange, prefix: string, json: boolean): string {
   }\n`;
 }
 
+export type { Io } from "./_common.ts";
+
 if (import.meta.main) Deno.exit(await main(Deno.args));

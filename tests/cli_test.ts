@@ -533,6 +533,49 @@ Deno.test("etcd2yaml and yaml2etcd against a real etcd", async (t) => {
       ]);
       assert.equal(badFlag.code, 2);
       assert.match(badFlag.stderr, /^etcd2yaml: Invalid --timeout "soon"/);
+      // Credentials never show, whatever fails.
+      const secret = await runMain(dump, [
+        "/bad",
+        "--user",
+        "alice:s3cret-pw",
+        "--endpoints",
+        "http://127.0.0.1:9",
+      ]);
+      assert.equal(secret.code, 1);
+      assert.doesNotMatch(secret.stderr + secret.stdout, /s3cret-pw/);
+      const noPassword = await runMain(dump, [
+        "/bad",
+        "--user",
+        "alice",
+        ...endpoint,
+      ]);
+      assert.equal(noPassword.code, 2);
+      assert.match(
+        noPassword.stderr,
+        /^etcd2yaml: Invalid --user: no password for "alice"; give NAME:PASSWORD or set ETCD_PASSWORD\n/,
+      );
+      const noCa = await runMain(dump, [
+        "/bad",
+        "--cacert",
+        "/no/such/ca.pem",
+        ...endpoint,
+      ]);
+      assert.equal(noCa.code, 2);
+      assert.match(
+        noCa.stderr,
+        /^etcd2yaml: Cannot read --cacert "\/no\/such\/ca.pem": /,
+      );
+      const halfTls = await runMain(dump, [
+        "/bad",
+        "--cert",
+        "c.pem",
+        ...endpoint,
+      ]);
+      assert.equal(halfTls.code, 2);
+      assert.match(
+        halfTls.stderr,
+        /^etcd2yaml: Invalid --cert\/--key: give both or neither/,
+      );
       const missing = await runMain(dump, ["/nothing-here", ...endpoint]);
       assert.equal(missing.code, 1);
       assert.match(

@@ -1,0 +1,134 @@
+/**
+ * The command-line tools against a throwaway etcd.
+ *
+ * - Load: `yaml2etcd` loading 10,000 keys (100 directories of 100), at its
+ *   default concurrency (16) and at 64, beside a plain sequential loop of
+ *   `client.set()` writing the same keys with the same kind of client. Goal:
+ *   the load at least 5x as fast at the default.
+ * - Dump: `etcd2yaml` dumping 100,000 keys, beside one raw recursive get
+ *   (`fetch`, `text()`, `JSON.parse`) of the same data; median of
+ *   alternating rounds. Goal: at most 3x the raw read.
+ *
+ * Both tools run in this process through their `main()`, output discarded.
+ *
+ * ```sh
+ * deno run -A bench/cli_bench.ts [--rounds 5]
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { Client } from "../mod.ts";
+import { main as dump } from "../cli/dump.ts";
+import { main as load } from "../cli/load.ts";
+import type { Io } from "../cli/_common.ts";
+import { startEtcd } from "../testing.ts";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: { rounds: { type: "string", default: "5" } },
+});
+const ROUNDS = Number(flags.rounds);
+
+await using etcd = await startEtcd();
+await using client = new Client({ endpoints: etcd.endpoint, timeout: 60_000 });
+const { etcdserver } = await client.version();
+console.log(
+  `etcd ${etcdserver}, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
+);
+
+function io(stdin = ""): Io {
+  let stderr = "";
+  return {
+    stdout: new WritableStream(),
+    stderr: new WritableStream({
+      write: (chunk) => void (stderr += new TextDecoder().decode(chunk)),
+      close: () => {
+        if (stderr) console.error(stderr);
+      },
+    }),
+    stdin: new Blob([stdin]).stream(),
+    stderrIsTerminal: false,
+    env: () => undefined,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+let met = true;
+
+// Load 10,000 keys.
+const KEYS = 10_000;
+let yaml = "";
+for (let d = 0; d < KEYS / 100; d++) {
+  yaml += `d${d}:\n`;
+  for (let k = 0; k < 100; k++) yaml += `  k${k}: value-${d}-${k}\n`;
+}
+let start = performance.now();
+for (let d = 0; d < KEYS / 100; d++) {
+  for (let k = 0; k < 100; k++) {
+    await client.set(`sequential/d${d}/k${k}`, `value-${d}-${k}`);
+  }
+}
+const sequential = performance.now() - start;
+console.log(
+  `\nload ${KEYS} keys: sequential set loop ${sequential.toFixed(0)} ms`,
+);
+for (const concurrency of ["16", "64"]) {
+  start = performance.now();
+  const code = await load([
+    `/loaded${concurrency}`,
+    "-",
+    "--concurrency",
+    concurrency,
+    "--endpoints",
+    etcd.endpoint,
+  ], io(yaml));
+  const loaded = performance.now() - start;
+  if (code !== 0) throw new Error(`yaml2etcd failed: ${code}`);
+  const speedup = sequential / loaded;
+  if (concurrency === "16") met &&= speedup >= 5; // the default
+  console.log(
+    `  yaml2etcd --concurrency ${concurrency.padEnd(3)} ${
+      loaded.toFixed(0).padStart(5)
+    } ms: ${speedup.toFixed(1)}x as fast (goal >= 5x at the default, 16)`,
+  );
+}
+
+// Dump 100,000 keys.
+const BIG = 100_000;
+let next = 0;
+await Promise.all(Array.from({ length: 64 }, async () => {
+  while (next < BIG) {
+    const i = next++;
+    await client.set(
+      `big/d${Math.floor(i / 100)}/k${i % 100}`,
+      `value-${i}-${"x".repeat(12)}`,
+    );
+  }
+}));
+const raw: number[] = [];
+const dumped: number[] = [];
+for (let round = 0; round <= ROUNDS; round++) {
+  start = performance.now();
+  const response = await fetch(`${etcd.endpoint}/v2/keys/big?recursive=true`);
+  JSON.parse(await response.text());
+  if (round > 0) raw.push(performance.now() - start);
+  start = performance.now();
+  const code = await dump(["/big", "--endpoints", etcd.endpoint], io());
+  if (round > 0) dumped.push(performance.now() - start);
+  if (code !== 0) throw new Error(`etcd2yaml failed: ${code}`);
+}
+const ratio = median(dumped) / median(raw);
+met &&= ratio <= 3;
+console.log(
+  `dump ${BIG} keys: raw recursive get ${median(raw).toFixed(0)} ms, ` +
+    `etcd2yaml ${median(dumped).toFixed(0)} ms: ${
+      ratio.toFixed(2)
+    }x (goal <= 3x)`,
+);
+console.log(met ? "\ngoal met" : "\ngoal MISSED");
