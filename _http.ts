@@ -3,11 +3,14 @@
 
 import {
   ClientClosed,
+  ClusterError,
+  ClusterMismatch,
   ConnectionFailed,
   type EndpointFailure,
   RequestTimeout,
   UnexpectedResponse,
 } from "./errors.ts";
+import { backoff } from "./_retry.ts";
 
 /** One HTTP request to etcd. */
 export interface HttpRequest {
@@ -24,6 +27,8 @@ export interface HttpRequest {
   write?: boolean;
   /** Ask the same endpoint again when an answer is cut after its headers (long polls). */
   retryCut?: boolean;
+  /** A 5xx answer is data (health), not a reason to try another member. */
+  keep5xx?: boolean;
   /** Called when the answer's headers have arrived, before its body. */
   onHeaders?: (headers: Headers) => void;
   /**
@@ -105,6 +110,8 @@ export class Http {
   #client: Deno.HttpClient | undefined;
   readonly #tls: TlsOptions | undefined;
   readonly #authorization: string | undefined;
+  /** The cluster id of the first answer that had one. */
+  #clusterId: string | undefined;
   readonly #maxConcurrency: number;
   #active = 0;
   readonly #waiting: (() => void)[] = [];
@@ -204,9 +211,11 @@ export class Http {
   #dispatch(request: HttpRequest, counted = false): Promise<HttpResponse> {
     // The common case, one endpoint that answers, takes no extra async step.
     const first = this.#current;
-    return this.#send(this.endpoints[first]!, request, counted).catch((
-      error,
-    ) => this.#failover(request, first, error, counted));
+    const timeout = request.timeout ?? this.timeout;
+    const deadline = timeout > 0 ? performance.now() + timeout : Infinity;
+    return this.#send(this.endpoints[first]!, request, timeout, counted).catch(
+      (error) => this.#failover(request, first, error, deadline, counted),
+    );
   }
 
   /** Goes on after `#send` to endpoint `first` failed with `error`. */
@@ -214,10 +223,11 @@ export class Http {
     request: HttpRequest,
     first: number,
     error: unknown,
+    deadline: number,
     counted: boolean,
   ): Promise<HttpResponse> {
     try {
-      return await this.#failoverFrom(request, first, error);
+      return await this.#failoverFrom(request, first, error, deadline);
     } finally {
       if (counted) this.#release();
     }
@@ -227,9 +237,11 @@ export class Http {
     request: HttpRequest,
     first: number,
     error: unknown,
+    deadline: number,
   ): Promise<HttpResponse> {
     const failures: EndpointFailure[] = [];
-    const count = this.endpoints.length;
+    const endpoints = this.endpoints;
+    const count = endpoints.length;
     let cuts = 0;
     for (let attempt = 0;;) {
       const index = (first + attempt) % count;
@@ -237,31 +249,73 @@ export class Http {
       if (request.retryCut && error.afterHeaders && ++cuts <= MAX_CUTS) {
         // A long poll cut short: ask the same endpoint again.
       } else {
-        failures.push({ endpoint: this.endpoints[index]!, error: error.cause });
+        failures.push({ endpoint: endpoints[index]!, error: error.cause });
+        // Later requests start at the next endpoint.
+        if (this.#current === index) this.#current = (index + 1) % count;
         // A write that may have reached the server is not sent again.
-        if (request.write && !error.beforeConnecting) break;
+        if (request.write && !error.resend) {
+          throw error.cause instanceof RequestTimeout ||
+              !(error.cause instanceof TypeError ||
+                error.cause instanceof DOMException)
+            ? error.cause
+            : new ConnectionFailed(describeRequest(request), failures);
+        }
         if (++attempt >= count) break;
+        // Capped, jittered backoff between endpoints, within the deadline.
+        const pause = Math.min(
+          backoff(attempt - 1),
+          deadline - performance.now(),
+        );
+        if (pause > 0) await new Promise((done) => setTimeout(done, pause));
+        if (this.#closed) throw new ClientClosed();
+        request.signal?.throwIfAborted();
       }
+      const left = deadline - performance.now();
+      if (left <= 0) break;
       const next = (first + attempt) % count;
       try {
-        const response = await this.#send(this.endpoints[next]!, request);
+        const response = await this.#send(
+          endpoints[next]!,
+          request,
+          deadline === Infinity ? 0 : left,
+        );
         this.#current = next;
         return response;
       } catch (failure) {
         error = failure;
       }
     }
+    // One endpoint, one failure that is etcd's own answer: that answer.
+    const only = failures.length === 1 ? failures[0]!.error : undefined;
+    if (
+      only !== undefined && !(only instanceof TypeError) &&
+      !(only instanceof DOMException)
+    ) {
+      throw only;
+    }
+    if (deadline - performance.now() <= 0 && failures.length < count) {
+      throw new RequestTimeout(
+        describeRequest(request),
+        failures.map((failure) => failure.endpoint).join(", "),
+        request.timeout ?? this.timeout,
+        request.write === true,
+      );
+    }
     throw new ConnectionFailed(describeRequest(request), failures);
   }
 
-  /** One exchange; `release` frees the concurrency slot if it succeeds. */
+  /**
+   * One exchange within `timeout` ms (0: none); `release` frees the
+   * concurrency slot if it succeeds. Anything that another endpoint might
+   * do better is thrown as {@linkcode Unreachable}.
+   */
   async #send(
     endpoint: string,
     request: HttpRequest,
+    timeout: number,
     release = false,
   ): Promise<HttpResponse> {
     const controller = new AbortController();
-    const timeout = request.timeout ?? this.timeout;
     const entry: InFlight = {
       controller,
       deadline: timeout > 0 ? performance.now() + timeout : Infinity,
@@ -293,34 +347,79 @@ export class Http {
       }
       const response = await fetch(endpoint + request.path, init);
       sent = true;
-      request.onHeaders?.(response.headers);
+      const headers = response.headers;
+      const cluster = headers.get("x-etcd-cluster-id");
+      if (cluster !== null && cluster !== this.#clusterId) {
+        if (this.#clusterId === undefined) {
+          this.#clusterId = cluster;
+        } else {
+          response.body?.cancel().catch(() => {});
+          // It was not applied to our cluster: safe to send elsewhere.
+          throw new Unreachable(
+            new ClusterMismatch(endpoint, this.#clusterId, cluster),
+            true,
+            false,
+          );
+        }
+      }
+      request.onHeaders?.(headers);
       const status = response.status;
-      const text = request.onLine && status === 200 && response.body
-        ? await readLines(response.body, request.onLine)
-        : await response.text();
+      // Read through our own reader, cancelled on abort: Deno's fetch alone
+      // does not end a body read when the signal aborts once the Response
+      // object itself has been collected, which would leave a long poll
+      // hanging forever.
+      const text = await readBody(
+        response.body,
+        controller.signal,
+        status === 200 ? request.onLine : undefined,
+      );
       if (status >= 300 && status < 400) {
         throw new UnexpectedResponse(
           describeRequest(request),
           status,
           text,
           `HTTP ${status} redirect to ${
-            JSON.stringify(response.headers.get("location"))
+            JSON.stringify(headers.get("location"))
           } was not followed`,
         );
       }
-      const answer = { status, headers: response.headers, text, endpoint };
-      const result = request.decode ? request.decode(answer, request) : answer;
+      const answer = { status, headers, text, endpoint };
+      let result: unknown = answer;
+      if (request.decode) {
+        try {
+          result = request.decode(answer, request);
+        } catch (error) {
+          // etcd's "no leader" and "raft internal" errors are this member's
+          // trouble: another may answer.
+          if (error instanceof ClusterError) {
+            throw new Unreachable(error, false, false);
+          }
+          throw error;
+        }
+      } else if (status >= 500 && !request.keep5xx) {
+        throw new Unreachable(
+          new UnexpectedResponse(describeRequest(request), status, text),
+          false,
+          false,
+        );
+      }
       if (release) this.#release();
       return result as HttpResponse;
     } catch (error) {
+      if (error instanceof Unreachable) throw error;
       if (signal?.aborted) throw signal.reason;
       if (this.#closed) throw new ClientClosed();
       if (entry.timedOut) {
-        throw new RequestTimeout(
-          describeRequest(request),
-          endpoint,
-          timeout,
-          request.write === true,
+        // Another endpoint may answer in time; a write is not sent again.
+        throw new Unreachable(
+          new RequestTimeout(
+            describeRequest(request),
+            endpoint,
+            request.timeout ?? this.timeout,
+            request.write === true,
+          ),
+          false,
+          sent,
         );
       }
       // A connection that breaks mid-answer can surface as an AbortError
@@ -339,37 +438,68 @@ export class Http {
   }
 }
 
-/** Passes each line of `body` to `onLine`; returns what follows the last. */
-async function readLines(
-  body: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
+/**
+ * Reads a body whole, or with `onLine` line by line as it arrives (then
+ * returning what follows the last line break). Rejects with the signal's
+ * reason as soon as `signal` aborts.
+ */
+async function readBody(
+  body: ReadableStream<Uint8Array> | null,
+  signal: AbortSignal,
+  onLine?: (line: string) => void,
 ): Promise<string> {
-  const decoder = new TextDecoder();
-  let rest = "";
-  for await (const chunk of body) {
-    rest += decoder.decode(chunk, { stream: true });
-    let start = 0;
-    for (let end; (end = rest.indexOf("\n", start)) !== -1; start = end + 1) {
-      if (end > start) onLine(rest.slice(start, end));
+  if (body === null) return "";
+  const reader = body.getReader();
+  const cancel = () => void reader.cancel(signal.reason).catch(() => {});
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    const decoder = new TextDecoder();
+    if (onLine === undefined) {
+      const chunks: Uint8Array[] = [];
+      let length = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        length += value.length;
+      }
+      signal.throwIfAborted();
+      if (chunks.length === 1) return decoder.decode(chunks[0]);
+      const all = new Uint8Array(length);
+      let at = 0;
+      for (const chunk of chunks) {
+        all.set(chunk, at);
+        at += chunk.length;
+      }
+      return decoder.decode(all);
     }
-    rest = rest.slice(start);
+    let rest = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += decoder.decode(value, { stream: true });
+      let start = 0;
+      for (let end; (end = rest.indexOf("\n", start)) !== -1; start = end + 1) {
+        if (end > start) onLine(rest.slice(start, end));
+      }
+      rest = rest.slice(start);
+    }
+    signal.throwIfAborted();
+    return rest + decoder.decode();
+  } finally {
+    signal.removeEventListener("abort", cancel);
   }
-  return rest + decoder.decode();
 }
 
-/** A transport failure that another endpoint may not have. */
+/** A failure of one endpoint, which another endpoint may not have. */
 class Unreachable extends Error {
-  /** The connection was never made, so nothing reached the server. */
-  readonly beforeConnecting: boolean;
+  /** Nothing reached the cluster, so even a write may be sent elsewhere. */
+  readonly resend: boolean;
   /** The answer's headers had arrived when it broke. */
   readonly afterHeaders: boolean;
-  constructor(
-    cause: unknown,
-    beforeConnecting: boolean,
-    afterHeaders: boolean,
-  ) {
+  constructor(cause: unknown, resend: boolean, afterHeaders: boolean) {
     super("unreachable", { cause });
-    this.beforeConnecting = beforeConnecting;
+    this.resend = resend;
     this.afterHeaders = afterHeaders;
   }
 }

@@ -873,6 +873,7 @@ export class Client implements AsyncDisposable {
       method: "GET",
       path: "/health",
       signal: options.signal,
+      keep5xx: true,
     };
     const response = await this.#http.request(request);
     const body = parseObject(request, response) as {

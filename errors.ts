@@ -865,6 +865,44 @@ export class V2Disabled extends UnexpectedResponse {
 }
 
 /**
+ * An endpoint answered for another etcd cluster than the one the client
+ * first talked to (`X-Etcd-Cluster-Id` differs): its answer is not used.
+ *
+ * @example Usage
+ * ```ts
+ * import { ClusterMismatch } from "@etcd-tree/etcd-tree/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ClusterMismatch("http://10.0.0.9:2379", "cdf818194e3a8c32", "48276a8f75b6a87");
+ * assert.match(error.message, /belongs to cluster 48276a8f75b6a87, not cdf818194e3a8c32/);
+ * ```
+ */
+export class ClusterMismatch extends TransportError {
+  /** The endpoint that answered. */
+  readonly endpoint: string;
+  /** The cluster id the client is pinned to. */
+  readonly expected: string;
+  /** The cluster id the endpoint answered with. */
+  readonly actual: string;
+
+  /**
+   * Constructs the error.
+   *
+   * @param endpoint The endpoint that answered.
+   * @param expected The cluster id the client is pinned to.
+   * @param actual The cluster id in the answer.
+   */
+  constructor(endpoint: string, expected: string, actual: string) {
+    super(
+      `Cannot use the answer of ${endpoint}: it belongs to cluster ${actual}, not ${expected}`,
+    );
+    this.endpoint = endpoint;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
  * The client was closed; no request can be made with it.
  *
  * @example Usage
@@ -895,5 +933,36 @@ function describe(error: unknown): string {
     message = cause.message;
     cause = cause.cause;
   }
-  return message.replace(/^error sending request for url \([^)]*\): /, "");
+  message = message.replace(/^error sending request for url \([^)]*\): /, "");
+  return explainTls(message) ?? message;
+}
+
+/** Says in words which TLS problem a message from the TLS library means. */
+function explainTls(message: string): string | undefined {
+  const known: [RegExp, string][] = [
+    [
+      /UnknownIssuer|unknown ?ca|self.signed/i,
+      "TLS: the server's certificate is not signed by a trusted CA (give the CA with caCert / --cacert)",
+    ],
+    [
+      /NotValidForName|CertNotValidForName|hostname/i,
+      "TLS: the server's certificate is not valid for this host name",
+    ],
+    [
+      /CertificateRequired|certificate required|HandshakeFailure|BadCertificate|bad certificate/i,
+      "TLS: the server requires a client certificate it accepts (give cert and key / --cert and --key)",
+    ],
+    [
+      /Expired/i,
+      "TLS: the server's certificate has expired",
+    ],
+    [
+      /InvalidContentType|CorruptMessage|wrong version number/i,
+      "TLS: the server does not speak TLS here (use http://) or speaks only TLS (use https://)",
+    ],
+  ];
+  for (const [pattern, text] of known) {
+    if (pattern.test(message)) return `${text}: ${message}`;
+  }
+  return undefined;
 }
