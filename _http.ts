@@ -25,6 +25,11 @@ export interface HttpRequest {
   timeout?: number | undefined;
   /** A write that etcd may apply even if the answer never arrives. */
   write?: boolean;
+  /**
+   * Never send again once it reached a server, like a write: its meaning
+   * depends on when it arrived (a watch stream "from now").
+   */
+  once?: boolean;
   /** Ask the same endpoint again when an answer is cut after its headers (long polls). */
   retryCut?: boolean;
   /** A 5xx answer is data (health), not a reason to try another member. */
@@ -137,6 +142,24 @@ export class Http {
       });
     }
     return Deno.createHttpClient(options);
+  }
+
+  /** The endpoint requests go to first now. */
+  get current(): string {
+    return this.endpoints[this.#current]!;
+  }
+
+  /**
+   * Replaces the endpoints, keeping the current one first if it is among
+   * them.
+   */
+  setEndpoints(endpoints: readonly string[]): void {
+    const current = this.current;
+    const ordered = endpoints.includes(current)
+      ? [current, ...endpoints.filter((endpoint) => endpoint !== current)]
+      : endpoints;
+    this.endpoints.splice(0, this.endpoints.length, ...ordered);
+    this.#current = 0;
   }
 
   /** Aborts every request in flight; later requests reject. */
@@ -253,7 +276,7 @@ export class Http {
         // Later requests start at the next endpoint.
         if (this.#current === index) this.#current = (index + 1) % count;
         // A write that may have reached the server is not sent again.
-        if (request.write && !error.resend) {
+        if ((request.write || request.once) && !error.resend) {
           throw error.cause instanceof RequestTimeout ||
               !(error.cause instanceof TypeError ||
                 error.cause instanceof DOMException)

@@ -90,6 +90,11 @@ export interface ClientOptions {
    * auth). The password never appears in errors or logs.
    */
   auth?: { username: string; password: string };
+  /**
+   * Calls {@linkcode Client.sync} every this many milliseconds, so that the
+   * client follows members joining and leaving. Default: never.
+   */
+  syncInterval?: number;
 }
 
 /** What every call accepts. */
@@ -355,6 +360,7 @@ interface KeysRequest extends HttpRequest {
  */
 export class Client implements AsyncDisposable {
   readonly #http: Http;
+  #syncTimer: ReturnType<typeof setInterval> | undefined;
 
   /**
    * The member statistics endpoints.
@@ -427,6 +433,18 @@ export class Client implements AsyncDisposable {
       authorization,
     });
     transports.set(this, this.#http);
+    if (options.syncInterval !== undefined) {
+      const every = options.syncInterval;
+      if (!(every > 0) || !Number.isFinite(every)) {
+        throw new RangeError(
+          `Invalid syncInterval ${every}: expected milliseconds > 0`,
+        );
+      }
+      this.#syncTimer = setInterval(() => {
+        this.sync().catch(() => {}); // kept as they were; tried again later
+      }, every);
+      Deno.unrefTimer(Number(this.#syncTimer));
+    }
     this.stats = {
       self: (options = {}) => this.#json("/v2/stats/self", options),
       store: (options = {}) => this.#json("/v2/stats/store", options),
@@ -920,6 +938,38 @@ export class Client implements AsyncDisposable {
   }
 
   /**
+   * Learns the cluster's members from `/v2/members` and makes their client
+   * URLs the endpoints (the one in use stays first). If no member answers,
+   * the endpoints stay as they were and the error is thrown.
+   *
+   * @param options A signal.
+   * @returns The endpoints now in use.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Client } from "@etcd-tree/etcd-tree";
+   *
+   * await using client = new Client({ endpoints: "http://10.0.0.1:2379" });
+   * console.log(await client.sync()); // every member's client URL
+   * ```
+   */
+  async sync(options: CallOptions = {}): Promise<readonly string[]> {
+    const members = await this.members(options);
+    const urls = new globalThis.Set<string>();
+    for (const member of members) {
+      for (const url of member.clientURLs) {
+        try {
+          urls.add(normalizeEndpoint(url));
+        } catch {
+          // Not a URL the client can use: leave it out.
+        }
+      }
+    }
+    if (urls.size > 0) this.#http.setEndpoints([...urls]);
+    return this.#http.endpoints;
+  }
+
+  /**
    * The current leader (`/v2/members/leader`).
    *
    * @param options A signal.
@@ -978,6 +1028,8 @@ export class Client implements AsyncDisposable {
    * ```
    */
   close(): Promise<void> {
+    clearInterval(this.#syncTimer);
+    this.#syncTimer = undefined;
     this.#http.close();
     return Promise.resolve();
   }

@@ -105,6 +105,12 @@ const MAX_WINDOW = 64;
 const CHECK_EVERY = 20;
 /** How long a stream may show no progress before it counts as dropped. */
 const STREAM_GRACE = 50;
+/**
+ * After this long without a word from etcd, check that the member the
+ * watcher's connections are on still answers (a hung member never closes
+ * them).
+ */
+const HEARTBEAT_EVERY = 1000;
 
 const CHANGED = Symbol("changed");
 const NO_HEADERS = new Headers();
@@ -174,6 +180,10 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   /** Requests not yet settled, so that `close()` leaves none behind. */
   readonly #requests = new Set<Promise<unknown>>();
   readonly #onAbort = () => void this.close();
+  /** The endpoint the watcher's connections were opened on. */
+  #endpoint: string | undefined;
+  /** When etcd last told the watcher something (`performance.now()`). */
+  #heard = performance.now();
 
   /**
    * Starts watching. Use `client.watch()` rather than this constructor.
@@ -200,6 +210,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     this.#signal?.addEventListener("abort", this.#onAbort);
     this.#change = changeSignal();
     this.#running = this.#signal?.aborted ? Promise.resolve() : this.#run();
+    if (!this.#signal?.aborted) this.#track(this.#heartbeat());
   }
 
   /**
@@ -418,6 +429,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
 
   /** Queues a change for the consumer and moves past it. */
   #deliver(event: EtcdResult): void {
+    this.#heard = performance.now();
     const index = event.node.modifiedIndex;
     if (this.#next === undefined || index < this.#next) return;
     if (!(this.recursive && isHiddenBelow(this.key, event.node.key))) {
@@ -429,6 +441,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
 
   /** Takes in what the poll for the next index learned. */
   #apply(outcome: Outcome): void {
+    this.#heard = performance.now();
     if ("to" in outcome) {
       const next = this.#next!;
       this.#polls.delete(next);
@@ -521,6 +534,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
    * polls have caught up to where it starts; from then on it is live.
    */
   #openStream(): Stream {
+    this.#endpoint = this.#http.current;
     const controller = new AbortController();
     let onRegistered!: () => void;
     const stream: Stream = {
@@ -542,6 +556,9 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         signal: controller.signal,
         timeout: 0,
         poll: true,
+        // Sent again elsewhere it would start "from now" there, and skip
+        // what came in between: the watcher opens a new one itself.
+        once: true,
         onHeaders: (headers) => {
           stream.headers = headers;
           // Registered live: every change after this index comes, in order.
@@ -560,6 +577,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
             endpoint: "",
           });
           stream.last = event.node.modifiedIndex;
+          this.#heard = performance.now();
           if (stream.live) this.#deliver(event);
           else stream.pending.push(event);
         },
@@ -595,7 +613,48 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   }
 
   /** One long-poll for the first matching change at `index` or later. */
+  /**
+   * Now and then, when etcd has been silent, asks the client's current
+   * endpoint a trivial question. If the answer does not come from the
+   * member the watcher's connections are on (that member hangs, so the
+   * client moved on), the connections start over where the client is now.
+   */
+  async #heartbeat(): Promise<void> {
+    while (!this.#closed) {
+      await this.#pause(HEARTBEAT_EVERY);
+      if (this.#closed) return;
+      const endpoint = this.#endpoint;
+      if (
+        endpoint === undefined ||
+        performance.now() - this.#heard < HEARTBEAT_EVERY
+      ) {
+        continue;
+      }
+      let answered: string | undefined;
+      try {
+        answered = (await this.#http.request({
+          method: "GET",
+          path: "/version",
+          keep5xx: true,
+        })).endpoint;
+      } catch {
+        // Nobody answers: the connections will fail and retry on their own.
+      }
+      if (this.#closed) return;
+      if (answered === undefined || answered === endpoint) {
+        this.#heard = performance.now();
+        continue;
+      }
+      this.#heard = performance.now();
+      this.#shrink(0);
+      this.#dropCheck();
+      this.#dropStream();
+      this.#window = 1;
+    }
+  }
+
   #poll(index: number): Poll {
+    this.#endpoint = this.#http.current;
     const controller = new AbortController();
     let start = 0;
     const response = this.#http.request({
