@@ -91,15 +91,6 @@ Deno.test("a 3-member cluster: a member killed, another hung, all down and back"
   while (!seen.has(last) && Date.now() < deadline) await delay(50);
   assert.equal(watchError, undefined);
   const missing = applied.filter((index) => !seen.has(index));
-  if (missing.length) {
-    const lo = missing[0]! - 5, hi = missing.at(-1)! + 5;
-    console.log(
-      "seen near",
-      [...seen].filter((i) => i >= lo && i <= hi).sort((a, b) => a - b),
-      "applied near",
-      applied.filter((i) => i >= lo && i <= hi).sort((a, b) => a - b),
-    );
-  }
   assert.deepEqual(missing, [], `errors: ${JSON.stringify([...errors])}`);
   // The tree converged.
   await assertMirrors(client, tree);
