@@ -78,8 +78,11 @@ export interface HttpOptions {
 
 /** TLS settings: PEM text. */
 export interface TlsOptions {
-  /** Certificates of the authorities to trust, besides the system's. */
-  caCerts?: readonly string[];
+  /**
+   * Certificates (PEM, one or several) of the authorities to trust besides
+   * the system's.
+   */
+  caCert?: string;
   /** The client certificate chain. */
   cert?: string;
   /** The client certificate's private key. */
@@ -133,7 +136,7 @@ export class Http {
   #newClient(): Deno.HttpClient {
     const tls = this.#tls;
     const options: Deno.CreateHttpClientOptions = {};
-    if (tls?.caCerts) options.caCerts = [...tls.caCerts];
+    if (tls?.caCert !== undefined) options.caCerts = [tls.caCert];
     if (tls?.cert !== undefined && tls.key !== undefined) {
       return Deno.createHttpClient({
         ...options,
@@ -142,6 +145,23 @@ export class Http {
       });
     }
     return Deno.createHttpClient(options);
+  }
+
+  /**
+   * A TLS server that wants a client certificate closes the connection
+   * during the handshake without saying why: say what it most likely means.
+   */
+  #explain(endpoint: string, error: Error): Error {
+    if (
+      endpoint.startsWith("https:") && this.#tls?.cert === undefined &&
+      /connection closed|connection reset|handshake/i.test(innermost(error))
+    ) {
+      return new TypeError(
+        "TLS: the server closed the connection during the handshake: it probably requires a client certificate it accepts (give cert and key / --cert and --key)",
+        { cause: error },
+      );
+    }
+    return error;
   }
 
   /** The endpoint requests go to first now. */
@@ -451,7 +471,11 @@ export class Http {
         error instanceof TypeError ||
         (error instanceof DOMException && error.name === "AbortError")
       ) {
-        throw new Unreachable(error, !sent && isConnectError(error), sent);
+        throw new Unreachable(
+          sent ? error : this.#explain(endpoint, error),
+          !sent && isConnectError(error),
+          sent,
+        );
       }
       throw error;
     } finally {
@@ -525,6 +549,16 @@ class Unreachable extends Error {
     this.resend = resend;
     this.afterHeaders = afterHeaders;
   }
+}
+
+function innermost(error: Error): string {
+  let message = error.message;
+  let cause: unknown = error.cause;
+  while (cause instanceof Error) {
+    message = cause.message;
+    cause = cause.cause;
+  }
+  return message;
 }
 
 function isConnectError(error: Error): boolean {

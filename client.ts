@@ -80,9 +80,9 @@ export interface ClientOptions {
    */
   maxConcurrency?: number;
   /**
-   * TLS settings for `https:` endpoints, as PEM text: `caCerts` to trust
+   * TLS settings for `https:` endpoints, as PEM text: `caCert` to trust
    * besides the system's roots, and a client `cert` with its `key`. The
-   * server's certificate is always verified.
+   * server's certificate and host name are always verified.
    */
   tls?: TlsOptions;
   /**

@@ -929,10 +929,11 @@ function describe(error: unknown): string {
   // client error (Connect): tcp connect error: Connection refused ...".
   let message = error.message;
   let cause: unknown = error.cause;
-  while (cause instanceof Error) {
+  while (cause instanceof Error && !message.startsWith("TLS: ")) {
     message = cause.message;
     cause = cause.cause;
   }
+  if (message.startsWith("TLS: ")) return message;
   message = message.replace(/^error sending request for url \([^)]*\): /, "");
   return explainTls(message) ?? message;
 }
@@ -945,7 +946,7 @@ function explainTls(message: string): string | undefined {
       "TLS: the server's certificate is not signed by a trusted CA (give the CA with caCert / --cacert)",
     ],
     [
-      /NotValidForName|CertNotValidForName|hostname/i,
+      /NotValidForName|not valid for name|hostname/i,
       "TLS: the server's certificate is not valid for this host name",
     ],
     [

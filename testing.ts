@@ -44,6 +44,36 @@ export interface EtcdServerOptions {
    * @default {30000}
    */
   startTimeout?: number;
+  /** Serve clients over TLS (`https://` endpoints). */
+  tls?: EtcdTlsOptions;
+}
+
+/** TLS for the client port of a test server: paths of PEM files. */
+export interface EtcdTlsOptions {
+  /** The server's certificate. */
+  certFile: string;
+  /** The server's private key. */
+  keyFile: string;
+  /**
+   * The CA that signed the server's certificate (trusted by the health
+   * check) and, with `clientCertAuth`, the clients'.
+   */
+  caFile: string;
+  /** Require a client certificate signed by `caFile`. */
+  clientCertAuth?: boolean;
+  /** A client certificate for the health check, when client certificates are required. */
+  clientCertFile?: string;
+  /** Its private key. */
+  clientKeyFile?: string;
+}
+
+function tlsArgs(tls: EtcdTlsOptions | undefined): string[] {
+  if (tls === undefined) return [];
+  const args = ["--cert-file", tls.certFile, "--key-file", tls.keyFile];
+  if (tls.clientCertAuth) {
+    args.push("--client-cert-auth", "--trusted-ca-file", tls.caFile);
+  }
+  return args;
 }
 
 /** Options of {@linkcode startCluster}. */
@@ -107,7 +137,9 @@ export class EtcdServer implements AsyncDisposable {
     this.name = plan.name;
     this.clientPort = plan.clientPort;
     this.peerPort = plan.peerPort;
-    this.endpoint = `http://127.0.0.1:${plan.clientPort}`;
+    this.endpoint = `${
+      options.tls ? "https" : "http"
+    }://127.0.0.1:${plan.clientPort}`;
     this.dir = plan.dir;
   }
 
@@ -150,6 +182,7 @@ export class EtcdServer implements AsyncDisposable {
       "--initial-cluster-token",
       plan.token,
       `--enable-v2=${this.#options.enableV2 ?? true}`,
+      ...tlsArgs(this.#options.tls),
       "--log-outputs",
       "stderr",
       ...(this.#options.args ?? []),
@@ -192,6 +225,29 @@ export class EtcdServer implements AsyncDisposable {
    */
   async waitHealthy(): Promise<void> {
     const deadline = Date.now() + (this.#options.startTimeout ?? 30_000);
+    const tls = this.#options.tls;
+    let client: Deno.HttpClient | undefined;
+    if (tls) {
+      const caCerts = [await Deno.readTextFile(tls.caFile)];
+      client = tls.clientCertFile && tls.clientKeyFile
+        ? Deno.createHttpClient({
+          caCerts,
+          cert: await Deno.readTextFile(tls.clientCertFile),
+          key: await Deno.readTextFile(tls.clientKeyFile),
+        })
+        : Deno.createHttpClient({ caCerts });
+    }
+    try {
+      await this.#poll(deadline, client);
+    } finally {
+      client?.close();
+    }
+  }
+
+  async #poll(
+    deadline: number,
+    client: Deno.HttpClient | undefined,
+  ): Promise<void> {
     let last = "no answer yet";
     while (Date.now() < deadline) {
       if (this.#child === undefined) break;
@@ -203,9 +259,11 @@ export class EtcdServer implements AsyncDisposable {
         );
       }
       try {
-        const response = await fetch(`${this.endpoint}/health`, {
+        const init: RequestInit & { client?: Deno.HttpClient } = {
           signal: AbortSignal.timeout(1000),
-        });
+        };
+        if (client) init.client = client;
+        const response = await fetch(`${this.endpoint}/health`, init);
         const text = await response.text();
         if (response.ok && text.includes('"true"')) return;
         last = `HTTP ${response.status} ${text}`;

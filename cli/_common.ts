@@ -134,7 +134,7 @@ export async function connect(
   ) {
     const tls: NonNullable<ClientOptions["tls"]> = {};
     if (flags.cacert !== undefined) {
-      tls.caCerts = [await readPem(flags.cacert, "--cacert")];
+      tls.caCert = await readPem(flags.cacert, "--cacert");
     }
     if (flags.cert !== undefined && flags.key !== undefined) {
       tls.cert = await readPem(flags.cert, "--cert");

@@ -38,14 +38,19 @@ if ! deno=$(find_deno); then
   deno=$(find_deno) || { note "Cannot install Deno $DENO_VERSION: npm finished but no working deno binary is in .tools/"; exit 1; }
 fi
 
-if [ -z "${ETCD_BIN:-}" ] && ! command -v etcd >/dev/null 2>&1; then
+# Debian packages: etcd itself, and openssl, with which the TLS tests mint
+# their certificates.
+missing=()
+if [ -z "${ETCD_BIN:-}" ] && ! command -v etcd >/dev/null 2>&1; then missing+=(etcd-server); fi
+if ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    note "Installing etcd (Debian package etcd-server) ..."
+    note "Installing ${missing[*]} (Debian packages) ..."
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq etcd-server >&2
+    apt-get install -y -qq "${missing[@]}" >&2
   else
-    note "Cannot find etcd: install it with \"sudo apt-get install etcd-server\" (or set ETCD_BIN to an etcd 3.4 or 3.5 binary), then run this again"
+    note "Cannot find ${missing[*]}: install with \"sudo apt-get install ${missing[*]}\" (or set ETCD_BIN to an etcd 3.4 or 3.5 binary), then run this again"
     exit 1
   fi
 fi

@@ -1,0 +1,144 @@
+// Certificates for the TLS tests, minted with openssl at run time.
+
+/** Paths of the PEM files of a test PKI, and their text. */
+export interface Pki extends AsyncDisposable {
+  dir: string;
+  /** The CA that signs everything below. */
+  caFile: string;
+  caPem: string;
+  /** A server certificate for IP 127.0.0.1 only. */
+  serverCertFile: string;
+  serverKeyFile: string;
+  /** A client certificate (extended key usage clientAuth). */
+  clientCertFile: string;
+  clientKeyFile: string;
+  clientCertPem: string;
+  clientKeyPem: string;
+  /** Another CA, unrelated to the first. */
+  otherCaPem: string;
+}
+
+async function openssl(dir: string, ...args: string[]): Promise<void> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("openssl", {
+      args,
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(
+        'Cannot mint test certificates: no "openssl"; install it with "apt-get install openssl"',
+      );
+    }
+    throw error;
+  }
+  if (!output.success) {
+    throw new Error(
+      `openssl ${args.join(" ")} failed: ${
+        new TextDecoder().decode(output.stderr)
+      }`,
+    );
+  }
+}
+
+async function ca(dir: string, name: string): Promise<void> {
+  await openssl(
+    dir,
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.pem`,
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${name}`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  );
+}
+
+async function leaf(
+  dir: string,
+  name: string,
+  extensions: string,
+): Promise<void> {
+  await openssl(
+    dir,
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    `/CN=${name}`,
+  );
+  await Deno.writeTextFile(`${dir}/${name}.ext`, extensions);
+  await openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    `${name}.pem`,
+    "-days",
+    "2",
+    "-extfile",
+    `${name}.ext`,
+  );
+}
+
+/** Mints a CA, a server and a client certificate, and an unrelated CA. */
+export async function mintPki(): Promise<Pki> {
+  const dir = await Deno.makeTempDir({ prefix: "etcd-tree-pki-" });
+  await ca(dir, "ca");
+  await ca(dir, "other");
+  await leaf(
+    dir,
+    "server",
+    "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n",
+  );
+  await leaf(
+    dir,
+    "client",
+    "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n",
+  );
+  const read = (name: string) => Deno.readTextFile(`${dir}/${name}`);
+  return {
+    dir,
+    caFile: `${dir}/ca.pem`,
+    caPem: await read("ca.pem"),
+    serverCertFile: `${dir}/server.pem`,
+    serverKeyFile: `${dir}/server.key`,
+    clientCertFile: `${dir}/client.pem`,
+    clientKeyFile: `${dir}/client.key`,
+    clientCertPem: await read("client.pem"),
+    clientKeyPem: await read("client.key"),
+    otherCaPem: await read("other.pem"),
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}

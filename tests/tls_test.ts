@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { Client, ConnectionFailed, EtcdTree, Value } from "../mod.ts";
+import { main as dump } from "../cli/dump.ts";
+import { startEtcd } from "../testing.ts";
+import { mintPki } from "./_tls.ts";
+import { runMain } from "./_cli.ts";
+
+Deno.test("TLS against real etcd servers", async (t) => {
+  await using pki = await mintPki();
+
+  await t.step("server TLS: a client that trusts the CA works", async () => {
+    await using etcd = await startEtcd({
+      tls: {
+        certFile: pki.serverCertFile,
+        keyFile: pki.serverKeyFile,
+        caFile: pki.caFile,
+      },
+    });
+    assert.match(etcd.endpoint, /^https:\/\/127\.0\.0\.1:\d+$/);
+    await using client = new Client({
+      endpoints: etcd.endpoint,
+      tls: { caCert: pki.caPem },
+    });
+    await client.set("tls/a", "1");
+    const { node } = await client.get("tls/a");
+    assert.ok(node instanceof Value && node.value === "1");
+    // Watches and trees go over TLS too.
+    await using tree = await EtcdTree.open(client, "tls");
+    await tree.set("b", "2");
+    assert.equal(tree.get("b"), "2");
+
+    // A client that does not trust the CA: the message says so.
+    for (const tls of [undefined, { caCert: pki.otherCaPem }]) {
+      await using untrusting = new Client({
+        endpoints: etcd.endpoint,
+        timeout: 2000,
+        ...(tls ? { tls } : {}),
+      });
+      const error = await untrusting.get("tls/a").catch((error) => error);
+      assert.ok(error instanceof ConnectionFailed, String(error));
+      assert.match(
+        error.message,
+        /TLS: the server's certificate is not signed by a trusted CA/,
+      );
+    }
+
+    // The certificate is for 127.0.0.1, not for "localhost".
+    await using wrongName = new Client({
+      endpoints: etcd.endpoint.replace("127.0.0.1", "localhost"),
+      timeout: 2000,
+      tls: { caCert: pki.caPem },
+    });
+    const error = await wrongName.get("tls/a").catch((error) => error);
+    assert.ok(error instanceof ConnectionFailed, String(error));
+    assert.match(
+      error.message,
+      /TLS: the server's certificate is not valid for this host name/,
+    );
+  });
+
+  await t.step("mutual TLS: a client certificate is required", async () => {
+    await using etcd = await startEtcd({
+      tls: {
+        certFile: pki.serverCertFile,
+        keyFile: pki.serverKeyFile,
+        caFile: pki.caFile,
+        clientCertAuth: true,
+        clientCertFile: pki.clientCertFile,
+        clientKeyFile: pki.clientKeyFile,
+      },
+    });
+    await using client = new Client({
+      endpoints: etcd.endpoint,
+      tls: {
+        caCert: pki.caPem,
+        cert: pki.clientCertPem,
+        key: pki.clientKeyPem,
+      },
+    });
+    await client.set("mtls/a", "1");
+    assert.equal(((await client.get("mtls/a")).node as Value).value, "1");
+
+    await using anonymous = new Client({
+      endpoints: etcd.endpoint,
+      timeout: 2000,
+      tls: { caCert: pki.caPem },
+    });
+    const error = await anonymous.get("mtls/a").catch((error) => error);
+    assert.ok(error instanceof ConnectionFailed, String(error));
+    assert.match(
+      error.message,
+      /TLS: .*requires a client certificate it accepts/,
+    );
+
+    // The command-line flags.
+    const ran = await runMain(dump, [
+      "/mtls",
+      "--endpoints",
+      etcd.endpoint,
+      "--cacert",
+      pki.caFile,
+      "--cert",
+      pki.clientCertFile,
+      "--key",
+      pki.clientKeyFile,
+    ]);
+    assert.equal(ran.stderr, "");
+    assert.equal(ran.stdout, 'a: "1"\n');
+    const refused = await runMain(dump, [
+      "/mtls",
+      "--endpoints",
+      etcd.endpoint,
+      "--cacert",
+      pki.caFile,
+      "--timeout",
+      "2000",
+    ]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /requires a client certificate/);
+  });
+
+  await t.step("a client cert without its key is refused at once", () => {
+    assert.throws(
+      () => new Client({ tls: { cert: pki.clientCertPem } }),
+      /give a client cert and its key together/,
+    );
+  });
+});
