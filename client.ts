@@ -23,6 +23,7 @@ import {
   parseObject,
   unexpected,
 } from "./_decode.ts";
+import { AuthApi } from "./auth.ts";
 import {
   describeRequest,
   Http,
@@ -376,6 +377,19 @@ export class Client implements AsyncDisposable {
   readonly stats: Stats;
 
   /**
+   * The v2 auth admin API: switch auth on and off, manage users and roles.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Client } from "@etcd-tree/etcd-tree";
+   *
+   * await using client = new Client();
+   * console.log(await client.auth.status());
+   * ```
+   */
+  readonly auth: AuthApi;
+
+  /**
    * Creates a client. Nothing is sent until the first call.
    *
    * @param options The endpoints and the request timeout.
@@ -445,6 +459,7 @@ export class Client implements AsyncDisposable {
       }, every);
       Deno.unrefTimer(Number(this.#syncTimer));
     }
+    this.auth = new AuthApi(this.#http);
     this.stats = {
       self: (options = {}) => this.#json("/v2/stats/self", options),
       store: (options = {}) => this.#json("/v2/stats/store", options),

@@ -9,6 +9,8 @@
  *   as {@linkcode KeyError}, {@linkcode FormError}, {@linkcode ClusterError}
  *   and {@linkcode WatchError}, and transport errors such as
  *   {@linkcode ConnectionFailed}.
+ * - {@linkcode AuthApi} (`client.auth`): etcd's v2 users, roles and auth
+ *   switch.
  * - {@linkcode Watcher}, from `client.watch()`: every change of a key or
  *   subtree, once and in order, as an async iterable.
  * - {@linkcode EtcdTree}: a live, typed mirror of a subtree that writes back
@@ -37,3 +39,4 @@ export * from "./errors.ts";
 export * from "./watch.ts";
 export * from "./codec.ts";
 export * from "./tree.ts";
+export * from "./auth.ts";
