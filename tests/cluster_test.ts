@@ -135,6 +135,16 @@ Deno.test("sync() learns the members; a member of another cluster is refused", a
     cluster.endpoints[1],
     "the one in use stays first",
   );
+  // syncInterval does the same on its own.
+  await using syncing = new Client({
+    endpoints: cluster.endpoints[2]!,
+    syncInterval: 100,
+  });
+  for (let i = 0; i < 50 && syncing.endpoints.length < 3; i++) await delay(50);
+  assert.deepEqual(
+    [...syncing.endpoints].sort(),
+    [...cluster.endpoints].sort(),
+  );
 
   // A client pinned to this cluster that is pointed at another one.
   await using other = await startEtcd();
