@@ -407,15 +407,14 @@ export class Http {
       }
       request.onHeaders?.(headers);
       const status = response.status;
-      // Read through our own reader, cancelled on abort: Deno's fetch alone
-      // does not end a body read when the signal aborts once the Response
-      // object itself has been collected, which would leave a long poll
-      // hanging forever.
-      const text = await readBody(
-        response.body,
-        controller.signal,
-        status === 200 ? request.onLine : undefined,
-      );
+      // Deno ends a body read on abort only while the Response object is
+      // alive: once it has been collected, an aborted long poll would hang
+      // forever. A stream is read through our own reader, cancelled on
+      // abort; a whole body by the (much faster) native text(), with the
+      // Response kept reachable until it is read (see `answer` below).
+      const text = request.onLine && status === 200
+        ? await readBody(response.body, controller.signal, request.onLine)
+        : await response.text();
       if (status >= 300 && status < 400) {
         throw new UnexpectedResponse(
           describeRequest(request),
@@ -426,7 +425,9 @@ export class Http {
           } was not followed`,
         );
       }
-      const answer = { status, headers, text, endpoint };
+      // `response.headers`, not `headers`: this keeps `response` alive
+      // across the read above (see there).
+      const answer = { status, headers: response.headers, text, endpoint };
       let result: unknown = answer;
       if (request.decode) {
         try {
@@ -486,14 +487,14 @@ export class Http {
 }
 
 /**
- * Reads a body whole, or with `onLine` line by line as it arrives (then
- * returning what follows the last line break). Rejects with the signal's
- * reason as soon as `signal` aborts.
+ * Passes each line of `body` to `onLine` as it arrives; returns what follows
+ * the last line break. Rejects with the signal's reason as soon as `signal`
+ * aborts.
  */
 async function readBody(
   body: ReadableStream<Uint8Array> | null,
   signal: AbortSignal,
-  onLine?: (line: string) => void,
+  onLine: (line: string) => void,
 ): Promise<string> {
   if (body === null) return "";
   const reader = body.getReader();
@@ -501,25 +502,6 @@ async function readBody(
   signal.addEventListener("abort", cancel, { once: true });
   try {
     const decoder = new TextDecoder();
-    if (onLine === undefined) {
-      const chunks: Uint8Array[] = [];
-      let length = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(value);
-        length += value.length;
-      }
-      signal.throwIfAborted();
-      if (chunks.length === 1) return decoder.decode(chunks[0]);
-      const all = new Uint8Array(length);
-      let at = 0;
-      for (const chunk of chunks) {
-        all.set(chunk, at);
-        at += chunk.length;
-      }
-      return decoder.decode(all);
-    }
     let rest = "";
     for (;;) {
       const { done, value } = await reader.read();
