@@ -9,6 +9,8 @@
  *   as {@linkcode KeyError}, {@linkcode FormError}, {@linkcode ClusterError}
  *   and {@linkcode WatchError}, and transport errors such as
  *   {@linkcode ConnectionFailed}.
+ * - Coordination: {@linkcode Lock}, {@linkcode Election} and
+ *   {@linkcode keepAlive}.
  * - {@linkcode AuthApi} (`client.auth`): etcd's v2 users, roles and auth
  *   switch.
  * - {@linkcode Watcher}, from `client.watch()`: every change of a key or
@@ -40,3 +42,6 @@ export * from "./watch.ts";
 export * from "./codec.ts";
 export * from "./tree.ts";
 export * from "./auth.ts";
+export * from "./lock.ts";
+export * from "./election.ts";
+export * from "./keepalive.ts";

@@ -1,0 +1,268 @@
+/**
+ * Leader election on etcd: candidates queue as in-order keys under a hidden
+ * directory (by default `/_elections/<name>`); the oldest leads. Built like
+ * {@linkcode Lock}: a candidate watches only the one before it, refreshes its
+ * key every third of the TTL, and learns when it lost its place.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Client, Election } from "@etcd-tree/etcd-tree";
+ *
+ * await using client = new Client();
+ * await using election = new Election(client, "scheduler", { ttl: 5 });
+ * await election.campaign("worker-7");
+ * console.log("leading until", await election.lost);
+ * ```
+ *
+ * @module
+ */
+
+import type { Client } from "./client.ts";
+import { EventIndexCleared } from "./errors.ts";
+import { keySegments, keyString } from "./_keys.ts";
+import { checkTtl, listQueue, Place } from "./_queue.ts";
+
+/** Options of {@linkcode Election}. */
+export interface ElectionOptions {
+  /** Seconds a leader that stops refreshing keeps leading. Default: 30. */
+  ttl?: number;
+  /** The queue's directory. Default: `/_elections/<name>`. */
+  prefix?: string;
+}
+
+/**
+ * Leadership was lost: the candidate's key expired or was deleted, or could
+ * not be refreshed for a whole TTL.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const lost = await election.lost;
+ * console.error(lost instanceof LeadershipLost);
+ * ```
+ */
+export class LeadershipLost extends Error {
+  /**
+   * Constructs the error.
+   *
+   * @param name The election's name.
+   * @param cause Why.
+   */
+  constructor(name: string, cause: unknown) {
+    super(
+      `Lost the leadership of ${JSON.stringify(name)}: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      { cause },
+    );
+    this.name = "LeadershipLost";
+  }
+}
+
+/**
+ * One candidate of an election, and a view of who leads.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Client, Election } from "@etcd-tree/etcd-tree";
+ *
+ * await using client = new Client();
+ * const election = new Election(client, "scheduler");
+ * for await (const leader of election.observe()) console.log("leader:", leader);
+ * ```
+ */
+export class Election implements AsyncDisposable {
+  /** The election's name. */
+  readonly name: string;
+  /** The queue's directory, such as `"/_elections/scheduler"`. */
+  readonly prefix: string;
+  readonly #client: Client;
+  readonly #ttl: number;
+  #place: Place | undefined;
+  #leading = false;
+  #lost: Promise<LeadershipLost> = new Promise(() => {});
+  #controller = new AbortController();
+
+  /**
+   * Prepares a candidate; nothing is written until it campaigns.
+   *
+   * @param client The client.
+   * @param name The election's name.
+   * @param options `ttl` and `prefix`.
+   */
+  constructor(client: Client, name: string, options: ElectionOptions = {}) {
+    this.#client = client;
+    this.name = name;
+    this.prefix = keyString(
+      keySegments(options.prefix ?? ["_elections", name], "election prefix"),
+    );
+    this.#ttl = checkTtl(options.ttl ?? 30);
+  }
+
+  /** Whether this candidate leads now. */
+  get leading(): boolean {
+    return this.#leading && this.#place?.active === true;
+  }
+
+  /** Resolves with a {@linkcode LeadershipLost} if leadership is lost. */
+  get lost(): Promise<LeadershipLost> {
+    return this.#lost;
+  }
+
+  /** Aborted, with the {@linkcode LeadershipLost}, if leadership is lost. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /**
+   * Stands as a candidate with `value` and resolves once it leads.
+   *
+   * @param value What the leader publishes, such as its address.
+   * @param options A signal: gives up (and withdraws) when it aborts.
+   *
+   * @example Usage
+   * ```ts ignore
+   * await election.campaign("10.0.0.7:8080");
+   * ```
+   */
+  async campaign(
+    value: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    if (this.#place !== undefined) {
+      throw new Error(
+        `Cannot campaign in ${JSON.stringify(this.name)}: already a candidate`,
+      );
+    }
+    const signal = options.signal ?? new AbortController().signal;
+    signal.throwIfAborted();
+    const place = await Place.join(
+      this.#client,
+      this.prefix,
+      value,
+      this.#ttl,
+      signal,
+    );
+    this.#place = place;
+    try {
+      await place.waitFirst(this.prefix, signal);
+    } catch (error) {
+      this.#place = undefined;
+      await place.leave().catch(() => {});
+      throw error;
+    }
+    this.#leading = true;
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.#lost = place.lost.then((reason) => {
+      const lost = new LeadershipLost(this.name, reason);
+      if (this.#place === place) this.#leading = false;
+      controller.abort(lost);
+      return lost;
+    });
+  }
+
+  /**
+   * Steps down (or withdraws): the next candidate leads at once.
+   *
+   * @example Usage
+   * ```ts ignore
+   * await election.resign();
+   * ```
+   */
+  async resign(): Promise<void> {
+    const place = this.#place;
+    this.#place = undefined;
+    this.#leading = false;
+    await place?.leave();
+  }
+
+  /**
+   * The current leader's value.
+   *
+   * @param options A signal.
+   * @returns The value, or `undefined` when nobody leads.
+   *
+   * @example Usage
+   * ```ts ignore
+   * console.log(await election.leader());
+   * ```
+   */
+  async leader(options: { signal?: AbortSignal } = {}): Promise<
+    string | undefined
+  > {
+    const { entries } = await listQueue(
+      this.#client,
+      this.prefix,
+      options.signal,
+    );
+    return entries[0]?.value;
+  }
+
+  /**
+   * The leader's value now, then each time it changes (`undefined` while
+   * nobody leads), until the signal aborts or the loop is left.
+   *
+   * @param options A signal.
+   * @returns An async iterator of leader values.
+   *
+   * @example Usage
+   * ```ts ignore
+   * for await (const leader of election.observe()) console.log(leader);
+   * ```
+   */
+  async *observe(
+    options: { signal?: AbortSignal } = {},
+  ): AsyncIterableIterator<string | undefined> {
+    const signal = options.signal;
+    let last:
+      | { value: string | undefined; key: string | undefined }
+      | undefined;
+    for (;;) {
+      const { entries, index } = await listQueue(
+        this.#client,
+        this.prefix,
+        signal,
+      );
+      const first = entries[0];
+      if (last === undefined || last.key !== first?.key) {
+        last = { value: first?.value, key: first?.key };
+        yield last.value;
+      }
+      const watchOptions = signal
+        ? { recursive: true, waitIndex: index + 1, signal }
+        : { recursive: true, waitIndex: index + 1 };
+      const watcher = this.#client.watch(this.prefix, watchOptions);
+      try {
+        for await (const _ of watcher) {
+          const now = await listQueue(this.#client, this.prefix, signal);
+          const head = now.entries[0];
+          if (last.key !== head?.key) {
+            last = { value: head?.value, key: head?.key };
+            yield last.value;
+          }
+        }
+        return; // closed
+      } catch (error) {
+        // History lost: list again and watch from there.
+        if (!(error instanceof EventIndexCleared)) throw error;
+      } finally {
+        await watcher.close();
+      }
+    }
+  }
+
+  /**
+   * Resigns, for `await using`.
+   *
+   * @example Usage
+   * ```ts ignore
+   * {
+   *   await using election = new Election(client, "scheduler");
+   *   await election.campaign("me");
+   * } // resigned here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.resign();
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * A fair, advisory lock on etcd.
+ *
+ * Contenders queue as in-order keys under a hidden directory (by default
+ * `/_locks/<name>`); the oldest key holds the lock. Each waiter watches only
+ * the key just before its own, so a release wakes exactly one. Keys carry a
+ * TTL that the holder refreshes every third of it: a holder that dies frees
+ * the lock when its TTL runs out, and a holder that cannot refresh for a
+ * whole TTL learns that it lost the lock.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Client, Lock } from "@etcd-tree/etcd-tree";
+ *
+ * await using client = new Client();
+ * await using lock = new Lock(client, "nightly-report", { ttl: 10 });
+ * await lock.acquire({ timeout: 30_000 });
+ * // ... work, checking lock.signal (aborted if the lock is lost) ...
+ * await lock.release();
+ * ```
+ *
+ * @module
+ */
+
+import type { Client } from "./client.ts";
+import { keySegments, keyString } from "./_keys.ts";
+import { checkTtl, listQueue, Place } from "./_queue.ts";
+
+/** Options of {@linkcode Lock}. */
+export interface LockOptions {
+  /** Seconds a holder that stops refreshing keeps the lock. Default: 30. */
+  ttl?: number;
+  /** The queue's directory. Default: `/_locks/<name>`. */
+  prefix?: string;
+  /** Stored in the queue key, for people looking at etcd. Default: a random id. */
+  value?: string;
+}
+
+/** Options of {@linkcode Lock.acquire}. */
+export interface AcquireOptions {
+  /** Gives up waiting (and leaves the queue). */
+  signal?: AbortSignal;
+  /** Milliseconds to wait at most. */
+  timeout?: number;
+}
+
+/**
+ * The lock was lost while held: its key expired or was deleted, or it could
+ * not be refreshed for a whole TTL.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const lost = await lock.lost;
+ * console.error(lost instanceof LockLost, lost.message);
+ * ```
+ */
+export class LockLost extends Error {
+  /**
+   * Constructs the error.
+   *
+   * @param name The lock's name.
+   * @param cause Why.
+   */
+  constructor(name: string, cause: unknown) {
+    super(
+      `Lost the lock ${JSON.stringify(name)}: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      { cause },
+    );
+    this.name = "LockLost";
+  }
+}
+
+/**
+ * A fair, advisory lock. One `Lock` object is one contender; it can be
+ * acquired and released again and again.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Client, Lock } from "@etcd-tree/etcd-tree";
+ *
+ * await using client = new Client();
+ * const lock = new Lock(client, "jobs");
+ * if (await lock.tryAcquire()) {
+ *   try {
+ *     // ... exclusive work ...
+ *   } finally {
+ *     await lock.release();
+ *   }
+ * }
+ * ```
+ */
+export class Lock implements AsyncDisposable {
+  /** The lock's name. */
+  readonly name: string;
+  /** The queue's directory, such as `"/_locks/jobs"`. */
+  readonly prefix: string;
+  readonly #client: Client;
+  readonly #ttl: number;
+  readonly #value: string;
+  #place: Place | undefined;
+  #held = false;
+  #lost: Promise<LockLost> = new Promise(() => {});
+  #controller = new AbortController();
+
+  /**
+   * Prepares a contender; nothing is written until it acquires.
+   *
+   * @param client The client.
+   * @param name The lock's name.
+   * @param options `ttl`, `prefix` and `value`.
+   * @throws {TypeError} When the name or prefix is not a valid key.
+   * @throws {RangeError} When the TTL is not a whole number of seconds >= 1.
+   */
+  constructor(client: Client, name: string, options: LockOptions = {}) {
+    this.#client = client;
+    this.name = name;
+    this.prefix = keyString(
+      keySegments(options.prefix ?? ["_locks", name], "lock prefix"),
+    );
+    this.#ttl = checkTtl(options.ttl ?? 30);
+    this.#value = options.value ?? crypto.randomUUID();
+  }
+
+  /** Whether this contender holds the lock now. */
+  get held(): boolean {
+    return this.#held && this.#place?.active === true;
+  }
+
+  /**
+   * Resolves with a {@linkcode LockLost} if the lock is lost while held
+   * (never, if it is released first).
+   */
+  get lost(): Promise<LockLost> {
+    return this.#lost;
+  }
+
+  /** Aborted, with the {@linkcode LockLost}, if the lock is lost while held. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** The key of this contender's place in the queue, while it has one. */
+  get key(): string | undefined {
+    return this.#place?.key;
+  }
+
+  /**
+   * Waits for the lock, first come, first served.
+   *
+   * @param options A signal and a timeout; either leaves the queue and
+   *   rejects (with the signal's reason, or a `TimeoutError`).
+   *
+   * @example Usage
+   * ```ts ignore
+   * await lock.acquire({ timeout: 5000 });
+   * ```
+   */
+  async acquire(options: AcquireOptions = {}): Promise<void> {
+    if (this.#held) {
+      throw new Error(
+        `Cannot acquire the lock ${
+          JSON.stringify(this.name)
+        }: it is held already`,
+      );
+    }
+    const signals: AbortSignal[] = [];
+    if (options.signal) signals.push(options.signal);
+    if (options.timeout !== undefined) {
+      signals.push(AbortSignal.timeout(options.timeout));
+    }
+    const signal = AbortSignal.any(signals);
+    signal.throwIfAborted();
+    const place = await this.#join(signal);
+    try {
+      await place.waitFirst(this.prefix, signal);
+    } catch (error) {
+      this.#place = undefined;
+      await place.leave().catch(() => {});
+      throw error;
+    }
+    this.#hold(place);
+  }
+
+  /**
+   * Takes the lock if nobody holds it or waits for it, without waiting.
+   *
+   * @returns Whether the lock is now held.
+   *
+   * @example Usage
+   * ```ts ignore
+   * if (!(await lock.tryAcquire())) console.log("busy");
+   * ```
+   */
+  async tryAcquire(): Promise<boolean> {
+    if (this.#held) return true;
+    const place = await this.#join();
+    const { entries } = await listQueue(this.#client, this.prefix);
+    if (place.predecessor(entries) !== undefined) {
+      this.#place = undefined;
+      await place.leave();
+      return false;
+    }
+    this.#hold(place);
+    return true;
+  }
+
+  /**
+   * Releases the lock (or leaves the queue); the next in line gets it.
+   *
+   * @example Usage
+   * ```ts ignore
+   * await lock.release();
+   * ```
+   */
+  async release(): Promise<void> {
+    const place = this.#place;
+    this.#place = undefined;
+    this.#held = false;
+    await place?.leave();
+  }
+
+  /**
+   * Releases the lock, for `await using`.
+   *
+   * @example Usage
+   * ```ts ignore
+   * {
+   *   await using lock = new Lock(client, "jobs");
+   *   await lock.acquire();
+   * } // released here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
+  }
+
+  async #join(signal?: AbortSignal): Promise<Place> {
+    const place = await Place.join(
+      this.#client,
+      this.prefix,
+      this.#value,
+      this.#ttl,
+      signal,
+    );
+    this.#place = place;
+    return place;
+  }
+
+  #hold(place: Place): void {
+    this.#held = true;
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.#lost = place.lost.then((reason) => {
+      const lost = new LockLost(this.name, reason);
+      if (this.#place === place) this.#held = false;
+      controller.abort(lost);
+      return lost;
+    });
+  }
+}
