@@ -13,7 +13,7 @@ import {
   keepAlive,
   KeyNotFound,
   Lock,
-  Value,
+  type Value,
 } from "../mod.ts";
 
 const [mode, endpoint, a, b] = Deno.args;

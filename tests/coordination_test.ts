@@ -6,7 +6,7 @@ import {
   KeyNotFound,
   Lock,
   LockLost,
-  Value,
+  type Value,
 } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
