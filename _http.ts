@@ -154,7 +154,9 @@ export class Http {
   #explain(endpoint: string, error: Error): Error {
     if (
       endpoint.startsWith("https:") && this.#tls?.cert === undefined &&
-      /connection closed|connection reset|handshake/i.test(innermost(error))
+      /connection closed|connection reset|broken pipe|handshake/i.test(
+        innermost(error),
+      )
     ) {
       return new TypeError(
         "TLS: the server closed the connection during the handshake: it probably requires a client certificate it accepts (give cert and key / --cert and --key)",
