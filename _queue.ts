@@ -76,10 +76,8 @@ export class Place {
     dir: string,
     value: string,
     ttl: number,
-    signal?: AbortSignal,
   ): Promise<Place> {
-    const options = signal ? { ttl, signal } : { ttl };
-    const created = await client.append(dir, value, options);
+    const created = await client.append(dir, value, { ttl });
     return new Place(client, created.node.key, created.index, ttl);
   }
 

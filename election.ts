@@ -135,15 +135,11 @@ export class Election implements AsyncDisposable {
     }
     const signal = options.signal ?? new AbortController().signal;
     signal.throwIfAborted();
-    const place = await Place.join(
-      this.#client,
-      this.prefix,
-      value,
-      this.#ttl,
-      signal,
-    );
+    // Not aborted half way: an abandoned key would stay in the queue.
+    const place = await Place.join(this.#client, this.prefix, value, this.#ttl);
     this.#place = place;
     try {
+      signal.throwIfAborted();
       await place.waitFirst(this.prefix, signal);
     } catch (error) {
       this.#place = undefined;

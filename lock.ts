@@ -172,8 +172,11 @@ export class Lock implements AsyncDisposable {
     }
     const signal = AbortSignal.any(signals);
     signal.throwIfAborted();
-    const place = await this.#join(signal);
+    // Not aborted half way: a key written by an abandoned request would
+    // stay in the queue, ahead of later contenders, until its TTL ran out.
+    const place = await this.#join();
     try {
+      signal.throwIfAborted();
       await place.waitFirst(this.prefix, signal);
     } catch (error) {
       this.#place = undefined;
@@ -236,13 +239,12 @@ export class Lock implements AsyncDisposable {
     return this.release();
   }
 
-  async #join(signal?: AbortSignal): Promise<Place> {
+  async #join(): Promise<Place> {
     const place = await Place.join(
       this.#client,
       this.prefix,
       this.#value,
       this.#ttl,
-      signal,
     );
     this.#place = place;
     return place;

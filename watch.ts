@@ -624,8 +624,9 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
       await this.#pause(HEARTBEAT_EVERY);
       if (this.#closed) return;
       const endpoint = this.#endpoint;
+      // With one endpoint there is nowhere else to go: no need to ask.
       if (
-        endpoint === undefined ||
+        endpoint === undefined || this.#http.endpoints.length < 2 ||
         performance.now() - this.#heard < HEARTBEAT_EVERY
       ) {
         continue;
