@@ -292,4 +292,5 @@ client, not this project's code).
 ${scenarios.length ? scenarios.join("\n\n") : "(skipped: --quick)"}
 `;
 await Deno.writeTextFile(`${root}BENCHMARKS.md`, report);
+await run(Deno.execPath(), ["fmt", `${root}BENCHMARKS.md`]);
 console.log(`Wrote BENCHMARKS.md; goals ${met ? "met" : "MISSED"}`);
