@@ -66,6 +66,8 @@ export interface ChangeStream
 export interface FollowOptions {
   /** Give up after this long unable to reach the store (milliseconds). */
   retryFor?: number;
+  /** Told when following starts retrying after a failure, and recovers. */
+  onState?: (state: "live" | "retrying", error?: unknown) => void;
 }
 
 /** Conditions and options of a write. */
@@ -186,7 +188,9 @@ class V2Store implements Store {
       recursive: true;
       waitIndex?: number;
       retryFor?: number;
+      onState?: NonNullable<FollowOptions["onState"]>;
     } = { recursive: true };
+    if (options.onState) watchOptions.onState = options.onState;
     if (from !== undefined) watchOptions.waitIndex = from;
     if (options.retryFor !== undefined) {
       watchOptions.retryFor = options.retryFor;

@@ -418,8 +418,49 @@ export class TreeSettledEvent extends Event {
   }
 }
 
+/**
+ * Where a tree stands with etcd: `live` (following), `reconnecting` (etcd
+ * cannot be reached; retrying), `resyncing` (re-reading after history was
+ * lost), `out of sync` (gave up: see {@linkcode OutOfSync}) or `closed`.
+ */
+export type TreeState =
+  | "live"
+  | "reconnecting"
+  | "resyncing"
+  | "out of sync"
+  | "closed";
+
+/**
+ * The `state` event: the tree's connection state changed.
+ *
+ * @example Usage
+ * ```ts ignore
+ * tree.addEventListener("state", (event) => console.log(event.state, event.error));
+ * ```
+ */
+export class TreeStateEvent extends Event {
+  /** The new state. */
+  readonly state: TreeState;
+  /** What caused it, for `reconnecting` and `out of sync`. */
+  readonly error: unknown;
+
+  /**
+   * Constructs the event.
+   *
+   * @param state The new state.
+   * @param error What caused it.
+   */
+  constructor(state: TreeState, error?: unknown) {
+    super("state");
+    this.state = state;
+    this.error = error;
+  }
+}
+
 /** The events an {@linkcode EtcdTree} sends. */
 export interface EtcdTreeEventMap {
+  /** The connection state changed (see {@linkcode EtcdTree.state}). */
+  state: TreeStateEvent;
   /** One change, as it is applied. */
   change: TreeChangeEvent;
   /** A burst of changes is over. */
@@ -663,6 +704,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
   #closed = false;
   #failure: OutOfSync | undefined;
   #resyncs = 0;
+  #state: TreeState = "live";
   /** Writes waiting for their index, by index. */
   readonly #waiters: Waiter[] = [];
   /** Conflicted writes waiting for the mirror to show the change, by path. */
@@ -740,6 +782,11 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
   /** The subtree's top node; `undefined` while the key does not exist. */
   get root(): TreeValue | TreeDirectory | undefined {
     return this.#root;
+  }
+
+  /** Where the tree stands with etcd; a `state` event tells each change. */
+  get state(): TreeState {
+    return this.#state;
   }
 
   /** How many times the tree re-read the subtree after losing history. */
@@ -1220,6 +1267,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    */
   async close(): Promise<void> {
     if (!this.#closed) {
+      this.#setState("closed");
       this.#closed = true;
       this.#signal?.removeEventListener("abort", this.#onAbort);
       clearTimeout(this.#settleTimer);
@@ -1277,6 +1325,8 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
     while (!this.#closed) {
       const stream = this.#store.follow(this.#segments, this.#index + 1, {
         retryFor: this.#retryFor,
+        onState: (state, error) =>
+          this.#setState(state === "live" ? "live" : "reconnecting", error),
       });
       this.#stream = stream;
       try {
@@ -1293,7 +1343,9 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
         await stream.close();
       }
       try {
+        this.#setState("resyncing");
         await this.#resync();
+        this.#setState("live");
       } catch (error) {
         if (!this.#closed) this.#fail(error);
         return;
@@ -1672,9 +1724,16 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
     }
   };
 
+  #setState(state: TreeState, error?: unknown): void {
+    if (state === this.#state || this.#state === "closed") return;
+    this.#state = state;
+    this.dispatchEvent(new TreeStateEvent(state, error));
+  }
+
   #fail(error: unknown): void {
     const failure = new OutOfSync(this.prefix, error);
     this.#failure = failure;
+    this.#setState("out of sync", failure);
     this.#rejectWaiters(failure);
     for (const subscriber of this.#subscribers) {
       subscriber.end ??= { error: failure };

@@ -66,6 +66,11 @@ export interface WatchOptions {
    * last error. Default: retry until closed.
    */
   retryFor?: number;
+  /**
+   * Told when the watcher starts retrying after a failure (`"retrying"`,
+   * with the error) and when it works again (`"live"`).
+   */
+  onState?: (state: "live" | "retrying", error?: unknown) => void;
   /** Stops the watcher; iteration then rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -158,6 +163,8 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   readonly #path: string;
   readonly #signal: AbortSignal | undefined;
   readonly #retryFor: number;
+  readonly #onState: WatchOptions["onState"];
+  #retrying = false;
   #next: number | undefined;
   /** Catch-up polls by index. */
   readonly #polls = new Map<number, Poll>();
@@ -207,6 +214,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
       );
     }
     this.#retryFor = retryFor;
+    this.#onState = options.onState;
     this.#signal?.addEventListener("abort", this.#onAbort);
     this.#change = changeSignal();
     this.#running = this.#signal?.aborted ? Promise.resolve() : this.#run();
@@ -359,6 +367,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
           if (outcome === CHANGED) continue;
           this.#check = undefined;
           failures = 0;
+          this.#recovered();
           if ("to" in outcome) {
             this.#moveTo(Math.max(this.#next, outcome.to));
             continue;
@@ -389,6 +398,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         const outcome = await Promise.race(waits);
         if (outcome === CHANGED || next !== this.#next) continue;
         failures = 0;
+        this.#recovered();
         this.#apply(outcome);
       } catch (error) {
         if (this.#closed) break;
@@ -401,6 +411,10 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
           this.#fail(error);
           break;
         }
+        if (!this.#retrying) {
+          this.#retrying = true;
+          this.#onState?.("retrying", error);
+        }
         // Start over from the same index.
         this.#shrink(0);
         this.#dropCheck();
@@ -409,6 +423,17 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         await this.#pause(backoff(failures++));
       }
     }
+  }
+
+  /** Whether the watcher is retrying after a failure. */
+  get retrying(): boolean {
+    return this.#retrying;
+  }
+
+  #recovered(): void {
+    if (!this.#retrying) return;
+    this.#retrying = false;
+    this.#onState?.("live");
   }
 
   #fail(error: unknown): void {
@@ -560,6 +585,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         // what came in between: the watcher opens a new one itself.
         once: true,
         onHeaders: (headers) => {
+          this.#recovered(); // etcd answers again
           stream.headers = headers;
           // Registered live: every change after this index comes, in order.
           stream.since = headerNumber(headers, "x-etcd-index") + 1;
@@ -664,7 +690,8 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
       signal: controller.signal,
       timeout: 0,
       poll: true,
-      onHeaders(headers) {
+      onHeaders: (headers) => {
+        this.#recovered(); // etcd answers again
         start = headerNumber(headers, "x-etcd-index");
       },
     });

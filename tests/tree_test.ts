@@ -421,6 +421,26 @@ Deno.test("EtcdTree against a real etcd", async (t) => {
     },
   );
 
+  await t.step(
+    "state: reconnecting while etcd restarts, then live",
+    async () => {
+      await using tree = await EtcdTree.open(client, "state", {
+        retryFor: 30_000,
+      });
+      const states: string[] = [];
+      tree.addEventListener("state", (event) => states.push(event.state));
+      assert.equal(tree.state, "live");
+      await etcd.stop();
+      for (let i = 0; i < 100 && tree.state === "live"; i++) await delay(50);
+      assert.equal(tree.state, "reconnecting");
+      await etcd.start();
+      for (let i = 0; i < 100 && tree.state !== "live"; i++) await delay(50);
+      assert.equal(tree.state, "live");
+      await tree.set("after", "1");
+      assert.deepEqual(states, ["reconnecting", "live"]);
+    },
+  );
+
   await t.step("close ends change iterators and refuses writes", async () => {
     const tree = await EtcdTree.open(client, "closing");
     const changes = tree.changes();
@@ -444,6 +464,7 @@ Deno.test("EtcdTree against a real etcd", async (t) => {
       const next = changes.next();
       await etcd.stop();
       await assert.rejects(next, OutOfSync);
+      assert.equal(tree.state, "out of sync");
       assert.equal(errors.length, 1);
       assert.ok(errors[0] instanceof OutOfSync);
       assert.match(
