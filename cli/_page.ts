@@ -62,11 +62,23 @@ const filter = document.getElementById("filter");
 
 function parent(path) { const i = path.lastIndexOf("/"); return i < 0 ? "" : path.slice(0, i); }
 function name(path) { return path.slice(path.lastIndexOf("/") + 1); }
-function children(path) {
-  const out = [];
-  for (const [p] of nodes) if (p !== "" && parent(p) === path) out.push(p);
-  return out.sort();
+// Children by directory, so that rendering visits only open directories.
+const kids = new Map();
+const fading = new Set();
+function put(path, node) {
+  if (!nodes.has(path)) {
+    const dir = parent(path);
+    if (!kids.has(dir)) kids.set(dir, new Set());
+    kids.get(dir).add(path);
+  }
+  nodes.set(path, node);
 }
+function remove(path) {
+  nodes.delete(path);
+  kids.get(parent(path))?.delete(path);
+  kids.delete(path);
+}
+function children(path) { return [...(kids.get(path) ?? [])].sort(); }
 function asDate(raw) {
   if (/^\\d{9,10}(\\.\\d+)?$/.test(raw)) return new Date(Number(raw) * 1000);
   if (/^\\d{12,13}$/.test(raw)) return new Date(Number(raw));
@@ -91,6 +103,7 @@ function render() {
         const tr = rows.insertRow();
         tr.dataset.path = child;
         if (changed.has(child)) tr.className = "changed";
+        if (fading.has(child)) tr.className = "gone";
         const td = cell(tr, "", "name");
         td.style.paddingLeft = (depth * 1.2 + .6) + "em";
         if (node.dir) {
@@ -157,9 +170,20 @@ function add(dir) {
 
 function apply(change) {
   if (change.kind === "deleted") {
-    for (const p of [...nodes.keys()]) if (p === change.path || p.startsWith(change.path + "/")) nodes.delete(p);
+    // Fade out, then go (unless it came back meanwhile).
+    const node = nodes.get(change.path);
+    if (node === undefined) return;
+    fading.add(change.path);
+    setTimeout(() => {
+      fading.delete(change.path);
+      if (nodes.get(change.path) !== node) return;
+      const drop = (path) => { for (const child of children(path)) drop(child); remove(path); };
+      drop(change.path);
+      schedule();
+    }, 500);
   } else {
-    nodes.set(change.path, change.node);
+    fading.delete(change.path);
+    put(change.path, change.node);
     changed.add(change.path);
   }
 }
@@ -171,7 +195,8 @@ async function start() {
   const snapshot = await (await fetch(api("/tree"))).json();
   document.getElementById("prefix").textContent = snapshot.prefix;
   nodes.clear();
-  for (const [path, node] of snapshot.nodes) nodes.set(path, node);
+  kids.clear();
+  for (const [path, node] of snapshot.nodes) put(path, node);
   setState(snapshot.state);
   render();
   const events = new EventSource(api("/events"));

@@ -38,11 +38,12 @@ if ! deno=$(find_deno); then
   deno=$(find_deno) || { note "Cannot install Deno $DENO_VERSION: npm finished but no working deno binary is in .tools/"; exit 1; }
 fi
 
-# Debian packages: etcd itself, and openssl, with which the TLS tests mint
-# their certificates.
+# Debian packages: etcd itself, openssl (the TLS tests mint certificates)
+# and chromium (the viewer's browser tests).
 missing=()
 if [ -z "${ETCD_BIN:-}" ] && ! command -v etcd >/dev/null 2>&1; then missing+=(etcd-server); fi
 if ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
+if [ -z "${CHROMIUM_BIN:-}" ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     note "Installing ${missing[*]} (Debian packages) ..."

@@ -1,0 +1,182 @@
+// The viewer in a real browser: Debian's Chromium driven by playwright-core.
+
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { Client, type Value } from "../mod.ts";
+import { main } from "../cli/view.ts";
+import { startEtcd } from "../testing.ts";
+import { testIo } from "./_cli.ts";
+import { delay } from "./_tree.ts";
+
+const CHROMIUM = Deno.env.get("CHROMIUM_BIN") ?? "/usr/bin/chromium";
+
+Deno.test("etcd-tree viewer in Chromium", async (t) => {
+  try {
+    await Deno.stat(CHROMIUM);
+  } catch {
+    throw new Error(
+      `Cannot run the browser tests: no ${CHROMIUM}; install it with "apt-get install chromium" (or set CHROMIUM_BIN)`,
+    );
+  }
+  await using etcd = await startEtcd();
+  await using client = new Client({ endpoints: etcd.endpoint });
+  await client.set("v/a", "1");
+  await client.set("v/b", "gone soon");
+  await client.set("v/d/when", "1700000000");
+  const stop = new AbortController();
+  const { io, stdout, stderr } = testIo("", stop.signal);
+  const running = main(
+    ["/v", "--write", "--endpoints", etcd.endpoint],
+    io,
+  );
+  for (let i = 0; i < 200 && !stdout().includes("\n"); i++) await delay(25);
+  const url = stdout().trim();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  try {
+    const page = await browser.newPage();
+    const row = (path: string) => page.locator(`tr[data-path="${path}"]`);
+    const value = (path: string) => row(path).locator("td.value");
+    /** Waits until the element's text is `text` (the page's CSP forbids eval). */
+    const waitText = async (selector: string, text: string, timeout = 5000) => {
+      const deadline = performance.now() + timeout;
+      let last: string | null = null;
+      while (performance.now() < deadline) {
+        last = await page.locator(selector).first().textContent({ timeout })
+          .catch(() => null);
+        if (last === text) return;
+        await delay(20);
+      }
+      throw new Error(
+        `Timed out waiting for ${selector} to read ${JSON.stringify(text)}: ${
+          JSON.stringify(last)
+        }`,
+      );
+    };
+
+    await t.step("the page shows the tree", async () => {
+      await page.goto(url);
+      await row("a").waitFor();
+      assert.equal(await value("a").textContent(), "1");
+      assert.equal(await page.locator("#state").textContent(), "live");
+      assert.equal(await page.locator("#count").textContent(), "3 keys");
+      // Directories start closed; opening one shows its children.
+      assert.equal(await row("d/when").count(), 0);
+      await row("d").locator(".toggle").click();
+      await row("d/when").waitFor();
+      assert.match(
+        await value("d/when").textContent() ?? "",
+        /^1700000000.+2023/,
+      );
+    });
+
+    await t.step(
+      "a write by the client appears, highlighted, within a second",
+      async () => {
+        const started = performance.now();
+        await client.set("v/a", "2");
+        await waitText('tr[data-path="a"] td.value', "2", 1000);
+        assert.ok(performance.now() - started < 1000);
+        assert.match(await row("a").getAttribute("class") ?? "", /changed/);
+      },
+    );
+
+    await t.step("a delete removes the row", async () => {
+      await client.delete("v/b");
+      await row("b").waitFor({ state: "detached", timeout: 1000 });
+    });
+
+    await t.step(
+      "an etcd restart shows reconnecting, then live again",
+      async () => {
+        await etcd.stop();
+        await waitText("#state", "reconnecting", 10_000);
+        await etcd.start();
+        await waitText("#state", "live", 10_000);
+        await client.set("v/a", "3");
+        await waitText('tr[data-path="a"] td.value', "3", 2000);
+      },
+    );
+
+    await t.step(
+      "editing in the page writes to etcd; a conflict shows the remote value",
+      async () => {
+        page.once("dialog", (dialog) => void dialog.accept("from the page"));
+        await row("a").getByRole("button", { name: "edit" }).click();
+        for (let i = 0; i < 40; i++) {
+          if (
+            ((await client.get("v/a")).node as Value).value === "from the page"
+          ) break;
+          await delay(50);
+        }
+        assert.equal(
+          ((await client.get("v/a")).node as Value).value,
+          "from the page",
+        );
+        await waitText('tr[data-path="a"] td.value', "from the page");
+
+        // While the user types, someone else changes the value.
+        const messages: string[] = [];
+        page.on("dialog", async (dialog) => {
+          messages.push(dialog.message());
+          if (dialog.type() === "prompt") {
+            await client.set("v/a", "theirs");
+            await delay(300);
+            await dialog.accept("mine");
+          } else {
+            await dialog.dismiss(); // keep theirs
+          }
+        });
+        await row("a").getByRole("button", { name: "edit" }).click();
+        for (let i = 0; i < 40 && messages.length < 2; i++) await delay(50);
+        assert.match(
+          messages[1] ?? "",
+          /Changed elsewhere: it is now "theirs"/,
+        );
+        assert.equal(((await client.get("v/a")).node as Value).value, "theirs");
+      },
+    );
+
+    await t.step("without the token: 403", async () => {
+      const response = await page.goto(url.replace(/\?token=.*/, ""));
+      assert.equal(response?.status(), 403);
+      await page.goto(url);
+      await row("a").waitFor();
+    });
+
+    await t.step("a screenshot", async () => {
+      await client.set("v/services/web/port", "8080");
+      await client.set("v/services/web/updated", "2026-11-22T18:00:00Z");
+      await client.set("v/services/api/port", "9090", { ttl: 300 });
+      await client.set("v/motd", "Welcome!\nSecond line of a longer message");
+      await row("services").waitFor();
+      await row("services").locator(".toggle").click();
+      for (const dir of ["services/api", "services/web"]) {
+        await row(dir).waitFor();
+        await row(dir).locator(".toggle").click();
+      }
+      await row("services/web/updated").waitFor();
+      const dir = await Deno.makeTempDir({ prefix: "etcd-tree-view-" });
+      const path = `${dir}/viewer.png`;
+      await page.screenshot({ path, fullPage: true });
+      const size = (await Deno.stat(path)).size;
+      assert.ok(size > 1000);
+      console.log(`Screenshot of the viewer: ${path}`);
+    });
+  } finally {
+    await browser.close();
+    stop.abort();
+    const code = await running;
+    assert.equal(code, 0, stderr());
+  }
+});
