@@ -7,8 +7,8 @@
  * each on a throwaway etcd of its own), and everything is written to
  * `BENCHMARKS.md`.
  *
- * Needs `wrk` (`apt-get install wrk`) and Node.js with npm; node-etcd is
- * installed on first use into `.tools/peer/`.
+ * Needs `wrk` (`apt-get install wrk`), Node.js with npm (node-etcd is
+ * installed on first use into `.tools/peer/`) and Chromium for the viewer.
  *
  * ```sh
  * deno run -A bench/compare.ts [--seconds 2] [--rounds 3] [--quick]
@@ -256,6 +256,7 @@ if (!flags.quick) {
       ["watch_bench.ts", false],
       ["tree_bench.ts", true],
       ["cli_bench.ts", false],
+      ["view_bench.ts", false],
     ] as const
   ) {
     console.error(`running bench/${file} ...`);
