@@ -1,8 +1,9 @@
 #!/usr/bin/env -S deno run --allow-run --allow-net --allow-read --allow-write --allow-env
 /**
  * A tour on a throwaway etcd: starts one on free loopback ports, writes
- * sample data, shows it back as a tree, watches a change, and removes the
- * server and its data again.
+ * sample data, shows it back as a tree, watches a change, keeps a live typed
+ * mirror with `EtcdTree` (typed values, safe writes, a conflict, a change by
+ * someone else), and removes the server and its data again.
  *
  * ```sh
  * deno task demo
@@ -11,7 +12,16 @@
  * @module
  */
 
-import { Client, CompareFailed, Directory, type Node, Value } from "../mod.ts";
+import {
+  Client,
+  codecs,
+  CompareFailed,
+  Directory,
+  EtcdTree,
+  type Node,
+  Value,
+  WriteConflict,
+} from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 
 /**
@@ -75,6 +85,48 @@ export async function main(_args: string[]): Promise<number> {
       JSON.stringify((change.node as Value).value)
     }`,
   );
+
+  // A live, typed mirror: reads from memory, writes with compare-and-swap.
+  console.log("\nA live mirror of /demo/app (EtcdTree):");
+  await using tree = await EtcdTree.open(client, "demo/app", {
+    codecs: { "db/port": codecs.integer, "features/*": codecs.boolean },
+  });
+  console.log(
+    `  db/port = ${tree.get("db/port")} (a ${typeof tree.get(
+      "db/port",
+    )}), features/dark mode = ${tree.get("features/dark mode")}`,
+  );
+  await tree.set("db/port", 6543);
+  console.log(
+    `  after tree.set("db/port", 6543) it reads ${tree.get("db/port")} at once`,
+  );
+  const changes = tree.changes();
+  await using other = new Client({ endpoints: etcd.endpoint });
+  await other.set("demo/app/name", "etcd-tree, live");
+  const { value: seen } = await changes.next();
+  console.log(
+    `  someone else wrote: ${seen?.kind} ${seen?.path} = ${
+      JSON.stringify(seen?.newValue)
+    }`,
+  );
+  await changes.return?.();
+  // Two mirrors race to change one key: exactly one wins, the other is
+  // told what won.
+  await using rival = await EtcdTree.open(other, "demo/app");
+  const results = await Promise.allSettled([
+    tree.set("name", "mine"),
+    rival.set("name", "theirs"),
+  ]);
+  for (const result of results) {
+    if (result.status === "rejected") {
+      if (!(result.reason instanceof WriteConflict)) throw result.reason;
+      console.log(
+        `  two mirrors raced on "name": one lost, told the value now is ${
+          JSON.stringify(result.reason.currentValue)
+        }`,
+      );
+    }
+  }
   console.log("\nStopping etcd and removing its data.");
   return 0;
 }
