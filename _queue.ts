@@ -192,6 +192,62 @@ export class Place {
   }
 }
 
+/**
+ * Joins the queue in `dir` and waits to be its first; if the wait fails,
+ * leaves it again. `joined` learns the place as soon as it exists, so that
+ * a release during the wait can leave it. The join itself is not aborted
+ * half way: a key written by an abandoned request would stay in the queue,
+ * ahead of later ones, until its TTL ran out.
+ */
+export async function claimFirst(
+  client: Client,
+  dir: string,
+  value: string,
+  ttl: number,
+  signal: AbortSignal,
+  joined: (place: Place) => void,
+): Promise<Place> {
+  signal.throwIfAborted();
+  const place = await Place.join(client, dir, value, ttl);
+  joined(place);
+  try {
+    signal.throwIfAborted();
+    await place.waitFirst(dir, signal);
+  } catch (error) {
+    await place.leave().catch(() => {});
+    throw error;
+  }
+  return place;
+}
+
+/** How a holder learns that it lost its place. */
+export interface Loss<E extends Error> {
+  /** Resolves with the error if the place is lost (never, if it is left). */
+  readonly lost: Promise<E>;
+  /** Aborted with the error if the place is lost. */
+  readonly signal: AbortSignal;
+}
+
+/** Nothing held, nothing to lose. */
+export const NO_LOSS: Loss<never> = {
+  lost: new Promise(() => {}),
+  signal: new AbortController().signal,
+};
+
+/** The loss of a held place, reported as the holder's own error. */
+export function lossOf<E extends Error>(
+  place: Place,
+  wrap: (reason: Error) => E,
+): Loss<E> {
+  const controller = new AbortController();
+  const lost = place.lost.then((reason) => {
+    const error = wrap(reason);
+    controller.abort(error);
+    return error;
+  });
+  return { lost, signal: controller.signal };
+}
+
 /** Checks a TTL in whole seconds. */
 export function checkTtl(ttl: number): number {
   if (!Number.isInteger(ttl) || ttl < 1) {

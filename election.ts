@@ -20,7 +20,15 @@
 import type { Client } from "./client.ts";
 import { EventIndexCleared } from "./errors.ts";
 import { keySegments, keyString } from "./_keys.ts";
-import { checkTtl, listQueue, Place } from "./_queue.ts";
+import {
+  checkTtl,
+  claimFirst,
+  listQueue,
+  type Loss,
+  lossOf,
+  NO_LOSS,
+  type Place,
+} from "./_queue.ts";
 
 /** Options of {@linkcode Election}. */
 export interface ElectionOptions {
@@ -79,8 +87,7 @@ export class Election implements AsyncDisposable {
   readonly #ttl: number;
   #place: Place | undefined;
   #leading = false;
-  #lost: Promise<LeadershipLost> = new Promise(() => {});
-  #controller = new AbortController();
+  #loss: Loss<LeadershipLost> = NO_LOSS;
 
   /**
    * Prepares a candidate; nothing is written until it campaigns.
@@ -105,12 +112,12 @@ export class Election implements AsyncDisposable {
 
   /** Resolves with a {@linkcode LeadershipLost} if leadership is lost. */
   get lost(): Promise<LeadershipLost> {
-    return this.#lost;
+    return this.#loss.lost;
   }
 
   /** Aborted, with the {@linkcode LeadershipLost}, if leadership is lost. */
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#loss.signal;
   }
 
   /**
@@ -133,28 +140,25 @@ export class Election implements AsyncDisposable {
         `Cannot campaign in ${JSON.stringify(this.name)}: already a candidate`,
       );
     }
-    const signal = options.signal ?? new AbortController().signal;
-    signal.throwIfAborted();
-    // Not aborted half way: an abandoned key would stay in the queue.
-    const place = await Place.join(this.#client, this.prefix, value, this.#ttl);
-    this.#place = place;
+    let place: Place;
     try {
-      signal.throwIfAborted();
-      await place.waitFirst(this.prefix, signal);
+      place = await claimFirst(
+        this.#client,
+        this.prefix,
+        value,
+        this.#ttl,
+        options.signal ?? NO_LOSS.signal,
+        (joined) => this.#place = joined,
+      );
     } catch (error) {
       this.#place = undefined;
-      await place.leave().catch(() => {});
       throw error;
     }
     this.#leading = true;
-    const controller = new AbortController();
-    this.#controller = controller;
-    this.#lost = place.lost.then((reason) => {
-      const lost = new LeadershipLost(this.name, reason);
-      if (this.#place === place) this.#leading = false;
-      controller.abort(lost);
-      return lost;
-    });
+    this.#loss = lossOf(
+      place,
+      (reason) => new LeadershipLost(this.name, reason),
+    );
   }
 
   /**

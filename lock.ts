@@ -24,7 +24,15 @@
 
 import type { Client } from "./client.ts";
 import { keySegments, keyString } from "./_keys.ts";
-import { checkTtl, listQueue, Place } from "./_queue.ts";
+import {
+  checkTtl,
+  claimFirst,
+  listQueue,
+  type Loss,
+  lossOf,
+  NO_LOSS,
+  Place,
+} from "./_queue.ts";
 
 /** Options of {@linkcode Lock}. */
 export interface LockOptions {
@@ -101,8 +109,7 @@ export class Lock implements AsyncDisposable {
   readonly #value: string;
   #place: Place | undefined;
   #held = false;
-  #lost: Promise<LockLost> = new Promise(() => {});
-  #controller = new AbortController();
+  #loss: Loss<LockLost> = NO_LOSS;
 
   /**
    * Prepares a contender; nothing is written until it acquires.
@@ -133,12 +140,12 @@ export class Lock implements AsyncDisposable {
    * (never, if it is released first).
    */
   get lost(): Promise<LockLost> {
-    return this.#lost;
+    return this.#loss.lost;
   }
 
   /** Aborted, with the {@linkcode LockLost}, if the lock is lost while held. */
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#loss.signal;
   }
 
   /** The key of this contender's place in the queue, while it has one. */
@@ -170,17 +177,18 @@ export class Lock implements AsyncDisposable {
     if (options.timeout !== undefined) {
       signals.push(AbortSignal.timeout(options.timeout));
     }
-    const signal = AbortSignal.any(signals);
-    signal.throwIfAborted();
-    // Not aborted half way: a key written by an abandoned request would
-    // stay in the queue, ahead of later contenders, until its TTL ran out.
-    const place = await this.#join();
+    let place: Place;
     try {
-      signal.throwIfAborted();
-      await place.waitFirst(this.prefix, signal);
+      place = await claimFirst(
+        this.#client,
+        this.prefix,
+        this.#value,
+        this.#ttl,
+        AbortSignal.any(signals),
+        (joined) => this.#place = joined,
+      );
     } catch (error) {
       this.#place = undefined;
-      await place.leave().catch(() => {});
       throw error;
     }
     this.#hold(place);
@@ -198,7 +206,13 @@ export class Lock implements AsyncDisposable {
    */
   async tryAcquire(): Promise<boolean> {
     if (this.#held) return true;
-    const place = await this.#join();
+    const place = await Place.join(
+      this.#client,
+      this.prefix,
+      this.#value,
+      this.#ttl,
+    );
+    this.#place = place;
     const { entries } = await listQueue(this.#client, this.prefix);
     if (place.predecessor(entries) !== undefined) {
       this.#place = undefined;
@@ -239,26 +253,8 @@ export class Lock implements AsyncDisposable {
     return this.release();
   }
 
-  async #join(): Promise<Place> {
-    const place = await Place.join(
-      this.#client,
-      this.prefix,
-      this.#value,
-      this.#ttl,
-    );
-    this.#place = place;
-    return place;
-  }
-
   #hold(place: Place): void {
     this.#held = true;
-    const controller = new AbortController();
-    this.#controller = controller;
-    this.#lost = place.lost.then((reason) => {
-      const lost = new LockLost(this.name, reason);
-      if (this.#place === place) this.#held = false;
-      controller.abort(lost);
-      return lost;
-    });
+    this.#loss = lossOf(place, (reason) => new LockLost(this.name, reason));
   }
 }
