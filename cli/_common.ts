@@ -3,6 +3,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Client, type ClientOptions } from "../client.ts";
+import { keySegments } from "../_keys.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The package version, for `--version`. */
@@ -94,6 +95,70 @@ export function parse<T extends Options>(
       error instanceof Error ? error.message : String(error),
     );
   }
+}
+
+/** Prints `--help` or `--version` if asked for; returns whether it did. */
+export async function answerInfo(
+  values: { help?: boolean | undefined; version?: boolean | undefined },
+  io: Io,
+  tool: string,
+  help: string,
+): Promise<boolean> {
+  if (values.help) await write(io.stdout, help + "\n");
+  else if (values.version) await write(io.stdout, `${tool} ${VERSION}\n`);
+  else return false;
+  return true;
+}
+
+/**
+ * The PREFIX argument (the first positional) as key segments. Without one,
+ * `missing` is the usage error, or the root when it is not given; more
+ * than `max` positionals are a usage error too.
+ */
+export function prefixArgument(
+  positionals: readonly string[],
+  max: number,
+  missing?: string,
+): string[] {
+  if (positionals.length > max) {
+    throw new UsageError(
+      `Too many arguments: ${positionals.slice(max).join(" ")}`,
+    );
+  }
+  const given = positionals[0];
+  if (given === undefined && missing !== undefined) {
+    throw new UsageError(missing);
+  }
+  try {
+    return keySegments(given ?? "/", "PREFIX");
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * A signal that aborts on Ctrl-C, or on `io.signal` when the caller gave
+ * one; disposing it stops listening.
+ */
+export function interruption(io: Io): {
+  readonly signal: AbortSignal;
+  [Symbol.dispose](): void;
+} {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  if (io.signal) {
+    if (io.signal.aborted) controller.abort();
+    else io.signal.addEventListener("abort", stop, { once: true });
+  } else {
+    Deno.addSignalListener("SIGINT", stop);
+  }
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]() {
+      if (io.signal) io.signal.removeEventListener("abort", stop);
+      else Deno.removeSignalListener("SIGINT", stop);
+    },
+  };
 }
 
 /** The common flags' values. */

@@ -24,17 +24,18 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { keySegments, keyString } from "../_keys.ts";
+import { keyString } from "../_keys.ts";
 import { type StoreNode, storeOf } from "../_store.ts";
 import {
+  answerInfo,
   COMMON_HELP,
   connect,
   Failure,
   type Io,
   parse,
+  prefixArgument,
   processIo,
   run,
-  UsageError,
   VERSION,
   write,
 } from "./_common.ts";
@@ -75,27 +76,12 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       json: { type: "boolean" },
       arrays: { type: "boolean" },
     });
-    if (values.help) {
-      await write(io.stdout, HELP + "\n");
-      return 0;
-    }
-    if (values.version) {
-      await write(io.stdout, `etcd2yaml ${VERSION}\n`);
-      return 0;
-    }
-    if (positionals.length !== 1) {
-      throw new UsageError(
-        positionals.length === 0
-          ? "Missing PREFIX: name the subtree to dump, such as /app"
-          : `Too many arguments: ${positionals.slice(1).join(" ")}`,
-      );
-    }
-    let segments: string[];
-    try {
-      segments = keySegments(positionals[0]!, "PREFIX");
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    if (await answerInfo(values, io, "etcd2yaml", HELP)) return 0;
+    const segments = prefixArgument(
+      positionals,
+      1,
+      "Missing PREFIX: name the subtree to dump, such as /app",
+    );
     await using client = await connect(values, io);
     const snapshot = await storeOf(client).snapshot(segments);
     if (snapshot.root === undefined) {

@@ -28,7 +28,7 @@
  * @module
  */
 
-import { keySegments, keyString } from "../_keys.ts";
+import { keyString } from "../_keys.ts";
 import { type Store, type StoreNode, storeOf } from "../_store.ts";
 import {
   CompareFailed,
@@ -38,11 +38,13 @@ import {
   NotAFile,
 } from "../errors.ts";
 import {
+  answerInfo,
   COMMON_HELP,
   connect,
   Failure,
   type Io,
   parse,
+  prefixArgument,
   processIo,
   Progress,
   run,
@@ -115,27 +117,12 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       concurrency: { type: "string" },
       arrays: { type: "boolean" },
     });
-    if (values.help) {
-      await write(io.stdout, HELP + "\n");
-      return 0;
-    }
-    if (values.version) {
-      await write(io.stdout, `yaml2etcd ${VERSION}\n`);
-      return 0;
-    }
-    if (positionals.length === 0 || positionals.length > 2) {
-      throw new UsageError(
-        positionals.length === 0
-          ? "Missing PREFIX: name the subtree to load into, such as /app"
-          : `Too many arguments: ${positionals.slice(2).join(" ")}`,
-      );
-    }
-    let segments: string[];
-    try {
-      segments = keySegments(positionals[0]!, "PREFIX");
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    if (await answerInfo(values, io, "yaml2etcd", HELP)) return 0;
+    const segments = prefixArgument(
+      positionals,
+      2,
+      "Missing PREFIX: name the subtree to load into, such as /app",
+    );
     const concurrency = Number(values.concurrency ?? 16);
     if (
       !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024

@@ -25,14 +25,17 @@
  * @module
  */
 
-import { keySegments, keyString } from "../_keys.ts";
+import { keyString } from "../_keys.ts";
 import { type StoreChange, storeOf } from "../_store.ts";
 import { EventIndexCleared } from "../errors.ts";
 import {
+  answerInfo,
   COMMON_HELP,
   connect,
+  interruption,
   type Io,
   parse,
+  prefixArgument,
   processIo,
   run,
   UsageError,
@@ -78,25 +81,8 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       json: { type: "boolean" },
       since: { type: "string" },
     });
-    if (values.help) {
-      await write(io.stdout, HELP + "\n");
-      return 0;
-    }
-    if (values.version) {
-      await write(io.stdout, `etcdmon ${VERSION}\n`);
-      return 0;
-    }
-    if (positionals.length > 1) {
-      throw new UsageError(
-        `Too many arguments: ${positionals.slice(1).join(" ")}`,
-      );
-    }
-    let segments: string[];
-    try {
-      segments = keySegments(positionals[0] ?? "/", "PREFIX");
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    if (await answerInfo(values, io, "etcdmon", HELP)) return 0;
+    const segments = prefixArgument(positionals, 1);
     let from: number | undefined;
     if (values.since !== undefined) {
       from = Number(values.since);
@@ -112,52 +98,41 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     const prefix = keyString(segments);
 
     // Ctrl-C (or the caller's signal) ends the loop cleanly.
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    if (io.signal) {
-      if (io.signal.aborted) return 0;
-      io.signal.addEventListener("abort", onSignal, { once: true });
-    } else {
-      Deno.addSignalListener("SIGINT", onSignal);
-    }
+    using stop = interruption(io);
+    if (stop.signal.aborted) return 0;
     await using client = await connect(values, io);
     const store = storeOf(client);
-    try {
-      while (!stop.signal.aborted) {
-        const stream = store.follow(segments, from);
-        const end = () => void stream.close();
-        stop.signal.addEventListener("abort", end, { once: true });
-        try {
-          for await (const change of stream) {
-            from = change.index + 1;
-            await write(io.stdout, format(change, prefix, json));
-          }
-          return 0; // closed: Ctrl-C
-        } catch (error) {
-          if (!(error instanceof EventIndexCleared)) throw error;
-          // History is gone: go on from a fresh read.
-          const snapshot = await store.snapshot(segments);
-          const lost = (from ?? 1) - 1;
-          from = snapshot.index + 1;
-          await write(
-            io.stdout,
-            json
-              ? JSON.stringify({
-                resync: { after: lost, index: snapshot.index },
-              }) +
-                "\n"
-              : `resync: etcd no longer has the changes after index ${lost}; going on from a fresh read at index ${snapshot.index}\n`,
-          );
-        } finally {
-          stop.signal.removeEventListener("abort", end);
-          await stream.close();
+    while (!stop.signal.aborted) {
+      const stream = store.follow(segments, from);
+      const end = () => void stream.close();
+      stop.signal.addEventListener("abort", end, { once: true });
+      try {
+        for await (const change of stream) {
+          from = change.index + 1;
+          await write(io.stdout, format(change, prefix, json));
         }
+        return 0; // closed: Ctrl-C
+      } catch (error) {
+        if (!(error instanceof EventIndexCleared)) throw error;
+        // History is gone: go on from a fresh read.
+        const snapshot = await store.snapshot(segments);
+        const lost = (from ?? 1) - 1;
+        from = snapshot.index + 1;
+        await write(
+          io.stdout,
+          json
+            ? JSON.stringify({
+              resync: { after: lost, index: snapshot.index },
+            }) +
+              "\n"
+            : `resync: etcd no longer has the changes after index ${lost}; going on from a fresh read at index ${snapshot.index}\n`,
+        );
+      } finally {
+        stop.signal.removeEventListener("abort", end);
+        await stream.close();
       }
-      return 0;
-    } finally {
-      if (io.signal) io.signal.removeEventListener("abort", onSignal);
-      else Deno.removeSignalListener("SIGINT", onSignal);
     }
+    return 0;
   });
 }
 

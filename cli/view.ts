@@ -23,7 +23,6 @@
  * @module
  */
 
-import { keySegments } from "../_keys.ts";
 import {
   EtcdTree,
   type TreeChange,
@@ -33,10 +32,13 @@ import {
   WriteConflict,
 } from "../tree.ts";
 import {
+  answerInfo,
   COMMON_HELP,
   connect,
+  interruption,
   type Io,
   parse,
+  prefixArgument,
   processIo,
   run,
   UsageError,
@@ -114,25 +116,8 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       host: { type: "string" },
       write: { type: "boolean" },
     });
-    if (values.help) {
-      await write(io.stdout, HELP + "\n");
-      return 0;
-    }
-    if (values.version) {
-      await write(io.stdout, `etcd-tree ${VERSION}\n`);
-      return 0;
-    }
-    if (positionals.length > 1) {
-      throw new UsageError(
-        `Too many arguments: ${positionals.slice(1).join(" ")}`,
-      );
-    }
-    let segments: string[];
-    try {
-      segments = keySegments(positionals[0] ?? "/", "PREFIX");
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    if (await answerInfo(values, io, "etcd-tree", HELP)) return 0;
+    const segments = prefixArgument(positionals, 1);
     const port = Number(values.port ?? 0);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new UsageError(
@@ -143,11 +128,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     const writable = values.write === true;
     const token = crypto.randomUUID().replaceAll("-", "");
 
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    if (io.signal) {
-      io.signal.addEventListener("abort", onSignal, { once: true });
-    } else Deno.addSignalListener("SIGINT", onSignal);
+    using stop = interruption(io);
     await using client = await connect(values, io);
     await using tree = await EtcdTree.open(client, segments);
 
@@ -272,8 +253,6 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     await write(io.stdout, `http://${listening}/?token=${token}\n`);
     await server.finished;
     clearTimeout(timer);
-    if (io.signal) io.signal.removeEventListener("abort", onSignal);
-    else Deno.removeSignalListener("SIGINT", onSignal);
     return 0;
   });
 }
