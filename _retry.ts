@@ -26,3 +26,24 @@ export function backoff(failures: number): number {
   const ceiling = Math.min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** failures);
   return ceiling / 2 + Math.random() * ceiling / 2;
 }
+
+/**
+ * Sleeps `ms` milliseconds, or less: until `early` settles, or until the
+ * owner calls every function in `sleeps` (as `close()` does).
+ */
+export function pause(
+  ms: number,
+  sleeps: Set<() => void>,
+  early?: Promise<unknown>,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      sleeps.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    sleeps.add(done);
+    early?.then(done, done);
+  });
+}

@@ -35,7 +35,7 @@ import {
   NodeExists,
 } from "./errors.ts";
 import { type Key, keySegments, keyString } from "./_keys.ts";
-import { backoff, retryable } from "./_retry.ts";
+import { backoff, pause, retryable } from "./_retry.ts";
 import {
   type ChangeStream,
   type Store,
@@ -1382,7 +1382,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
         ) {
           throw error;
         }
-        await this.#pause(backoff(failures));
+        await pause(backoff(failures), this.#sleeps);
       }
     }
   }
@@ -1763,7 +1763,9 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
     return segments;
   }
 
+  /** Refuses segments etcd cannot hold and hidden ones it would not show. */
   #check(segments: readonly string[]): void {
+    keySegments(segments, "path");
     const hidden = segments.find((segment) => segment.startsWith("_"));
     if (hidden !== undefined) {
       throw new TypeError(
@@ -1772,11 +1774,6 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
         } starts with "_", which etcd hides from watches, so the tree cannot mirror it`,
       );
     }
-    const bad = segments.find((segment) =>
-      segment === "" || segment === "." || segment === ".." ||
-      segment.includes("/")
-    );
-    if (bad !== undefined) keySegments([...segments], "path"); // throws
   }
 
   #encode(segments: readonly string[], value: unknown): string {
@@ -1968,18 +1965,6 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
       return undefined;
     }
     return key.slice(prefix.length + 1).split("/");
-  }
-
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#sleeps.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#sleeps.add(done);
-    });
   }
 }
 

@@ -46,7 +46,7 @@
 import { decodeKeys, headerNumber } from "./_decode.ts";
 import type { Http, HttpResponse } from "./_http.ts";
 import { isHiddenBelow, keyPath, keyString } from "./_keys.ts";
-import { backoff, retryable } from "./_retry.ts";
+import { backoff, pause, retryable } from "./_retry.ts";
 import { EventIndexCleared } from "./errors.ts";
 import type { EtcdResult } from "./results.ts";
 
@@ -712,16 +712,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
 
   /** Sleeps, until `ms` pass, the watcher closes, or `change` settles. */
   #pause(ms: number, change?: Promise<unknown>): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#sleeps.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#sleeps.add(done);
-      change?.then(done);
-    });
+    return pause(ms, this.#sleeps, change);
   }
 }
 
