@@ -24,6 +24,7 @@ import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
 import type { Io } from "../cli/_common.ts";
 import { startEtcd } from "../testing.ts";
+import { median } from "./_stats.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -52,11 +53,6 @@ function io(stdin = ""): Io {
     stderrIsTerminal: false,
     env: () => undefined,
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 let met = true;

@@ -18,6 +18,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
+import { median } from "./_stats.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -80,11 +81,6 @@ async function measure(op: Op, concurrency: number): Promise<Figures> {
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   return { ops: done / seconds, cpu: (used.user + used.system) / done };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 // Fill the keys and warm up connections and JIT.

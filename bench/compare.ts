@@ -24,6 +24,7 @@
 import { parseArgs } from "node:util";
 import { Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
+import { median } from "./_stats.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -94,11 +95,6 @@ async function ensurePeer(): Promise<string> {
     ]);
   }
   return dir;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 type Scenario = "get x1" | "set x1" | "get x16" | "set x16";

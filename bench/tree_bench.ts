@@ -22,6 +22,7 @@
 import { parseArgs } from "node:util";
 import { Client, EtcdTree } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
+import { median, percentile } from "./_stats.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -113,11 +114,6 @@ async function fill(prefix: string, keys: number): Promise<void> {
   }));
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 let met = true;
 console.log(
   "\nopen".padEnd(14) + "raw get".padStart(10) + "tree".padStart(10) +
@@ -207,8 +203,6 @@ function lags(
   }
   return { missing, sorted: sorted.sort((a, b) => a - b) };
 }
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 
 console.log(
   `\n16 writers, ${SECONDS} s: ${
@@ -223,12 +217,12 @@ for (
   const [name, seen] of [["bare watcher", watched], ["tree", applied]] as const
 ) {
   const { missing, sorted } = lags(seen);
-  if (name === "tree") met &&= missing === 0 && pct(sorted, 0.99) < 50;
+  if (name === "tree") met &&= missing === 0 && percentile(sorted, 0.99) < 50;
   console.log(
     name.padEnd(14) + String(writes.length - missing).padStart(9) +
       String(missing).padStart(9) +
-      `${pct(sorted, 0.5).toFixed(1)} ms`.padStart(10) +
-      `${pct(sorted, 0.99).toFixed(1)} ms`.padStart(10),
+      `${percentile(sorted, 0.5).toFixed(1)} ms`.padStart(10) +
+      `${percentile(sorted, 0.99).toFixed(1)} ms`.padStart(10),
   );
 }
 console.log(met ? "\ngoal met" : "\ngoal MISSED");

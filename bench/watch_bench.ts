@@ -20,6 +20,7 @@
 import { parseArgs } from "node:util";
 import { Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
+import { percentile } from "./_stats.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -100,11 +101,6 @@ async function scenario(prefix: string, args: string[]): Promise<Run> {
     lags,
     error,
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 const { etcdserver } = await reader.version();

@@ -6,7 +6,6 @@ import {
   Directory,
   type EtcdTree,
   KeyNotFound,
-  type TreeChange,
   TreeDirectory,
   TreeValue,
   type Value,
@@ -87,19 +86,19 @@ export async function assertMirrors(
   );
 }
 
-/** Collects changes from a tree until `count` arrived or `ms` passed. */
-export async function collect(
-  changes: AsyncIterator<TreeChange>,
+/** Takes `count` items from an iterator, failing after `ms`. */
+export async function collect<T>(
+  changes: AsyncIterator<T>,
   count: number,
   ms = 5000,
-): Promise<TreeChange[]> {
-  const out: TreeChange[] = [];
+): Promise<T[]> {
+  const out: T[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () =>
         reject(
-          new Error(`Timed out after ${out.length} of ${count} changes`),
+          new Error(`Timed out after ${out.length} of ${count} items`),
         ),
       ms,
     );

@@ -16,43 +16,19 @@ import {
 } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
+import { collect, delay } from "./_tree.ts";
 
 /** Takes `count` events from the watcher, failing after `ms`. */
-async function take(
+function take(
   watcher: Watcher,
   count: number,
   ms = 10_000,
 ): Promise<EtcdResult[]> {
-  const events: EtcdResult[] = [];
-  const iterator = watcher[Symbol.asyncIterator]();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(`Timed out after ${events.length} of ${count} events`),
-        ),
-      ms,
-    );
-  });
-  try {
-    while (events.length < count) {
-      const next = await Promise.race([iterator.next(), timeout]);
-      if (next.done) break;
-      events.push(next.value);
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  return events;
+  return collect(watcher[Symbol.asyncIterator](), count, ms);
 }
 
 function indices(events: readonly EtcdResult[]): number[] {
   return events.map((event) => event.node.modifiedIndex);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 Deno.test("Client.watch() against a real etcd", async (t) => {
