@@ -12,6 +12,7 @@ import {
   V2Disabled,
 } from "./errors.ts";
 import { type EtcdResult, type RawResult, resultFrom } from "./results.ts";
+import type { ResponseHeaders } from "./_transport.ts";
 
 /** Decodes a key-space answer, throwing the typed error etcd reported. */
 export function decodeKeys(
@@ -109,7 +110,10 @@ function requestKey(request: HttpRequest): string {
   return path === "" ? "/" : decodeURIComponent(path);
 }
 
-export function headerNumber(headers: Headers, name: string): number {
+export function headerNumber(
+  headers: ResponseHeaders,
+  name: string,
+): number {
   const value = headers.get(name);
   return value === null ? 0 : Number(value);
 }

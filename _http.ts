@@ -11,6 +11,16 @@ import {
   UnexpectedResponse,
 } from "./errors.ts";
 import { backoff } from "./_retry.ts";
+import {
+  FetchTransport,
+  NetworkError,
+  type ResponseHeaders,
+  SocketTransport,
+  type TlsOptions,
+  type Transport,
+} from "./_transport.ts";
+
+export type { TlsOptions } from "./_transport.ts";
 
 /** One HTTP request to etcd. */
 export interface HttpRequest {
@@ -35,7 +45,7 @@ export interface HttpRequest {
   /** A 5xx answer is data (health), not a reason to try another member. */
   keep5xx?: boolean;
   /** Called when the answer's headers have arrived, before its body. */
-  onHeaders?: (headers: Headers) => void;
+  onHeaders?: (headers: ResponseHeaders) => void;
   /**
    * A watch: sent on a connection pool of its own, apart from other
    * traffic and outside the concurrency limit.
@@ -59,7 +69,7 @@ const MAX_CUTS = 3;
 /** An answer whose body has been read. */
 export interface HttpResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   text: string;
   endpoint: string;
 }
@@ -74,19 +84,11 @@ export interface HttpOptions {
   tls?: TlsOptions | undefined;
   /** The `Authorization` header for every request. */
   authorization?: string | undefined;
-}
-
-/** TLS settings: PEM text. */
-export interface TlsOptions {
   /**
-   * Certificates (PEM, one or several) of the authorities to trust besides
-   * the system's.
+   * `"sockets"` (the default): HTTP/1.1 over Deno's sockets, keep-alive;
+   * `"fetch"`: the runtime's fetch.
    */
-  caCert?: string;
-  /** The client certificate chain. */
-  cert?: string;
-  /** The client certificate's private key. */
-  key?: string;
+  transport?: "sockets" | "fetch" | undefined;
 }
 
 const FORM = "application/x-www-form-urlencoded";
@@ -111,11 +113,7 @@ export class Http {
   // request: it runs only while requests are in flight.
   readonly #tickEvery: number;
   #ticker: ReturnType<typeof setTimeout> | undefined;
-  // Long-polls get connections of their own, so that a burst of other
-  // requests cannot hold them up until etcd's history has moved on.
-  #pollClient: Deno.HttpClient | undefined;
-  /** The client for every other request, when TLS settings are given. */
-  #client: Deno.HttpClient | undefined;
+  readonly #transport: Transport;
   readonly #tls: TlsOptions | undefined;
   readonly #authorization: string | undefined;
   /** The cluster id of the first answer that had one. */
@@ -131,20 +129,9 @@ export class Http {
     this.#maxConcurrency = options.maxConcurrency;
     this.#tls = options.tls;
     this.#authorization = options.authorization;
-  }
-
-  #newClient(): Deno.HttpClient {
-    const tls = this.#tls;
-    const options: Deno.CreateHttpClientOptions = {};
-    if (tls?.caCert !== undefined) options.caCerts = [tls.caCert];
-    if (tls?.cert !== undefined && tls.key !== undefined) {
-      return Deno.createHttpClient({
-        ...options,
-        cert: tls.cert,
-        key: tls.key,
-      });
-    }
-    return Deno.createHttpClient(options);
+    this.#transport = options.transport === "fetch"
+      ? new FetchTransport(options.tls)
+      : new SocketTransport(options.tls, options.maxConcurrency);
   }
 
   /**
@@ -191,10 +178,7 @@ export class Http {
     this.#ticker = undefined;
     for (const entry of this.#inFlight) entry.controller.abort();
     this.#inFlight.clear();
-    this.#pollClient?.close();
-    this.#pollClient = undefined;
-    this.#client?.close();
-    this.#client = undefined;
+    this.#transport.close();
     for (const wake of this.#waiting.splice(0)) wake();
   }
 
@@ -373,32 +357,26 @@ export class Http {
     signal?.addEventListener("abort", abort);
     let sent = false;
     try {
-      const init: RequestInit & { client?: Deno.HttpClient } = {
+      const incoming = await this.#transport.open(endpoint, {
         method: request.method,
-        redirect: "manual",
-        signal: controller.signal,
-      };
-      if (request.poll) {
-        init.client = this.#pollClient ??= this.#newClient();
-      } else if (this.#tls !== undefined) {
-        init.client = this.#client ??= this.#newClient();
-      }
-      if (request.body !== undefined) {
-        init.body = request.body;
-        init.headers = { "content-type": request.json ? JSON_TYPE : FORM };
-      }
-      if (this.#authorization !== undefined) {
-        init.headers = { ...init.headers, authorization: this.#authorization };
-      }
-      const response = await fetch(endpoint + request.path, init);
+        path: request.path,
+        body: request.body,
+        contentType: request.body === undefined
+          ? undefined
+          : request.json
+          ? JSON_TYPE
+          : FORM,
+        authorization: this.#authorization,
+        poll: request.poll,
+      }, controller.signal);
       sent = true;
-      const headers = response.headers;
+      const headers = incoming.headers;
       const cluster = headers.get("x-etcd-cluster-id");
       if (cluster !== null && cluster !== this.#clusterId) {
         if (this.#clusterId === undefined) {
           this.#clusterId = cluster;
         } else {
-          response.body?.cancel().catch(() => {});
+          incoming.discard();
           // It was not applied to our cluster: safe to send elsewhere.
           throw new Unreachable(
             new ClusterMismatch(endpoint, this.#clusterId, cluster),
@@ -408,15 +386,10 @@ export class Http {
         }
       }
       request.onHeaders?.(headers);
-      const status = response.status;
-      // Deno ends a body read on abort only while the Response object is
-      // alive: once it has been collected, an aborted long poll would hang
-      // forever. A stream is read through our own reader, cancelled on
-      // abort; a whole body by the (much faster) native text(), with the
-      // Response kept reachable until it is read (see `answer` below).
+      const status = incoming.status;
       const text = request.onLine && status === 200
-        ? await readBody(response.body, controller.signal, request.onLine)
-        : await response.text();
+        ? await incoming.lines(request.onLine)
+        : incoming.body ?? await incoming.text();
       if (status >= 300 && status < 400) {
         throw new UnexpectedResponse(
           describeRequest(request),
@@ -427,9 +400,7 @@ export class Http {
           } was not followed`,
         );
       }
-      // `response.headers`, not `headers`: this keeps `response` alive
-      // across the read above (see there).
-      const answer = { status, headers: response.headers, text, endpoint };
+      const answer = { status, headers, text, endpoint };
       let result: unknown = answer;
       if (request.decode) {
         try {
@@ -476,7 +447,10 @@ export class Http {
       ) {
         throw new Unreachable(
           sent ? error : this.#explain(endpoint, error),
-          !sent && isConnectError(error),
+          !sent &&
+            (error instanceof NetworkError
+              ? error.connecting
+              : isConnectError(error)),
           sent,
         );
       }
@@ -485,40 +459,6 @@ export class Http {
       this.#inFlight.delete(entry);
       signal?.removeEventListener("abort", abort);
     }
-  }
-}
-
-/**
- * Passes each line of `body` to `onLine` as it arrives; returns what follows
- * the last line break. Rejects with the signal's reason as soon as `signal`
- * aborts.
- */
-async function readBody(
-  body: ReadableStream<Uint8Array> | null,
-  signal: AbortSignal,
-  onLine: (line: string) => void,
-): Promise<string> {
-  if (body === null) return "";
-  const reader = body.getReader();
-  const cancel = () => void reader.cancel(signal.reason).catch(() => {});
-  signal.addEventListener("abort", cancel, { once: true });
-  try {
-    const decoder = new TextDecoder();
-    let rest = "";
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      rest += decoder.decode(value, { stream: true });
-      let start = 0;
-      for (let end; (end = rest.indexOf("\n", start)) !== -1; start = end + 1) {
-        if (end > start) onLine(rest.slice(start, end));
-      }
-      rest = rest.slice(start);
-    }
-    signal.throwIfAborted();
-    return rest + decoder.decode();
-  } finally {
-    signal.removeEventListener("abort", cancel);
   }
 }
 

@@ -926,7 +926,8 @@ export class ClientClosed extends Error {
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   // Deno's fetch wraps the OS error: "error sending request for url (...):
-  // client error (Connect): tcp connect error: Connection refused ...".
+  // client error (Connect): tcp connect error: Connection refused ..." (or
+  // "error sending request from A for URL (B): ...").
   let message = error.message;
   let cause: unknown = error.cause;
   while (cause instanceof Error && !message.startsWith("TLS: ")) {
@@ -934,7 +935,7 @@ function describe(error: unknown): string {
     cause = cause.cause;
   }
   if (message.startsWith("TLS: ")) return message;
-  message = message.replace(/^error sending request for url \([^)]*\): /, "");
+  message = message.replace(/^error sending request .*? \([^)]*\): /, "");
   return explainTls(message) ?? message;
 }
 

@@ -47,6 +47,7 @@ import { decodeKeys, headerNumber } from "./_decode.ts";
 import type { Http, HttpResponse } from "./_http.ts";
 import { isHiddenBelow, keyPath, keyString } from "./_keys.ts";
 import { backoff, pause, retryable } from "./_retry.ts";
+import { ResponseHeaders } from "./_transport.ts";
 import { EventIndexCleared } from "./errors.ts";
 import type { EtcdResult } from "./results.ts";
 
@@ -99,7 +100,7 @@ interface Stream {
   /** The index of the last change it delivered (0 for none). */
   last: number;
   /** The answer's headers, for the results it delivers. */
-  headers: Headers;
+  headers: ResponseHeaders;
   /** Changes that came before polls caught up to `since`. */
   readonly pending: EtcdResult[];
 }
@@ -118,7 +119,7 @@ const STREAM_GRACE = 50;
 const HEARTBEAT_EVERY = 1000;
 
 const CHANGED = Symbol("changed");
-const NO_HEADERS = new Headers();
+const NO_HEADERS = new ResponseHeaders();
 
 /**
  * The changes of a key or subtree, as an async iterable, from

@@ -6,6 +6,8 @@ export interface Proxy extends AsyncDisposable {
   readonly endpoint: string;
   /** How many connections are open through it now. */
   readonly open: number;
+  /** How many connections it has accepted so far. */
+  readonly accepted: number;
   /** Closes every open connection (the listener stays). */
   cut(): void;
   /** Cuts every connection and refuses new ones until `unblock()`. */
@@ -20,6 +22,7 @@ export function startProxy(port: number): Proxy {
   const pairs = new Set<[Deno.Conn, Deno.Conn]>();
   const pumps = new Set<Promise<unknown>>();
   let blocked = false;
+  let accepted = 0;
   const close = (pair: [Deno.Conn, Deno.Conn]) => {
     if (!pairs.delete(pair)) return;
     for (const conn of pair) {
@@ -43,6 +46,7 @@ export function startProxy(port: number): Proxy {
         client.close();
         continue;
       }
+      accepted++;
       const pair: [Deno.Conn, Deno.Conn] = [client, server];
       pairs.add(pair);
       // When either side ends, end both, as a real connection would.
@@ -61,6 +65,9 @@ export function startProxy(port: number): Proxy {
     endpoint: `http://127.0.0.1:${listener.addr.port}`,
     get open() {
       return pairs.size;
+    },
+    get accepted() {
+      return accepted;
     },
     cut() {
       for (const pair of [...pairs]) close(pair);

@@ -17,45 +17,63 @@ Deno.test("TLS against real etcd servers", async (t) => {
       },
     });
     assert.match(etcd.endpoint, /^https:\/\/127\.0\.0\.1:\d+$/);
-    await using client = new Client({
-      endpoints: etcd.endpoint,
-      tls: { caCert: pki.caPem },
-    });
-    await client.set("tls/a", "1");
-    const { node } = await client.get("tls/a");
-    assert.ok(node instanceof Value && node.value === "1");
-    // Watches and trees go over TLS too.
-    await using tree = await EtcdTree.open(client, "tls");
-    await tree.set("b", "2");
-    assert.equal(tree.get("b"), "2");
-
-    // A client that does not trust the CA: the message says so.
-    for (const tls of [undefined, { caCert: pki.otherCaPem }]) {
-      await using untrusting = new Client({
+    for (const transport of ["sockets", "fetch"] as const) {
+      await using client = new Client({
         endpoints: etcd.endpoint,
-        timeout: 2000,
-        ...(tls ? { tls } : {}),
+        tls: { caCert: pki.caPem },
+        transport,
       });
-      const error = await untrusting.get("tls/a").catch((error) => error);
+      await client.set("tls/a", "1");
+      const { node } = await client.get("tls/a");
+      assert.ok(node instanceof Value && node.value === "1");
+      // Watches and trees go over TLS too.
+      await using tree = await EtcdTree.open(client, "tls");
+      await tree.set(transport, "2");
+      assert.equal(tree.get(transport), "2");
+
+      // A client that does not trust the CA: the message says so.
+      for (const tls of [undefined, { caCert: pki.otherCaPem }]) {
+        await using untrusting = new Client({
+          endpoints: etcd.endpoint,
+          timeout: 2000,
+          transport,
+          ...(tls ? { tls } : {}),
+        });
+        const error = await untrusting.get("tls/a").catch((error) => error);
+        assert.ok(error instanceof ConnectionFailed, String(error));
+        assert.match(
+          error.message,
+          /TLS: the server's certificate is not signed by a trusted CA/,
+        );
+      }
+
+      // The certificate is for 127.0.0.1, not for "localhost".
+      await using wrongName = new Client({
+        endpoints: etcd.endpoint.replace("127.0.0.1", "localhost"),
+        timeout: 2000,
+        tls: { caCert: pki.caPem },
+        transport,
+      });
+      const error = await wrongName.get("tls/a").catch((error) => error);
       assert.ok(error instanceof ConnectionFailed, String(error));
       assert.match(
         error.message,
-        /TLS: the server's certificate is not signed by a trusted CA/,
+        /TLS: the server's certificate is not valid for this host name/,
       );
-    }
 
-    // The certificate is for 127.0.0.1, not for "localhost".
-    await using wrongName = new Client({
-      endpoints: etcd.endpoint.replace("127.0.0.1", "localhost"),
-      timeout: 2000,
-      tls: { caCert: pki.caPem },
-    });
-    const error = await wrongName.get("tls/a").catch((error) => error);
-    assert.ok(error instanceof ConnectionFailed, String(error));
-    assert.match(
-      error.message,
-      /TLS: the server's certificate is not valid for this host name/,
-    );
+      // Plain HTTP to a TLS port gets a clear answer, not a hang.
+      await using plain = new Client({
+        endpoints: etcd.endpoint.replace("https:", "http:"),
+        timeout: 2000,
+        transport,
+      });
+      const mismatch = await plain.get("tls/a").catch((error) => error);
+      assert.ok(mismatch instanceof ConnectionFailed, String(mismatch));
+      // fetch only says "connection closed before message completed".
+      if (transport === "sockets") {
+        assert.match(mismatch.message, /if it speaks only TLS, use https:/);
+      }
+    }
   });
 
   await t.step("mutual TLS: a client certificate is required", async () => {
@@ -69,28 +87,32 @@ Deno.test("TLS against real etcd servers", async (t) => {
         clientKeyFile: pki.clientKeyFile,
       },
     });
-    await using client = new Client({
-      endpoints: etcd.endpoint,
-      tls: {
-        caCert: pki.caPem,
-        cert: pki.clientCertPem,
-        key: pki.clientKeyPem,
-      },
-    });
-    await client.set("mtls/a", "1");
-    assert.equal(((await client.get("mtls/a")).node as Value).value, "1");
+    for (const transport of ["sockets", "fetch"] as const) {
+      await using client = new Client({
+        endpoints: etcd.endpoint,
+        tls: {
+          caCert: pki.caPem,
+          cert: pki.clientCertPem,
+          key: pki.clientKeyPem,
+        },
+        transport,
+      });
+      await client.set("mtls/a", "1");
+      assert.equal(((await client.get("mtls/a")).node as Value).value, "1");
 
-    await using anonymous = new Client({
-      endpoints: etcd.endpoint,
-      timeout: 2000,
-      tls: { caCert: pki.caPem },
-    });
-    const error = await anonymous.get("mtls/a").catch((error) => error);
-    assert.ok(error instanceof ConnectionFailed, String(error));
-    assert.match(
-      error.message,
-      /TLS: .*requires a client certificate it accepts/,
-    );
+      await using anonymous = new Client({
+        endpoints: etcd.endpoint,
+        timeout: 2000,
+        tls: { caCert: pki.caPem },
+        transport,
+      });
+      const error = await anonymous.get("mtls/a").catch((error) => error);
+      assert.ok(error instanceof ConnectionFailed, String(error));
+      assert.match(
+        error.message,
+        /TLS: .*requires a client certificate it accepts/,
+      );
+    }
 
     // The command-line flags.
     const ran = await runMain(dump, [

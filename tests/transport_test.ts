@@ -1,0 +1,247 @@
+// How requests travel: the keep-alive socket transport (the default) and
+// fetch, against a real etcd, with a TCP proxy to break connections.
+
+import assert from "node:assert/strict";
+import {
+  Client,
+  ConnectionFailed,
+  Directory,
+  type EtcdResult,
+  RequestTimeout,
+  Set as SetResult,
+  Value,
+} from "../mod.ts";
+import { startEtcd } from "../testing.ts";
+import { startProxy } from "./_proxy.ts";
+import { delay } from "./_tree.ts";
+
+/** The value a result carries. */
+function valueOf(result: EtcdResult): string {
+  assert.ok(result.node instanceof Value, `${result.node.key} is a value`);
+  return result.node.value;
+}
+
+/** A TCP server on a free port that answers every connection with `reply`. */
+function startFakeServer(
+  reply: (conn: Deno.Conn) => Promise<void>,
+): AsyncDisposable & { endpoint: string } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const serving = (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      reply(conn).catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    endpoint: `http://127.0.0.1:${listener.addr.port}`,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch {
+          // closed by the test already
+        }
+      }
+      await serving;
+    },
+  };
+}
+
+Deno.test("socket transport", async (t) => {
+  await using etcd = await startEtcd();
+  await using proxy = startProxy(etcd.clientPort);
+
+  await t.step(
+    "keeps one connection per request in flight, reused",
+    async () => {
+      await using client = new Client({
+        endpoints: proxy.endpoint,
+        maxConcurrency: 16,
+      });
+      const before = proxy.accepted;
+      for (let i = 0; i < 100; i++) await client.set(`reuse/k${i}`, `${i}`);
+      for (let i = 0; i < 100; i++) {
+        assert.equal(valueOf(await client.get(`reuse/k${i}`)), `${i}`);
+      }
+      assert.equal(proxy.accepted - before, 1, "one connection, 200 calls");
+      assert.equal(proxy.open, 1);
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(
+          Array.from(
+            { length: 200 },
+            (_, i) => client.get(`reuse/k${i % 100}`),
+          ),
+        );
+      }
+      // Never more connections than calls in flight; kept for the next burst.
+      const opened = proxy.accepted - before;
+      assert.ok(opened >= 2 && opened <= 16, `${opened} connections`);
+      await client.close();
+      await delay(100);
+      assert.equal(proxy.open, 0, "close() closes every connection");
+    },
+  );
+
+  await t.step(
+    "connections the server closed while idle are replaced, writes included",
+    async () => {
+      await using client = new Client({ endpoints: proxy.endpoint });
+      await client.set("idle/a", "1");
+      proxy.cut();
+      // A read right away may meet the dead connection: it is asked again.
+      assert.equal(valueOf(await client.get("idle/a")), "1");
+      proxy.cut();
+      await delay(50);
+      // By now the client has seen the connection end: a write goes out
+      // on a new one and is applied once.
+      const set = await client.set("idle/a", "2", { prevValue: "1" });
+      assert.equal(valueOf(set), "2");
+      assert.equal(valueOf(await client.get("idle/a")), "2");
+    },
+  );
+
+  await t.step("answers of any size and framing arrive whole", async () => {
+    await using client = new Client({ endpoints: proxy.endpoint });
+    await using viaFetch = new Client({
+      endpoints: etcd.endpoint,
+      transport: "fetch",
+    });
+    const values = new Map<string, string>();
+    await Promise.all(Array.from({ length: 1500 }, (_, i) => {
+      const value = `${i} ${"é".repeat(i % 50)} ${"\n".repeat(i % 3)}`;
+      values.set(`/big/k${i}`, value);
+      return client.set(`big/k${i}`, value);
+    }));
+    // Large answers come chunked, small ones with a Content-Length.
+    const tree = await client.get("big", { recursive: true, sorted: true });
+    assert.ok(tree.node instanceof Directory);
+    const seen = new Map(
+      [...tree.node.leaves()].map((leaf) => [leaf.key, leaf.value]),
+    );
+    assert.deepEqual(seen, values);
+    const same = await viaFetch.get("big", { recursive: true, sorted: true });
+    assert.deepEqual(
+      JSON.stringify(same.node),
+      JSON.stringify(tree.node),
+    );
+  });
+
+  await t.step("an aborted request does not spoil what follows", async () => {
+    await using client = new Client({ endpoints: proxy.endpoint });
+    for (let i = 0; i < 20; i++) {
+      const controller = new AbortController();
+      const waiting = client.wait("abort/never", { signal: controller.signal });
+      const setting = client.set(`abort/k${i}`, "x");
+      controller.abort();
+      await assert.rejects(waiting, { name: "AbortError" });
+      assert.ok((await setting) instanceof SetResult);
+    }
+    assert.equal(valueOf(await client.get("abort/k19")), "x");
+  });
+
+  await t.step("a server that never answers times out", async () => {
+    await using silent = startFakeServer(async (conn) => {
+      await conn.read(new Uint8Array(1024));
+      await delay(10_000);
+    });
+    await using client = new Client({
+      endpoints: silent.endpoint,
+      timeout: 300,
+    });
+    const started = performance.now();
+    const error = await client.get("a").catch((e) => e);
+    assert.ok(error instanceof RequestTimeout, String(error));
+    assert.ok(performance.now() - started < 2000);
+  });
+
+  await t.step("a server that does not speak HTTP is named", async () => {
+    await using garbage = startFakeServer(async (conn) => {
+      await conn.read(new Uint8Array(1024));
+      await conn.write(new TextEncoder().encode("SSH-2.0-OpenSSH\r\n\r\n"));
+      conn.close();
+    });
+    await using client = new Client({ endpoints: garbage.endpoint });
+    const error = await client.get("a").catch((e) => e);
+    assert.ok(error instanceof ConnectionFailed, String(error));
+    assert.match(error.message, /not HTTP\/1\.1: "SSH-2\.0-OpenSSH"/);
+    assert.ok(error.message.includes(garbage.endpoint));
+  });
+
+  await t.step(
+    "an answer cut in the middle is an error, not data",
+    async () => {
+      await using cut = startFakeServer(async (conn) => {
+        await conn.read(new Uint8Array(1024));
+        await conn.write(new TextEncoder().encode(
+          'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"action":"get"',
+        ));
+        conn.close();
+      });
+      await using client = new Client({ endpoints: cut.endpoint });
+      const error = await client.get("a").catch((e) => e);
+      assert.ok(error instanceof ConnectionFailed, String(error));
+      assert.match(error.message, /closed in the middle of the answer/);
+    },
+  );
+
+  await t.step("open connections do not keep a process alive", async () => {
+    const script = `
+      import { Client } from ${
+      JSON.stringify(import.meta.resolve("../mod.ts"))
+    };
+      const client = new Client({ endpoints: ${
+      JSON.stringify(etcd.endpoint)
+    } });
+      await client.set("alive/a", "1");
+      console.log((await client.get("alive/a")).node.value);
+    `;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const { code, stdout, stderr } = await child.output();
+    clearTimeout(timer);
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    assert.equal(new TextDecoder().decode(stdout).trim(), "1");
+  });
+});
+
+Deno.test("fetch transport", async (t) => {
+  await using etcd = await startEtcd();
+  await using client = new Client({
+    endpoints: etcd.endpoint,
+    transport: "fetch",
+  });
+
+  await t.step("reads, writes, errors and watches", async () => {
+    const set = await client.set("f/a", "1");
+    assert.equal(valueOf(set), "1");
+    assert.ok(set.raftIndex > 0);
+    assert.equal(valueOf(await client.get("f/a")), "1");
+    await assert.rejects(client.get("f/missing"), { name: "KeyNotFound" });
+    const watcher = client.watch("f", {
+      recursive: true,
+      waitIndex: set.etcdIndex + 1,
+    });
+    const changes = watcher[Symbol.asyncIterator]();
+    await client.set("f/b", "2");
+    const change = await changes.next();
+    assert.equal(change.value?.node.key, "/f/b");
+    await watcher.close();
+    const waited = client.wait("f/c");
+    await client.set("f/c", "3");
+    assert.equal(valueOf(await waited), "3");
+  });
+
+  await t.step("an unknown transport is refused", () => {
+    assert.throws(
+      // @ts-expect-error: not a transport
+      () => new Client({ transport: "carrier-pigeon" }),
+      /Invalid transport "carrier-pigeon": expected "sockets" or "fetch"/,
+    );
+  });
+});
