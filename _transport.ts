@@ -8,6 +8,9 @@
 // per connection, answers framed by Content-Length, chunked or the end of
 // the connection.
 
+/** What `ResponseHeaders.get(name)` looks for, by name. */
+const SEARCH_KEYS = new Map<string, string>();
+
 /**
  * An answer's headers. They are looked up in the head as received, not
  * parsed into a map: an answer is asked for a few of its headers, and
@@ -44,7 +47,11 @@ export class ResponseHeaders {
 
   /** The header's value (several joined by `, `), or `null`. */
   get(name: string): string | null {
-    const key = "\r\n" + name.toLowerCase() + ":";
+    let key = SEARCH_KEYS.get(name);
+    if (key === undefined) {
+      key = "\r\n" + name.toLowerCase() + ":";
+      if (SEARCH_KEYS.size < 100) SEARCH_KEYS.set(name, key);
+    }
     const lower = this.#lower;
     let value: string | null = null;
     for (

@@ -20,7 +20,7 @@
  *   when etcd is starved, for example by thousands of connections at once).
  *   A check long-poll at the next index, renewed at most every 20 ms, shows
  *   a change the stream must also deliver; if the stream then makes no
- *   progress for 50 ms it is replaced, and polls catch up from the last
+ *   progress for 20 ms it is replaced, and polls catch up from the last
  *   change delivered.
  * - Changes are delivered in index order and at most once, whichever path
  *   brings them; hidden keys (`_` segments) never, on a recursive watch.
@@ -110,7 +110,7 @@ const MAX_WINDOW = 64;
 /** Least time between two checks that a live stream still delivers. */
 const CHECK_EVERY = 20;
 /** How long a stream may show no progress before it counts as dropped. */
-const STREAM_GRACE = 50;
+const STREAM_GRACE = 20;
 /**
  * After this long without a word from etcd, check that the member the
  * watcher's connections are on still answers (a hung member never closes
