@@ -47,8 +47,8 @@ export interface HttpRequest {
   /** Called when the answer's headers have arrived, before its body. */
   onHeaders?: (headers: ResponseHeaders) => void;
   /**
-   * A watch: sent on a connection pool of its own, apart from other
-   * traffic and outside the concurrency limit.
+   * A watch: outside the concurrency limit (and, over fetch, on a
+   * connection pool of its own, apart from other traffic).
    */
   poll?: boolean;
   /**
@@ -169,6 +169,7 @@ export class Http {
       : endpoints;
     this.endpoints.splice(0, this.endpoints.length, ...ordered);
     this.#current = 0;
+    this.#transport.retain(this.endpoints);
   }
 
   /** Aborts every request in flight; later requests reject. */

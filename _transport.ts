@@ -124,6 +124,8 @@ export interface Transport {
     outgoing: Outgoing,
     signal: AbortSignal,
   ): Promise<Incoming>;
+  /** Closes idle connections to endpoints not among these. */
+  retain(endpoints: readonly string[]): void;
   close(): void;
 }
 
@@ -168,6 +170,7 @@ const BUFFER_SIZE = 16 * 1024;
 const MAX_HEAD = 64 * 1024;
 
 interface Origin {
+  readonly endpoint: string;
   readonly secure: boolean;
   readonly hostname: string;
   readonly port: number;
@@ -320,12 +323,25 @@ export class SocketTransport implements Transport {
     this.#idle.clear();
   }
 
+  retain(endpoints: readonly string[]): void {
+    for (const [endpoint, origin] of this.#origins) {
+      if (endpoints.includes(endpoint)) continue;
+      this.#origins.delete(endpoint);
+      for (const connection of this.#idle.get(origin) ?? []) {
+        connection.idle = false;
+        this.drop(connection);
+      }
+      this.#idle.delete(origin);
+    }
+  }
+
   #origin(endpoint: string): Origin {
     let origin = this.#origins.get(endpoint);
     if (origin === undefined) {
       const url = new URL(endpoint);
       const secure = url.protocol === "https:";
       origin = {
+        endpoint,
         secure,
         hostname: url.hostname,
         port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
@@ -449,23 +465,19 @@ export class SocketTransport implements Transport {
   }
 
   /** The answer was read to its end: keep the connection for the next. */
-  release(connection: Connection, keepAlive: boolean): void {
-    if (connection.closed) {
-      this.#open.delete(connection);
-      return;
-    }
-    let idle = this.#idle.get(connection.origin);
-    if (idle === undefined) {
-      idle = [];
-      this.#idle.set(connection.origin, idle);
-    }
+  release(connection: Connection): void {
+    const origin = connection.origin;
+    const idle = this.#idle.get(origin) ?? [];
     if (
-      !keepAlive || connection.start !== connection.end ||
-      idle.length >= this.#maxIdle
+      connection.closed ||
+      connection.start !== connection.end || idle.length >= this.#maxIdle ||
+      // An endpoint that is no longer used.
+      this.#origins.get(origin.endpoint) !== origin
     ) {
       this.drop(connection);
       return;
     }
+    if (idle.length === 0) this.#idle.set(origin, idle);
     idle.push(connection);
     connection.park(this.#lost);
   }
@@ -638,7 +650,7 @@ class SocketAnswer implements Incoming {
     this.#finished = true;
     this.#signal.removeEventListener("abort", this.#abort);
     if (reusable && this.#head.keepAlive) {
-      this.#transport.release(this.#connection, true);
+      this.#transport.release(this.#connection);
     } else {
       this.#transport.drop(this.#connection);
     }
@@ -869,6 +881,10 @@ export class FetchTransport implements Transport {
 
   constructor(tls: TlsOptions | undefined) {
     this.#tls = tls;
+  }
+
+  retain(): void {
+    // fetch keeps its own pool.
   }
 
   close(): void {

@@ -5,7 +5,8 @@
  * through {@linkcode Client} and once as a bare `fetch` loop that sends the
  * same requests and parses the same JSON. Rounds alternate between the two so
  * that drift on a noisy machine hits both; the median of the rounds is
- * reported. Goal: the client's overhead is at most 10%.
+ * reported. Goal: the client's overhead is at most 10% (it is negative since
+ * the client speaks HTTP/1.1 over its own sockets instead of fetch).
  *
  * ```sh
  * deno task bench            # or: deno run -A bench/client_bench.ts [--rounds 9] [--ms 500]

@@ -102,6 +102,20 @@ Deno.test("socket transport", async (t) => {
     },
   );
 
+  await t.step(
+    "connections to endpoints no longer used are closed",
+    async () => {
+      await using client = new Client({ endpoints: proxy.endpoint });
+      await client.set("sync/a", "1");
+      assert.equal(proxy.open, 1);
+      // The member's own URL replaces the proxy's.
+      assert.deepEqual(await client.sync(), [etcd.endpoint]);
+      await delay(50);
+      assert.equal(proxy.open, 0);
+      assert.equal(valueOf(await client.get("sync/a")), "1");
+    },
+  );
+
   await t.step("answers of any size and framing arrive whole", async () => {
     await using client = new Client({ endpoints: proxy.endpoint });
     await using viaFetch = new Client({
