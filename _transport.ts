@@ -585,43 +585,29 @@ class SocketAnswer implements Incoming {
       }
       rest = rest.slice(start);
     };
+    // `length` bytes of body: whole, or for a stream as they come.
+    const pass = async (length: number) => {
+      if (onLine === undefined) {
+        deliver(await connection.take(length));
+        return;
+      }
+      for (let left = length; left > 0;) {
+        if (connection.end === connection.start && !await connection.fill()) {
+          throw truncated();
+        }
+        const count = Math.min(left, connection.end - connection.start);
+        deliver(await connection.take(count));
+        left -= count;
+      }
+    };
     try {
       if (framing.kind === "length") {
-        if (onLine === undefined) {
-          parts.push(await connection.take(framing.length));
-        } else {
-          let left = framing.length;
-          while (left > 0) {
-            if (
-              connection.end === connection.start && !await connection.fill()
-            ) {
-              throw truncated();
-            }
-            const count = Math.min(left, connection.end - connection.start);
-            deliver(await connection.take(count));
-            left -= count;
-          }
-        }
+        await pass(framing.length);
       } else if (framing.kind === "chunked") {
         for (;;) {
           const size = await readChunkSize(connection);
           if (size === 0) break;
-          // A stream's chunks are delivered as they come, a little at a time.
-          if (onLine !== undefined) {
-            let left = size;
-            while (left > 0) {
-              if (
-                connection.end === connection.start && !await connection.fill()
-              ) {
-                throw truncated();
-              }
-              const count = Math.min(left, connection.end - connection.start);
-              deliver(await connection.take(count));
-              left -= count;
-            }
-          } else {
-            deliver(await connection.take(size));
-          }
+          await pass(size);
           await expectLineEnd(connection);
         }
         await skipTrailers(connection);
