@@ -726,7 +726,7 @@ function parseHead(connection: Connection): Head | undefined {
       headers.get("transfer-encoding")?.toLowerCase().includes("chunked")
     ) {
       framing = { kind: "chunked" };
-    } else if (length !== undefined) {
+    } else if (length !== null) {
       const parsed = Number(length);
       if (!Number.isSafeInteger(parsed) || parsed < 0) {
         throw new NetworkError(

@@ -170,6 +170,44 @@ Deno.test("socket transport", async (t) => {
     assert.ok(performance.now() - started < 2000);
   });
 
+  await t.step("HTTP/1.1 as other servers and proxies speak it", async () => {
+    // Answers the way an HTTP/1.1 server may but etcd happens not to:
+    // an interim 100, chunk extensions and trailers, HTTP/1.0, and
+    // "Connection: close"; then counts the connections it was given.
+    const body = '{"action":"get","node":{"key":"/a","value":"ü"}}';
+    const bytes = new TextEncoder().encode(body);
+    const answers = [
+      "HTTP/1.1 100 Continue\r\n\r\n" +
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      `5;name=value\r\n${body.slice(0, 5)}\r\n` +
+      `${(bytes.length - 5).toString(16)}\r\n${body.slice(5)}\r\n` +
+      "0\r\nX-Trailer: 1\r\n\r\n",
+      `HTTP/1.1 200 OK\r\ncontent-length: ${bytes.length}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+      `HTTP/1.0 200 OK\r\nContent-Length: ${bytes.length}\r\n\r\n${body}`,
+      `HTTP/1.1 200 OK\r\n\r\n${body}`, // to the end of the connection
+    ];
+    let connections = 0;
+    let served = 0;
+    await using server = startFakeServer(async (conn) => {
+      connections++;
+      const buffer = new Uint8Array(4096);
+      while (served < answers.length) {
+        if (await conn.read(buffer) === null) return;
+        const answer = answers[served++]!;
+        await conn.write(new TextEncoder().encode(answer));
+        if (!answer.includes("chunked")) break;
+      }
+      conn.close();
+    });
+    await using client = new Client({ endpoints: server.endpoint });
+    for (let i = 0; i < answers.length; i++) {
+      assert.equal(valueOf(await client.get("a")), "ü", `answer ${i}`);
+    }
+    // The chunked answer kept its connection; each of the others ended one.
+    assert.equal(connections, 3);
+  });
+
   await t.step("a server that does not speak HTTP is named", async () => {
     await using garbage = startFakeServer(async (conn) => {
       await conn.read(new Uint8Array(1024));
