@@ -11,7 +11,7 @@
  * installed on first use into `.tools/peer/`) and Chromium for the viewer.
  *
  * ```sh
- * deno run -A bench/compare.ts [--seconds 2] [--rounds 3] [--quick]
+ * deno run -A bench/compare.ts [--seconds 2] [--rounds 5] [--quick]
  * ```
  *
  * Goals (ratios in one run): sequential get and set at least 2x node-etcd;
@@ -30,7 +30,7 @@ const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
     seconds: { type: "string", default: "2" },
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "5" },
     // Skip the scenario benchmarks of the other modules.
     quick: { type: "boolean", default: false },
   },
