@@ -13,6 +13,7 @@ import {
 import { backoff } from "./_retry.ts";
 import {
   FetchTransport,
+  type Incoming,
   NetworkError,
   type ResponseHeaders,
   SocketTransport,
@@ -357,8 +358,9 @@ export class Http {
     const abort = () => controller.abort();
     signal?.addEventListener("abort", abort);
     let sent = false;
+    let incoming: Incoming | undefined;
     try {
-      const incoming = await this.#transport.open(endpoint, {
+      incoming = await this.#transport.open(endpoint, {
         method: request.method,
         path: request.path,
         body: request.body,
@@ -424,6 +426,8 @@ export class Http {
       if (release) this.#release();
       return result as HttpResponse;
     } catch (error) {
+      // An answer given up on before its end frees its connection.
+      incoming?.discard();
       if (error instanceof Unreachable) throw error;
       if (signal?.aborted) throw signal.reason;
       if (this.#closed) throw new ClientClosed();
