@@ -553,11 +553,7 @@ class SocketAnswer implements Incoming {
   lines(onLine: (line: string) => void): Promise<string> {
     const body = this.body;
     if (body === undefined) return this.#read(onLine);
-    let start = 0;
-    for (let end; (end = body.indexOf("\n", start)) !== -1; start = end + 1) {
-      if (end > start) onLine(body.slice(start, end));
-    }
-    return Promise.resolve(body.slice(start));
+    return Promise.resolve(splitLines(body, onLine));
   }
 
   discard(): void {
@@ -578,12 +574,10 @@ class SocketAnswer implements Incoming {
         );
         return;
       }
-      rest += streaming.decode(bytes, { stream: true });
-      let start = 0;
-      for (let end; (end = rest.indexOf("\n", start)) !== -1; start = end + 1) {
-        if (end > start) onLine(rest.slice(start, end));
-      }
-      rest = rest.slice(start);
+      rest = splitLines(
+        rest + streaming.decode(bytes, { stream: true }),
+        onLine,
+      );
     };
     // `length` bytes of body: whole, or for a stream as they come.
     const pass = async (length: number) => {
@@ -643,6 +637,18 @@ class SocketAnswer implements Incoming {
   }
 }
 
+/**
+ * Passes each non-empty line of `text` to `onLine`; returns what follows the
+ * last line break.
+ */
+function splitLines(text: string, onLine: (line: string) => void): string {
+  let start = 0;
+  for (let end; (end = text.indexOf("\n", start)) !== -1; start = end + 1) {
+    if (end > start) onLine(text.slice(start, end));
+  }
+  return text.slice(start);
+}
+
 /** The request as bytes: one write. */
 function requestBytes(origin: Origin, outgoing: Outgoing): Uint8Array {
   let head = `${outgoing.method} ${origin.base}${outgoing.path} HTTP/1.1\r\n` +
@@ -658,7 +664,6 @@ function requestBytes(origin: Origin, outgoing: Outgoing): Uint8Array {
   const payload = encoder.encode(body);
   head += `content-type: ${outgoing.contentType}\r\n` +
     `content-length: ${payload.length}\r\n\r\n`;
-  if (payload.length < 4096) return encoder.encode(head + body);
   const start = encoder.encode(head);
   const bytes = new Uint8Array(start.length + payload.length);
   bytes.set(start);
@@ -953,12 +958,10 @@ async function readLines(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      rest += streaming.decode(value, { stream: true });
-      let start = 0;
-      for (let end; (end = rest.indexOf("\n", start)) !== -1; start = end + 1) {
-        if (end > start) onLine(rest.slice(start, end));
-      }
-      rest = rest.slice(start);
+      rest = splitLines(
+        rest + streaming.decode(value, { stream: true }),
+        onLine,
+      );
     }
     signal.throwIfAborted();
     return rest + streaming.decode();
