@@ -152,41 +152,46 @@ async function peer(): Promise<Record<Scenario, number>> {
   return JSON.parse(text);
 }
 
-async function ours(scenario: Scenario): Promise<number> {
+/**
+ * Requests a second of `send` (get or set of key `i`), with as many
+ * workers as the scenario says, for `SECONDS`.
+ */
+async function rate(
+  scenario: Scenario,
+  send: (kind: string, i: number) => Promise<unknown>,
+): Promise<number> {
   const [kind, times] = scenario.split(" x") as [string, string];
   const end = performance.now() + SECONDS * 1000;
   let count = 0;
   await Promise.all(
     Array.from({ length: Number(times) }, async () => {
-      while (performance.now() < end) {
-        const key = `bench/k${count++ % KEYS}`;
-        if (kind === "get") await client.get(key);
-        else await client.set(key, "v");
-      }
+      while (performance.now() < end) await send(kind, count++ % KEYS);
     }),
   );
   return count / SECONDS;
 }
 
-/** Deno's `fetch` doing the same requests with nothing around it. */
-async function bare(scenario: Scenario): Promise<number> {
-  const [kind, times] = scenario.split(" x") as [string, string];
-  const end = performance.now() + SECONDS * 1000;
-  let count = 0;
-  await Promise.all(
-    Array.from({ length: Number(times) }, async () => {
-      while (performance.now() < end) {
-        const url = `${etcd.endpoint}/v2/keys/bench/k${count++ % KEYS}`;
-        const response = kind === "get" ? await fetch(url) : await fetch(url, {
-          method: "PUT",
-          body: "value=v",
-          headers: { "content-type": "application/x-www-form-urlencoded" },
-        });
-        JSON.parse(await response.text());
-      }
-    }),
+function ours(scenario: Scenario): Promise<number> {
+  return rate(
+    scenario,
+    (kind, i) =>
+      kind === "get"
+        ? client.get(`bench/k${i}`)
+        : client.set(`bench/k${i}`, "v"),
   );
-  return count / SECONDS;
+}
+
+/** Deno's `fetch` doing the same requests with nothing around it. */
+function bare(scenario: Scenario): Promise<number> {
+  return rate(scenario, async (kind, i) => {
+    const url = `${etcd.endpoint}/v2/keys/bench/k${i}`;
+    const response = kind === "get" ? await fetch(url) : await fetch(url, {
+      method: "PUT",
+      body: "value=v",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    return JSON.parse(await response.text());
+  });
 }
 
 const figures: Record<string, Record<Scenario, number[]>> = {

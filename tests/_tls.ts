@@ -44,16 +44,21 @@ async function openssl(dir: string, ...args: string[]): Promise<void> {
   }
 }
 
+/** openssl req arguments for a new, unencrypted P-256 key. */
+const NEW_KEY = [
+  "-newkey",
+  "ec",
+  "-pkeyopt",
+  "ec_paramgen_curve:prime256v1",
+  "-nodes",
+];
+
 async function ca(dir: string, name: string): Promise<void> {
   await openssl(
     dir,
     "req",
     "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
+    ...NEW_KEY,
     "-keyout",
     `${name}.key`,
     "-out",
@@ -77,11 +82,7 @@ async function leaf(
   await openssl(
     dir,
     "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
+    ...NEW_KEY,
     "-keyout",
     `${name}.key`,
     "-out",
