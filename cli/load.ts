@@ -136,7 +136,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     const file = positionals[1] ?? "-";
     // Everything is read and checked before connecting, let alone writing.
     const text = await readInput(file, io);
-    const want = fromYaml(
+    const want = await fromYaml(
       text,
       file === "-" ? "<stdin>" : file,
       values.arrays === true,
