@@ -6,6 +6,9 @@
  *   `client.set()` writing the same keys with the same kind of client;
  *   median of 3 alternating rounds (the first, with yaml2etcd's code still
  *   cold, is shown too). Goal: the load at least 5x as fast at the default.
+ *   For scale, `wrk` creates keys the same way at 1 and at 16 connections:
+ *   how much faster etcd itself gets with 16 writes in flight bounds what
+ *   any client can gain (needs `wrk`: apt-get install wrk).
  * - Dump: `etcd2yaml` dumping 100,000 keys, beside one raw recursive get
  *   (`fetch`, `text()`, `JSON.parse`) of the same data; median of
  *   alternating rounds. Goal: at most 3x the raw read.
@@ -26,6 +29,7 @@ import { main as load } from "../cli/load.ts";
 import type { Io } from "../cli/_common.ts";
 import { startEtcd } from "../testing.ts";
 import { median } from "./_stats.ts";
+import { wrkRate } from "./_wrk.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -110,6 +114,42 @@ for (const concurrency of ["16", "64"]) {
     }x as fast (goal >= 5x at the default, 16)`,
   );
 }
+
+// The server's own gain from 16 writes in flight: wrk creating keys as
+// yaml2etcd does, at 1 and at 16 connections; medians of 3 alternating
+// rounds of 2 s.
+const script = await Deno.makeTempFile({ suffix: ".lua" });
+await Deno.writeTextFile(
+  script,
+  `local i = 0
+local prefix = os.getenv("PREFIX")
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+request = function()
+  i = i + 1
+  return wrk.format("PUT", "/v2/keys/" .. prefix .. "/d" .. math.floor(i / 100) ..
+    "/k" .. (i % 100) .. "?prevExist=false", nil, "value=value-" .. i)
+end
+`,
+);
+const created: Record<"1" | "16", number[]> = { "1": [], "16": [] };
+for (let round = 0; round < 3; round++) {
+  for (const connections of ["1", "16"] as const) {
+    created[connections].push(
+      await wrkRate(etcd.endpoint, script, Number(connections), 2, {
+        PREFIX: `wrk${connections}-${round}`,
+      }),
+    );
+  }
+}
+await Deno.remove(script);
+const gain = median(created["16"]) / median(created["1"]);
+console.log(
+  `  wrk creating keys: ${median(created["1"]).toFixed(0)}/s at 1 connection, ${
+    median(created["16"]).toFixed(0)
+  }/s at 16: etcd itself gets ${
+    gain.toFixed(1)
+  }x faster with 16 writes in flight`,
+);
 
 // Dump 100,000 keys.
 const BIG = 100_000;

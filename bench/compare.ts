@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { median } from "./_stats.ts";
+import { wrkRate } from "./_wrk.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -57,11 +58,7 @@ async function run(
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new Error(
-        `Cannot run ${command}: not installed (${
-          command === "wrk"
-            ? "apt-get install wrk"
-            : "install Node.js and npm: apt-get install nodejs npm"
-        })`,
+        `Cannot run ${command}: not installed (install Node.js and npm: apt-get install nodejs npm)`,
       );
     }
     throw error;
@@ -128,19 +125,14 @@ end
 `,
 );
 
-async function wrk(scenario: Scenario): Promise<number> {
+function wrk(scenario: Scenario): Promise<number> {
   const [kind, times] = scenario.split(" x") as [string, string];
-  const text = await run("wrk", [
-    "-t1",
-    `-c${times}`,
-    `-d${SECONDS}s`,
-    "-s",
-    `${scripts}/${kind}.lua`,
+  return wrkRate(
     etcd.endpoint,
-  ]);
-  const match = text.match(/Requests\/sec:\s+([\d.]+)/);
-  if (!match) throw new Error(`Cannot read wrk's output: ${text}`);
-  return Number(match[1]);
+    `${scripts}/${kind}.lua`,
+    Number(times),
+    SECONDS,
+  );
 }
 
 async function peer(): Promise<Record<Scenario, number>> {
