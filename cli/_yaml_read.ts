@@ -43,7 +43,8 @@ export function keyProblem(key: string): string | undefined {
 // without escapes; comment lines and empty lines. Plain scalars are kept
 // to a conservative subset: no leading indicator, no "#" at all, no ": ",
 // no ":" at the end, no trailing space. Everything else, including
-// duplicate keys and keys etcd cannot hold, is left to npm:yaml.
+// duplicate keys, keys over YAML's 1024 characters, a line starting with
+// "..." and keys etcd cannot hold, is left to npm:yaml.
 // tests/yaml_read_test.ts checks the two readers agree on generated text.
 
 /** Characters outside printable, non-breaking YAML text (and tab, CR). */
@@ -80,6 +81,8 @@ export function readSimple(text: string): Map<string, Data> | undefined {
     while (line.charCodeAt(indent) === 32) indent++;
     if (indent === line.length || line.endsWith(" ")) return undefined;
     if (line[indent] === "#") continue;
+    // "..." ends a document, even with more on the line.
+    if (indent === 0 && line.startsWith("...")) return undefined;
     let top = open[open.length - 1]!;
     if (pending !== undefined) {
       if (indent > pending.indent) {
@@ -129,7 +132,8 @@ function readEntry(
     key = line.slice(indent, colon);
     if (!PLAIN.test(key) || key.endsWith(" ")) return undefined;
   }
-  if (key === undefined) return undefined;
+  // YAML allows at most 1024 characters before the ":" of a key.
+  if (key === undefined || colon - indent > 1024) return undefined;
   if (colon + 1 === line.length) return { key, value: undefined };
   if (line[colon + 1] !== " ") return undefined;
   let at = colon + 2;

@@ -362,18 +362,25 @@ Deno.test("EtcdTree against a real etcd", async (t) => {
   await t.step("settled: one event for a burst, by net change", async () => {
     await client.set("burst/keep", "1");
     await client.set("burst/drop", "1");
+    // A quiet second ends the burst: wide enough that a slow write on a
+    // busy machine does not split it.
     await using tree = await EtcdTree.open(client, "burst", {
-      settleDelay: 100,
-      settleMaxDelay: 5000,
+      settleDelay: 1000,
+      settleMaxDelay: 10_000,
     });
     const events: TreeSettledEvent[] = [];
-    tree.addEventListener("settled", (event) => events.push(event));
+    const settled = new Promise<void>((resolve) =>
+      tree.addEventListener("settled", (event) => {
+        events.push(event);
+        resolve();
+      })
+    );
     await client.set("burst/keep", "2");
     await client.delete("burst/drop");
     await client.set("burst/temp", "1");
     await client.delete("burst/temp");
     for (let i = 0; i < 10; i++) await client.set(`burst/new/${i}`, "x");
-    await delay(400);
+    await settled;
     assert.equal(events.length, 1);
     const [event] = events;
     assert.deepEqual(event!.updated, ["keep"]);

@@ -23,66 +23,15 @@ function random(seed: number): () => number {
 }
 
 // Pieces of scalars: ordinary text and everything YAML treats specially.
+// deno-fmt-ignore
 const PIECES = [
-  "a",
-  "key",
-  "Value",
-  "x1",
-  "42",
-  "1.0",
-  "0x1F",
-  "-7",
-  ".inf",
-  "null",
-  "true",
-  "yes",
-  "~",
-  "é",
-  "日本",
-  "😀",
-  " ",
-  "  ",
-  ":",
-  ": ",
-  ":x",
-  "#",
-  " #",
-  "-",
-  "- ",
-  "?",
-  "? ",
-  ",",
-  "[",
-  "]",
-  "{",
-  "}",
-  "{}",
-  "&",
-  "*",
-  "!",
-  "|",
-  ">",
-  "'",
-  '"',
-  "%",
-  "@",
-  "`",
-  "\\",
-  "\\n",
-  "<<",
-  "=",
-  ".",
-  "...",
-  "---",
-  "/",
-  "_",
-  "\t",
-  "\r",
-  "\u2028",
-  "\u0085",
-  "\ufeff",
-  "\x7f",
-]; // deno-fmt-ignore
+  "a", "key", "Value", "x1", "42", "1.0", "0x1F", "-7", ".inf", "null",
+  "true", "yes", "~", "é", "日本", "😀", " ", "  ", ":", ": ", ":x", "#", " #",
+  "-", "- ", "?", "? ", ",", "[", "]", "{", "}", "{}", "&", "*", "!", "|",
+  ">", "'", '"', "%", "@", "`", "\\", "\\n", "<<", "=", ".", "...", "---",
+  "/", "_", "\t", "\r", "\u2028", "\u0085", "\ufeff", "\x7f", "\u00a0",
+  "\u3000",
+];
 
 function generate(next: () => number): string {
   const pick = <T>(items: readonly T[]): T =>
@@ -95,7 +44,9 @@ function generate(next: () => number): string {
     let text = "";
     const count = least + Math.floor(next() * 4);
     for (let i = 0; i < count; i++) {
-      text += next() >= tricky ? pick(["a", "b", "k", "v1", "x y"]) : pick(PIECES);
+      text += next() >= tricky
+        ? pick(["a", "b", "k", "v1", "x y"])
+        : pick(PIECES);
     }
     const form = next();
     if (form < 0.15) return `"${text}"`;
@@ -110,9 +61,14 @@ function generate(next: () => number): string {
       const pad = " ".repeat(indent);
       const extra = next() / odd;
       if (extra < 0.05) lines.push("");
-      else if (extra < 0.1) lines.push(`${" ".repeat(Math.floor(next() * 6))}# ${scalar()}`);
-      else if (extra < 0.12) lines.push(" ".repeat(1 + Math.floor(next() * 3)));
-      const key = next() < 0.05 * odd && keys.length > 0 ? pick(keys) : scalar(next() < odd ? 0 : 1);
+      else if (extra < 0.1) {
+        lines.push(`${" ".repeat(Math.floor(next() * 6))}# ${scalar()}`);
+      } else if (extra < 0.12) {
+        lines.push(" ".repeat(1 + Math.floor(next() * 3)));
+      }
+      const key = next() < 0.05 * odd && keys.length > 0
+        ? pick(keys)
+        : scalar(next() < odd ? 0 : 1);
       keys.push(key);
       const shape = next();
       if (shape < 0.25 && depth < 3) {
@@ -126,14 +82,17 @@ function generate(next: () => number): string {
         const gap = next() >= 0.1 * odd ? " " : pick(["", "  ", "\t"]);
         lines.push(`${pad}${key}:${gap}${scalar(next() < odd ? 0 : 1)}`);
         if (next() < 0.04 * odd) {
-          lines.push(`${pad}${" ".repeat(1 + Math.floor(next() * 3))}${scalar()}`);
+          lines.push(
+            `${pad}${" ".repeat(1 + Math.floor(next() * 3))}${scalar()}`,
+          );
         }
       }
     }
   };
   mapping(next() >= 0.03 * odd ? 0 : 1, 0);
-  return lines.join(next() >= 0.03 * odd ? "\n" : "\r\n") + (next() < 0.5 ? "\n" : "");
-} // deno-fmt-ignore
+  return lines.join(next() >= 0.03 * odd ? "\n" : "\r\n") +
+    (next() < 0.5 ? "\n" : "");
+}
 
 Deno.test("the simple reader reads what npm:yaml reads, or leaves it to npm:yaml", () => {
   const seed = Date.now() % 1_000_000;
@@ -208,6 +167,9 @@ top: ~
     ]],
     ["top", "~"],
   ]);
+  // The longest key YAML allows.
+  const long = `${"k".repeat(1024)}: v\n`;
+  assert.deepEqual(plain(readSimple(long)!), plain(readYaml(long, "x", false)));
 });
 
 Deno.test("what the simple reader leaves is read, or refused with its place, by npm:yaml", async () => {
@@ -222,6 +184,7 @@ Deno.test("what the simple reader leaves is read, or refused with its place, by 
     ["a: b\r\nc: d\r\n", [["a", "b"], ["c", "d"]]],
     ["  a: b\n  c: d\n", [["a", "b"], ["c", "d"]]],
     ["? a\n: b\n", [["a", "b"]]],
+    ["a: b\n...\n", [["a", "b"]]],
   ];
   for (const [text, expected] of cases) {
     assert.equal(readSimple(text), undefined, JSON.stringify(text));
@@ -233,6 +196,8 @@ Deno.test("what the simple reader leaves is read, or refused with its place, by 
     ["a: b\n c: d\n", /^Cannot parse in:1:4: Nested mappings/],
     ["a:\n  - 1\n", /^Cannot load in:2:3: "a" is a sequence/],
     ["a: b:\n", /^Cannot parse in:1:4: Nested mappings/],
+    ["a: b\n... c: d\n", /^Cannot parse in:2:/],
+    [`${"k".repeat(1025)}: v\n`, /^Cannot parse in:1:1: The : indicator/],
   ];
   for (const [text, message] of refused) {
     assert.equal(readSimple(text), undefined, JSON.stringify(text));
