@@ -18,10 +18,13 @@
  *   once, so catching up is not one change per round trip.
  * - A stream can still be dropped by etcd without a word (it falls behind
  *   when etcd is starved, for example by thousands of connections at once).
- *   A check long-poll at the next index, renewed at most every 20 ms, shows
+ *   A check long-poll at the next index, renewed at most every 5 ms, shows
  *   a change the stream must also deliver; if the stream then makes no
- *   progress for 20 ms it is replaced, and polls catch up from the last
- *   change delivered.
+ *   progress for 5 ms a new one is opened and polls catch up from the last
+ *   change delivered. The old stream is read on until then: if it was only
+ *   slow, it goes on delivering (a stream never skips a change), so a false
+ *   alarm costs little and the alarm can be quick, which keeps the gap to
+ *   catch up small.
  * - Changes are delivered in index order and at most once, whichever path
  *   brings them; hidden keys (`_` segments) never, on a recursive watch.
  * - Dropped connections and restarts are retried from the same index with
@@ -108,9 +111,9 @@ interface Stream {
 /** Most long-polls one watcher keeps open at once, when catching up. */
 const MAX_WINDOW = 64;
 /** Least time between two checks that a live stream still delivers. */
-const CHECK_EVERY = 20;
+const CHECK_EVERY = 5;
 /** How long a stream may show no progress before it counts as dropped. */
-const STREAM_GRACE = 20;
+const STREAM_GRACE = 5;
 /**
  * After this long without a word from etcd, check that the member the
  * watcher's connections are on still answers (a hung member never closes
@@ -173,6 +176,11 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   /** The poll that checks a live stream, with the index it was opened at. */
   #check: { index: number; poll: Poll } | undefined;
   #stream: Stream | undefined;
+  /**
+   * A stream that seemed dropped, read on until its replacement is live: it
+   * may only have been slow.
+   */
+  #outgoing: Stream | undefined;
   /** No new stream before this time (`performance.now()`). */
   #streamAfter = 0;
   #streamFailures = 0;
@@ -497,6 +505,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
       // Caught up with the stream: it delivers from here on.
       stream.live = true;
       this.#streamFailures = 0;
+      this.#dropOutgoing();
       for (const event of stream.pending.splice(0)) this.#deliver(event);
       this.#changed();
     }
@@ -525,6 +534,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   }
 
   #dropStream(): void {
+    this.#dropOutgoing();
     if (this.#stream === undefined) return;
     this.#stream.controller.abort();
     this.#stream = undefined;
@@ -532,10 +542,16 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     this.#changed();
   }
 
+  #dropOutgoing(): void {
+    this.#outgoing?.controller.abort();
+    this.#outgoing = undefined;
+  }
+
   /**
    * Waits until the live stream has delivered `index`. A stream that makes
-   * no progress for a while has been dropped by etcd (it fell behind):
-   * close it and catch up with polls.
+   * no progress for a while has most likely been dropped by etcd (it fell
+   * behind): a new one replaces it and polls catch up, while the old one is
+   * read on in case it was only slow.
    */
   async #confirmStream(index: number): Promise<void> {
     let seen = this.#stream?.last ?? 0;
@@ -546,7 +562,10 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         seen = last;
         quietSince = performance.now();
       } else if (performance.now() - quietSince >= STREAM_GRACE) {
-        this.#dropStream();
+        this.#dropOutgoing();
+        this.#outgoing = this.#stream;
+        this.#stream = undefined;
+        this.#changed();
         this.#streamAfter = 0;
         return;
       }
@@ -596,7 +615,8 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
           }
         },
         onLine: (line) => {
-          if (this.#stream !== stream) return;
+          const outgoing = this.#outgoing === stream;
+          if (this.#stream !== stream && !outgoing) return;
           const event = decodeKeys(request, {
             status: 200,
             headers: stream.headers,
@@ -605,7 +625,9 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
           });
           stream.last = event.node.modifiedIndex;
           this.#heard = performance.now();
-          if (stream.live) this.#deliver(event);
+          // A stream never skips a change, so whatever the outgoing one
+          // still brings is the next change or one already delivered.
+          if (stream.live || outgoing) this.#deliver(event);
           else stream.pending.push(event);
         },
       }).then((response) => {
@@ -614,8 +636,14 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         }
         // Ended: go on without it (dropping it wakes `#run`).
         if (this.#stream === stream) this.#dropStream();
+        if (this.#outgoing === stream) this.#outgoing = undefined;
       }).catch((error) => {
         if (controller.signal.aborted || this.#closed) return; // dropped
+        if (this.#outgoing === stream) {
+          // Its replacement carries on.
+          this.#outgoing = undefined;
+          return;
+        }
         if (this.#stream === stream) this.#dropStream();
         if (!retryable(error)) {
           this.#fail(error);

@@ -14,6 +14,14 @@ export interface Proxy extends AsyncDisposable {
   block(): void;
   /** Lets connections through again. */
   unblock(): void;
+  /**
+   * Holds back what the server sends on the `nth` connection accepted
+   * (from 1), keeping it open: to the client, the server has gone quiet on
+   * it.
+   */
+  stall(nth: number): void;
+  /** Sends on what `stall(nth)` held back, and whatever comes after. */
+  release(nth: number): void;
 }
 
 /** Starts a proxy on a free loopback port that forwards to `port`. */
@@ -23,6 +31,10 @@ export function startProxy(port: number): Proxy {
   const pumps = new Set<Promise<unknown>>();
   let blocked = false;
   let accepted = 0;
+  /** Held-back bytes of stalled connections, by number. */
+  const stalled = new Map<number, Uint8Array[]>();
+  /** Where released connections send held-back bytes, by number. */
+  const flushes = new Map<number, () => void>();
   const close = (pair: [Deno.Conn, Deno.Conn]) => {
     if (!pairs.delete(pair)) return;
     for (const conn of pair) {
@@ -46,13 +58,33 @@ export function startProxy(port: number): Proxy {
         client.close();
         continue;
       }
-      accepted++;
+      const nth = ++accepted;
       const pair: [Deno.Conn, Deno.Conn] = [client, server];
       pairs.add(pair);
+      let toClient!: TransformStreamDefaultController<Uint8Array>;
+      flushes.set(nth, () => {
+        const held = stalled.get(nth) ?? [];
+        stalled.delete(nth);
+        try {
+          for (const chunk of held) toClient.enqueue(chunk);
+        } catch {
+          // The connection has closed meanwhile.
+        }
+      });
+      const fromServer = new TransformStream<Uint8Array, Uint8Array>({
+        start: (controller) => void (toClient = controller),
+        transform: (chunk, controller) => {
+          const held = stalled.get(nth);
+          if (held) held.push(chunk);
+          else controller.enqueue(chunk);
+        },
+      });
       // When either side ends, end both, as a real connection would.
       const pipes = [
         client.readable.pipeTo(server.writable, { preventClose: true }),
-        server.readable.pipeTo(client.writable, { preventClose: true }),
+        server.readable.pipeThrough(fromServer).pipeTo(client.writable, {
+          preventClose: true,
+        }),
       ].map((pipe) => pipe.catch(() => {}));
       const pump = Promise.race(pipes).finally(() => close(pair)).then(() =>
         Promise.allSettled(pipes)
@@ -78,6 +110,12 @@ export function startProxy(port: number): Proxy {
     },
     unblock() {
       blocked = false;
+    },
+    stall(nth) {
+      if (!stalled.has(nth)) stalled.set(nth, []);
+    },
+    release(nth) {
+      flushes.get(nth)?.();
     },
     async [Symbol.asyncDispose]() {
       listener.close();

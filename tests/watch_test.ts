@@ -246,6 +246,64 @@ Deno.test("Client.watch() through a dropped connection and a restart", async (t)
     assert.equal(event!.node.modifiedIndex, set.index);
   });
 
+  await t.step(
+    "a stream gone quiet is replaced, without a gap or a repeat",
+    async () => {
+      await using quiet = startProxy(etcd.clientPort);
+      await using viaQuiet = new Client({ endpoints: quiet.endpoint });
+      await using watcher = viaQuiet.watch("quiet", { recursive: true });
+      // Watching from now, the stream is the first connection.
+      while (watcher.index === 0) await delay(10);
+      const first = await writer.set("quiet/a", "0");
+      assert.deepEqual(indices(await take(watcher, 1)), [first.index]);
+      quiet.stall(1);
+      const during: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        during.push((await writer.set(`quiet/k${i % 7}`, `${i}`)).index);
+      }
+      // They arrive while the first stream says nothing.
+      assert.deepEqual(indices(await take(watcher, 200)), during);
+      // What it held back comes late: none of it twice.
+      quiet.release(1);
+      const after: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        after.push((await writer.set(`quiet/k${i % 7}`, `${i}`)).index);
+      }
+      assert.deepEqual(indices(await take(watcher, 50)), after);
+    },
+  );
+
+  await t.step(
+    "a stream that was only slow: every change once, in order",
+    async () => {
+      await using slow = startProxy(etcd.clientPort);
+      await using viaSlow = new Client({ endpoints: slow.endpoint });
+      await using watcher = viaSlow.watch("slow", { recursive: true });
+      while (watcher.index === 0) await delay(10);
+      // The first stream stalls for a moment while 8 writers go on: long
+      // enough to look dropped, short enough that it may speak again
+      // before its replacement has caught up.
+      const written: number[] = [];
+      let stop = false;
+      const writing = Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          for (let i = 0; !stop; i++) {
+            written.push((await writer.set(`slow/w${w}`, `${i}`)).index);
+          }
+        }),
+      );
+      await delay(30);
+      slow.stall(1);
+      await delay(25);
+      slow.release(1);
+      await delay(200);
+      stop = true;
+      await writing;
+      written.sort((a, b) => a - b);
+      assert.deepEqual(indices(await take(watcher, written.length)), written);
+    },
+  );
+
   await t.step("an etcd killed and restarted mid-watch", async () => {
     const start = (await writer.set("restart/seed", "0")).index + 1;
     await using watcher = client.watch("restart", {
