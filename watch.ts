@@ -533,10 +533,16 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     this.#check = undefined;
   }
 
-  #dropStream(): void {
+  /**
+   * Goes on without the current stream. `keepReading`: it seems dropped but
+   * may only be slow, so it is read on until its replacement is live.
+   */
+  #dropStream(keepReading = false): void {
     this.#dropOutgoing();
-    if (this.#stream === undefined) return;
-    this.#stream.controller.abort();
+    const stream = this.#stream;
+    if (stream === undefined) return;
+    if (keepReading) this.#outgoing = stream;
+    else stream.controller.abort();
     this.#stream = undefined;
     // Whatever `#run` waits on, it must now go on without the stream.
     this.#changed();
@@ -562,10 +568,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         seen = last;
         quietSince = performance.now();
       } else if (performance.now() - quietSince >= STREAM_GRACE) {
-        this.#dropOutgoing();
-        this.#outgoing = this.#stream;
-        this.#stream = undefined;
-        this.#changed();
+        this.#dropStream(true);
         this.#streamAfter = 0;
         return;
       }
@@ -573,7 +576,6 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     }
   }
 
-  /** Opens a `stream=true` watch from `since`. */
   /**
    * Opens a `stream=true` watch from now on. Its changes are held back until
    * polls have caught up to where it starts; from then on it is live.
@@ -667,7 +669,6 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     request.then(untrack, untrack);
   }
 
-  /** One long-poll for the first matching change at `index` or later. */
   /**
    * Now and then, when etcd has been silent, asks the client's current
    * endpoint a trivial question. If the answer does not come from the
@@ -709,6 +710,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     }
   }
 
+  /** One long-poll for the first matching change at `index` or later. */
   #poll(index: number): Poll {
     this.#endpoint = this.#http.current;
     const controller = new AbortController();
