@@ -7,6 +7,7 @@ import {
   ClusterMismatch,
   ConnectionFailed,
   type EndpointFailure,
+  EtcdError,
   RequestTimeout,
   UnexpectedResponse,
 } from "./errors.ts";
@@ -289,7 +290,11 @@ export class Http {
               !(error.cause instanceof TypeError ||
                 error.cause instanceof DOMException)
             ? error.cause
-            : new ConnectionFailed(describeRequest(request), failures);
+            : new ConnectionFailed(
+              describeRequest(request),
+              failures,
+              request.write === true,
+            );
         }
         if (++attempt >= count) break;
         // Capped, jittered backoff between endpoints, within the deadline.
@@ -414,14 +419,14 @@ export class Http {
           if (error instanceof ClusterError) {
             throw new Unreachable(error, false, false);
           }
+          // So is any other 5xx that is not etcd's own error (a gateway's).
+          if (status >= 500 && !(error instanceof EtcdError)) {
+            throw new Unreachable(serverError(request, answer), false, false);
+          }
           throw error;
         }
       } else if (status >= 500 && !request.keep5xx) {
-        throw new Unreachable(
-          new UnexpectedResponse(describeRequest(request), status, text),
-          false,
-          false,
-        );
+        throw new Unreachable(serverError(request, answer), false, false);
       }
       if (release) this.#release();
       return result as HttpResponse;
@@ -465,6 +470,20 @@ export class Http {
       signal?.removeEventListener("abort", abort);
     }
   }
+}
+
+/** A 5xx answer that is not etcd's: the member (or its gateway) failed. */
+function serverError(
+  request: HttpRequest,
+  response: HttpResponse,
+): UnexpectedResponse {
+  return new UnexpectedResponse(
+    describeRequest(request),
+    response.status,
+    response.text,
+    undefined,
+    request.write === true,
+  );
 }
 
 /** A failure of one endpoint, which another endpoint may not have. */

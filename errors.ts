@@ -727,23 +727,39 @@ export interface EndpointFailure {
 export class ConnectionFailed extends TransportError {
   /** Each endpoint tried, in order, with its error. */
   readonly failures: readonly EndpointFailure[];
+  /**
+   * Whether the request was a write that reached a member before the
+   * connection broke: etcd may have applied it.
+   */
+  readonly mayHaveBeenApplied: boolean;
 
   /**
    * Constructs the error.
    *
    * @param request What was being requested, such as `"GET /v2/keys/a"`.
    * @param failures Each endpoint tried and its error.
+   * @param mayHaveBeenApplied Whether a write reached a member first.
    */
-  constructor(request: string, failures: readonly EndpointFailure[]) {
+  constructor(
+    request: string,
+    failures: readonly EndpointFailure[],
+    mayHaveBeenApplied = false,
+  ) {
     const detail = failures.map(({ endpoint, error }) =>
       `${endpoint}: ${describe(error)}`
     ).join("; ");
-    super(`Cannot reach etcd for ${request}: ${detail}`, {
-      cause: failures.at(-1)?.error,
-    });
+    super(
+      `Cannot reach etcd for ${request}: ${detail}` +
+        (mayHaveBeenApplied ? MAY_HAVE_BEEN_APPLIED : ""),
+      { cause: failures.at(-1)?.error },
+    );
     this.failures = failures;
+    this.mayHaveBeenApplied = mayHaveBeenApplied;
   }
 }
+
+const MAY_HAVE_BEEN_APPLIED =
+  "; the write may have been applied; read the key before retrying";
 
 /**
  * The request did not finish within the client's `timeout`.
@@ -784,9 +800,7 @@ export class RequestTimeout extends TransportError {
   ) {
     super(
       `Timed out after ${timeout} ms for ${request} at ${endpoint}` +
-        (mayHaveBeenApplied
-          ? ": the write may have been applied; read the key before retrying"
-          : ""),
+        (mayHaveBeenApplied ? MAY_HAVE_BEEN_APPLIED : ""),
     );
     this.timeout = timeout;
     this.mayHaveBeenApplied = mayHaveBeenApplied;
@@ -812,6 +826,11 @@ export class UnexpectedResponse extends TransportError {
   readonly status: number;
   /** The start of the response body (at most 200 characters). */
   readonly excerpt: string;
+  /**
+   * Whether the request was a write that a member may have applied before
+   * this answer (a gateway's 5xx, say, after forwarding it).
+   */
+  readonly mayHaveBeenApplied: boolean;
 
   /**
    * Constructs the error.
@@ -820,16 +839,25 @@ export class UnexpectedResponse extends TransportError {
    * @param status The HTTP status.
    * @param body The response body (shortened in the message).
    * @param detail What was wrong with the answer, if more is known.
+   * @param mayHaveBeenApplied Whether a write may have been applied.
    */
-  constructor(request: string, status: number, body: string, detail?: string) {
+  constructor(
+    request: string,
+    status: number,
+    body: string,
+    detail?: string,
+    mayHaveBeenApplied = false,
+  ) {
     const excerpt = body.length > 200 ? `${body.slice(0, 200)}...` : body;
     super(
       `Unexpected answer from etcd for ${request}: ${
         detail ?? `HTTP ${status}`
-      }: ${JSON.stringify(excerpt)}`,
+      }: ${JSON.stringify(excerpt)}` +
+        (mayHaveBeenApplied ? MAY_HAVE_BEEN_APPLIED : ""),
     );
     this.status = status;
     this.excerpt = excerpt;
+    this.mayHaveBeenApplied = mayHaveBeenApplied;
   }
 }
 

@@ -1,4 +1,5 @@
-// A TCP proxy in front of a server, whose connections a test can cut.
+// A TCP proxy in front of a server, whose connections a test can cut, stall
+// and count, and whose answers it can hold back or replace.
 
 /** A running proxy; dispose it to stop it. */
 export interface Proxy extends AsyncDisposable {
@@ -8,6 +9,13 @@ export interface Proxy extends AsyncDisposable {
   readonly open: number;
   /** How many connections it has accepted so far. */
   readonly accepted: number;
+  /**
+   * The request lines the client sent through it, in order, such as
+   * `"POST /v2/keys/q"` (HTTP requests only; the version is left out).
+   */
+  readonly requests: readonly string[];
+  /** How many requests of `method` had a path starting with `path`. */
+  count(method: string, path: string): number;
   /** Closes every open connection (the listener stays). */
   cut(): void;
   /** Cuts every connection and refuses new ones until `unblock()`. */
@@ -22,19 +30,44 @@ export interface Proxy extends AsyncDisposable {
   stall(nth: number): void;
   /** Sends on what `stall(nth)` held back, and whatever comes after. */
   release(nth: number): void;
+  /**
+   * From now on every request still reaches the server, but its answer is
+   * held back (on every connection, new ones too) until `passAnswers()`.
+   */
+  holdAnswers(): void;
+  /**
+   * From now on every request still reaches the server, but the client gets
+   * `HTTP <status>` instead of the server's answer, and the connection is
+   * closed: a gateway whose upstream failed after the request went through.
+   */
+  failAnswers(status: number): void;
+  /** Answers pass again; what was held back is sent on. */
+  passAnswers(): void;
+  /** Resolves once `count` requests have gone through in all. */
+  requested(count: number): Promise<void>;
 }
+
+const REQUEST_LINE =
+  /(?:^|\r\n)(GET|PUT|POST|DELETE|HEAD|OPTIONS|PATCH) (\S+) HTTP\/1\.[01]\r\n/g;
 
 /** Starts a proxy on a free loopback port that forwards to `port`. */
 export function startProxy(port: number): Proxy {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const pairs = new Set<[Deno.Conn, Deno.Conn]>();
   const pumps = new Set<Promise<unknown>>();
+  const requests: string[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
   let blocked = false;
   let accepted = 0;
+  let answers: { mode: "pass" } | { mode: "hold" } | {
+    mode: "fail";
+    status: number;
+  } = { mode: "pass" };
   /** Held-back bytes of stalled connections, by number. */
   const stalled = new Map<number, Uint8Array[]>();
   /** Where released connections send held-back bytes, by number. */
   const flushes = new Map<number, () => void>();
+  const decoder = new TextDecoder();
   const close = (pair: [Deno.Conn, Deno.Conn]) => {
     if (!pairs.delete(pair)) return;
     for (const conn of pair) {
@@ -44,6 +77,20 @@ export function startProxy(port: number): Proxy {
         // Already closed.
       }
     }
+  };
+  const noteRequests = (chunk: Uint8Array): number => {
+    let found = 0;
+    for (const match of decoder.decode(chunk).matchAll(REQUEST_LINE)) {
+      requests.push(`${match[1]} ${match[2]}`);
+      found++;
+    }
+    for (const waiter of [...waiters]) {
+      if (requests.length >= waiter.count) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+    return found;
   };
   const accepting = (async () => {
     for await (const client of listener) {
@@ -71,17 +118,40 @@ export function startProxy(port: number): Proxy {
           // The connection has closed meanwhile.
         }
       });
+      const fromClient = new TransformStream<Uint8Array, Uint8Array>({
+        transform: (chunk, controller) => {
+          const found = noteRequests(chunk);
+          controller.enqueue(chunk);
+          if (found > 0 && answers.mode === "fail") {
+            const status = answers.status;
+            const body = `gateway error ${status}\n`;
+            const bytes = new TextEncoder().encode(
+              `HTTP/1.1 ${status} Gateway Error\r\ncontent-type: text/plain\r\n` +
+                `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+            );
+            // The request goes on to the server; the client gets the error.
+            stalled.set(nth, []);
+            client.write(bytes).catch(() => {}).finally(() =>
+              setTimeout(() => close(pair), 50)
+            );
+          }
+        },
+      });
       const fromServer = new TransformStream<Uint8Array, Uint8Array>({
         start: (controller) => void (toClient = controller),
         transform: (chunk, controller) => {
           const held = stalled.get(nth);
           if (held) held.push(chunk);
+          else if (answers.mode === "hold") stalled.set(nth, [chunk]);
+          else if (answers.mode === "fail") stalled.set(nth, []);
           else controller.enqueue(chunk);
         },
       });
       // When either side ends, end both, as a real connection would.
       const pipes = [
-        client.readable.pipeTo(server.writable, { preventClose: true }),
+        client.readable.pipeThrough(fromClient).pipeTo(server.writable, {
+          preventClose: true,
+        }),
         server.readable.pipeThrough(fromServer).pipeTo(client.writable, {
           preventClose: true,
         }),
@@ -101,6 +171,13 @@ export function startProxy(port: number): Proxy {
     get accepted() {
       return accepted;
     },
+    get requests() {
+      return requests;
+    },
+    count(method, path) {
+      return requests.filter((line) => line.startsWith(`${method} ${path}`))
+        .length;
+    },
     cut() {
       for (const pair of [...pairs]) close(pair);
     },
@@ -116,6 +193,20 @@ export function startProxy(port: number): Proxy {
     },
     release(nth) {
       flushes.get(nth)?.();
+    },
+    holdAnswers() {
+      answers = { mode: "hold" };
+    },
+    failAnswers(status) {
+      answers = { mode: "fail", status };
+    },
+    passAnswers() {
+      answers = { mode: "pass" };
+      for (const flush of flushes.values()) flush();
+    },
+    requested(count) {
+      if (requests.length >= count) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ count, resolve }));
     },
     async [Symbol.asyncDispose]() {
       listener.close();
