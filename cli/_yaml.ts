@@ -53,12 +53,18 @@ const INDICATOR = /^[-?:,[\]{}#&*!|>'"%@`\s]/;
 const NUMBERISH = /^[-+]?(\.?[0-9]|\.(inf|nan)$)/i;
 // Characters that must be escaped, or that end a plain scalar's line.
 // Characters never written bare: C0 and C1 controls, line and paragraph
-// separators, the byte order mark and lone surrogates (\t and \n excepted,
-// for blocks).
+// separators, the byte order mark, the noncharacters U+FFFE and U+FFFF and
+// lone surrogates (\t and \n excepted, for blocks). YAML readers refuse
+// some of them raw.
 const UNSAFE =
-  "\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u2028\\u2029\\ufeff\\ud800-\\udfff";
+  "\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u2028\\u2029\\ufeff\\ufffe\\uffff\\ud800-\\udfff";
 const SPECIAL = new RegExp(`[${UNSAFE}\\t\\n]|: | #|:$|\\s$`);
-const ESCAPE = /[\x7f-\x9f\u2028\u2029\ufeff]/g;
+const ESCAPE = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g;
+/**
+ * An implicit key may be at most 1024 characters long; longer keys are
+ * written as explicit keys (`? key` then `: value`).
+ */
+const IMPLICIT_KEY_MAX = 1000;
 
 /** Whether `text` can be written as a plain scalar and read back the same. */
 function isPlain(text: string): boolean {
@@ -129,7 +135,12 @@ function emit(
   }
   if (data instanceof Map) {
     for (const [key, value] of data) {
-      const head = indent + scalar(key) + ":";
+      const written = scalar(key);
+      let head = indent + written + ":";
+      if (written.length > IMPLICIT_KEY_MAX) {
+        lines.push(indent + "? " + written);
+        head = indent + ":";
+      }
       if (typeof value === "string") {
         lines.push(head + " " + scalarValue(value, indent));
       } else if (isEmpty(value)) {
