@@ -23,7 +23,6 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
 import { keyString } from "../_keys.ts";
 import { type StoreNode, storeOf } from "../_store.ts";
 import {
@@ -39,6 +38,7 @@ import {
   VERSION,
   write,
 } from "./_common.ts";
+import { writeOutput } from "./_output.ts";
 import { type Data, toJson, toYaml } from "./_yaml.ts";
 
 const HELP = `etcd2yaml ${VERSION}: dump an etcd subtree as YAML
@@ -46,7 +46,9 @@ const HELP = `etcd2yaml ${VERSION}: dump an etcd subtree as YAML
 Usage: etcd2yaml PREFIX [-o FILE] [--json] [--arrays] [connection flags]
 
   PREFIX          the subtree to dump, such as /app ("/" for everything)
-  -o, --output    write to FILE (atomically) instead of standard output
+  -o, --output    write to FILE instead of standard output: a file is
+                  replaced atomically (keeping its mode; a link is
+                  followed), a FIFO or device written into; "-" is stdout
   --json          write JSON instead of YAML
   --arrays        write directories whose children are exactly 0, 1, ...
                   as sequences (as "yaml2etcd --arrays" stores them)
@@ -93,10 +95,15 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     }
     const data = toData(snapshot.root, values.arrays === true);
     const text = values.json ? toJson(data) : toYaml(data);
-    if (values.output === undefined) {
+    // "-" and /dev/stdout are standard output (Deno gives no access to
+    // /dev/stdout by path without --allow-all).
+    if (
+      values.output === undefined || values.output === "-" ||
+      values.output === "/dev/stdout"
+    ) {
       await write(io.stdout, text);
     } else {
-      await writeAtomically(values.output, text);
+      await writeOutput(values.output, text);
     }
     return 0;
   });
@@ -128,24 +135,6 @@ function isArrayLike(names: string[]): boolean {
     if (!seen.has(String(i))) return false;
   }
   return true;
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = join(
-    dirname(path),
-    `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`,
-  );
-  try {
-    await Deno.writeTextFile(temporary, text);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw new Failure(
-      `Cannot write ${JSON.stringify(path)}: ${
-        error instanceof Error ? error.message : error
-      }`,
-    );
-  }
 }
 
 export type { Io } from "./_common.ts";
