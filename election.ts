@@ -17,18 +17,18 @@
  * @module
  */
 
-import type { Client } from "./client.ts";
-import { EventIndexCleared } from "./errors.ts";
-import { keySegments, keyString } from "./_keys.ts";
+import type { EtcdClient } from "./client.ts";
+import { errorKind } from "./_core/kinds.ts";
+import { type Store, storeOf, type Subtree } from "./_core/store.ts";
 import {
   checkTtl,
   claimFirst,
-  listQueue,
+  listContenders,
   type Loss,
   lossOf,
   NO_LOSS,
   type Place,
-} from "./_queue.ts";
+} from "./_recipes/contenders.ts";
 
 /** Options of {@linkcode Election}. */
 export interface ElectionOptions {
@@ -83,7 +83,8 @@ export class Election implements AsyncDisposable {
   readonly name: string;
   /** The queue's directory, such as `"/_elections/scheduler"`. */
   readonly prefix: string;
-  readonly #client: Client;
+  readonly #store: Store;
+  readonly #queue: Subtree;
   readonly #ttl: number;
   #place: Place | undefined;
   #leading = false;
@@ -96,12 +97,18 @@ export class Election implements AsyncDisposable {
    * @param name The election's name.
    * @param options `ttl` and `prefix`.
    */
-  constructor(client: Client, name: string, options: ElectionOptions = {}) {
-    this.#client = client;
+  constructor(
+    client: EtcdClient,
+    name: string,
+    options: ElectionOptions = {},
+  ) {
+    this.#store = storeOf(client);
     this.name = name;
-    this.prefix = keyString(
-      keySegments(options.prefix ?? ["_elections", name], "election prefix"),
+    this.#queue = this.#store.subtree(
+      options.prefix ?? ["_elections", name],
+      "election prefix",
     );
+    this.prefix = this.#queue.key;
     this.#ttl = checkTtl(options.ttl ?? 30);
   }
 
@@ -143,8 +150,8 @@ export class Election implements AsyncDisposable {
     let place: Place;
     try {
       place = await claimFirst(
-        this.#client,
-        this.prefix,
+        this.#store,
+        this.#queue,
         value,
         this.#ttl,
         options.signal ?? NO_LOSS.signal,
@@ -190,9 +197,9 @@ export class Election implements AsyncDisposable {
   async leader(options: { signal?: AbortSignal } = {}): Promise<
     string | undefined
   > {
-    const { entries } = await listQueue(
-      this.#client,
-      this.prefix,
+    const { entries } = await listContenders(
+      this.#store,
+      this.#queue,
       options.signal,
     );
     return entries[0]?.value;
@@ -215,38 +222,40 @@ export class Election implements AsyncDisposable {
   ): AsyncIterableIterator<string | undefined> {
     const signal = options.signal;
     let last:
-      | { value: string | undefined; key: string | undefined }
+      | { value: string | undefined; path: string | undefined }
       | undefined;
     for (;;) {
-      const { entries, index } = await listQueue(
-        this.#client,
-        this.prefix,
+      signal?.throwIfAborted();
+      const { entries, index } = await listContenders(
+        this.#store,
+        this.#queue,
         signal,
       );
       const first = entries[0];
-      if (last === undefined || last.key !== first?.key) {
-        last = { value: first?.value, key: first?.key };
+      if (last === undefined || last.path !== first?.path) {
+        last = { value: first?.value, path: first?.path };
         yield last.value;
       }
-      const watchOptions = signal
-        ? { recursive: true, waitIndex: index + 1, signal }
-        : { recursive: true, waitIndex: index + 1 };
-      const watcher = this.#client.watch(this.prefix, watchOptions);
+      const stream = this.#store.follow(this.#queue, index + 1);
+      const stop = () => void stream.close();
+      signal?.addEventListener("abort", stop, { once: true });
       try {
-        for await (const _ of watcher) {
-          const now = await listQueue(this.#client, this.prefix, signal);
+        for await (const _ of stream) {
+          const now = await listContenders(this.#store, this.#queue, signal);
           const head = now.entries[0];
-          if (last.key !== head?.key) {
-            last = { value: head?.value, key: head?.key };
+          if (last.path !== head?.path) {
+            last = { value: head?.value, path: head?.path };
             yield last.value;
           }
         }
+        signal?.throwIfAborted();
         return; // closed
       } catch (error) {
-        // History lost: list again and watch from there.
-        if (!(error instanceof EventIndexCleared)) throw error;
+        // History lost: list again and follow from there.
+        if (errorKind(error) !== "history lost") throw error;
       } finally {
-        await watcher.close();
+        signal?.removeEventListener("abort", stop);
+        await stream.close();
       }
     }
   }

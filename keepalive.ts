@@ -15,9 +15,9 @@
  * @module
  */
 
-import type { Client } from "./client.ts";
-import type { Key } from "./_keys.ts";
-import { checkTtl, Place } from "./_queue.ts";
+import type { EtcdClient, Key } from "./client.ts";
+import { type Lease, storeOf } from "./_core/store.ts";
+import { checkTtl } from "./_recipes/contenders.ts";
 
 /** Options of {@linkcode keepAlive}. */
 export interface KeepAliveOptions {
@@ -40,17 +40,31 @@ export interface KeepAliveOptions {
 export class KeepAlive implements AsyncDisposable {
   /** The key, such as `"/services/api/host-7"`. */
   readonly key: string;
-  readonly #place: Place;
+  readonly #lease: Lease;
+  readonly #lost: Promise<Error>;
+  readonly #controller = new AbortController();
 
   /**
-   * Wraps a refresher. Use {@linkcode keepAlive}.
+   * Wraps the lease the key lives by. Use {@linkcode keepAlive}.
    *
    * @param key The key.
-   * @param place The refresher.
+   * @param lease The lease.
    */
-  constructor(key: string, place: Place) {
+  private constructor(key: string, lease: Lease) {
     this.key = key;
-    this.#place = place;
+    this.#lease = lease;
+    this.#lost = lease.lost.then((reason) => {
+      const error = new Error(`Lost ${key}: ${reason.message}`, {
+        cause: reason,
+      });
+      this.#controller.abort(error);
+      return error;
+    });
+  }
+
+  /** For {@linkcode keepAlive} only. */
+  static of(key: string, lease: Lease): KeepAlive {
+    return new KeepAlive(key, lease);
   }
 
   /**
@@ -58,12 +72,12 @@ export class KeepAlive implements AsyncDisposable {
    * refreshed for a whole TTL.
    */
   get lost(): Promise<Error> {
-    return this.#place.lost;
+    return this.#lost;
   }
 
   /** Aborted, with the reason, if the key is lost. */
   get signal(): AbortSignal {
-    return this.#place.signal;
+    return this.#controller.signal;
   }
 
   /**
@@ -75,7 +89,7 @@ export class KeepAlive implements AsyncDisposable {
    * ```
    */
   close(): Promise<void> {
-    this.#place.stop();
+    this.#lease.abandon();
     return Promise.resolve();
   }
 
@@ -111,20 +125,25 @@ export class KeepAlive implements AsyncDisposable {
  * ```
  */
 export async function keepAlive(
-  client: Client,
+  client: EtcdClient,
   key: Key,
   value: string,
   options: KeepAliveOptions = {},
 ): Promise<KeepAlive> {
   const ttl = checkTtl(options.ttl ?? 10);
-  const written = await client.set(
-    key,
-    value,
-    options.signal ? { ttl, signal: options.signal } : { ttl },
-  );
-  const node = written.node;
-  return new KeepAlive(
-    node.key,
-    Place.keep(client, node.key, node.createdIndex, ttl),
-  );
+  const store = storeOf(client);
+  const subtree = store.subtree(key, "key");
+  const lease = await store.grant(ttl);
+  try {
+    await store.put(
+      subtree,
+      "",
+      value,
+      options.signal ? { lease, signal: options.signal } : { lease },
+    );
+  } catch (error) {
+    lease.abandon();
+    throw error;
+  }
+  return KeepAlive.of(subtree.key, lease);
 }

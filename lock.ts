@@ -22,17 +22,17 @@
  * @module
  */
 
-import type { Client } from "./client.ts";
-import { keySegments, keyString } from "./_keys.ts";
+import type { EtcdClient } from "./client.ts";
+import { type Store, storeOf, type Subtree } from "./_core/store.ts";
 import {
   checkTtl,
   claimFirst,
-  listQueue,
+  listContenders,
   type Loss,
   lossOf,
   NO_LOSS,
   Place,
-} from "./_queue.ts";
+} from "./_recipes/contenders.ts";
 
 /** Options of {@linkcode Lock}. */
 export interface LockOptions {
@@ -104,7 +104,8 @@ export class Lock implements AsyncDisposable {
   readonly name: string;
   /** The queue's directory, such as `"/_locks/jobs"`. */
   readonly prefix: string;
-  readonly #client: Client;
+  readonly #store: Store;
+  readonly #queue: Subtree;
   readonly #ttl: number;
   readonly #value: string;
   #place: Place | undefined;
@@ -120,12 +121,14 @@ export class Lock implements AsyncDisposable {
    * @throws {TypeError} When the name or prefix is not a valid key.
    * @throws {RangeError} When the TTL is not a whole number of seconds >= 1.
    */
-  constructor(client: Client, name: string, options: LockOptions = {}) {
-    this.#client = client;
+  constructor(client: EtcdClient, name: string, options: LockOptions = {}) {
+    this.#store = storeOf(client);
     this.name = name;
-    this.prefix = keyString(
-      keySegments(options.prefix ?? ["_locks", name], "lock prefix"),
+    this.#queue = this.#store.subtree(
+      options.prefix ?? ["_locks", name],
+      "lock prefix",
     );
+    this.prefix = this.#queue.key;
     this.#ttl = checkTtl(options.ttl ?? 30);
     this.#value = options.value ?? crypto.randomUUID();
   }
@@ -180,8 +183,8 @@ export class Lock implements AsyncDisposable {
     let place: Place;
     try {
       place = await claimFirst(
-        this.#client,
-        this.prefix,
+        this.#store,
+        this.#queue,
         this.#value,
         this.#ttl,
         AbortSignal.any(signals),
@@ -207,13 +210,13 @@ export class Lock implements AsyncDisposable {
   async tryAcquire(): Promise<boolean> {
     if (this.#held) return true;
     const place = await Place.join(
-      this.#client,
-      this.prefix,
+      this.#store,
+      this.#queue,
       this.#value,
       this.#ttl,
     );
     this.#place = place;
-    const { entries } = await listQueue(this.#client, this.prefix);
+    const { entries } = await listContenders(this.#store, this.#queue);
     if (place.predecessor(entries) !== undefined) {
       this.#place = undefined;
       await place.leave();

@@ -75,6 +75,25 @@ export interface ResultHeaders {
 }
 
 /**
+ * Headers as received, looked up by name: a fetch `Headers` or anything
+ * with the same `get`.
+ */
+export interface HeaderLookup {
+  /**
+   * A header's value, or `null`.
+   *
+   * @param name The header's name, in any case.
+   */
+  get(name: string): string | null;
+}
+
+function isLookup(
+  headers: ResultHeaders | HeaderLookup,
+): headers is HeaderLookup {
+  return typeof (headers as HeaderLookup).get === "function";
+}
+
+/**
  * What every node has: its key, indices and time to live.
  *
  * @example Usage
@@ -312,7 +331,7 @@ export class EtcdResult {
   /** `X-Etcd-Index`: the store index when etcd answered (`0` if absent). */
   readonly etcdIndex: number;
   // The other headers are rarely read: parse them on first use.
-  readonly #headers: ResultHeaders | Headers;
+  readonly #headers: ResultHeaders | HeaderLookup;
 
   /**
    * Constructs a result from etcd's JSON and headers.
@@ -320,7 +339,7 @@ export class EtcdResult {
    * @param raw The parsed body.
    * @param headers The etcd headers of the response, parsed or as received.
    */
-  constructor(raw: RawResult, headers: ResultHeaders | Headers = {}) {
+  constructor(raw: RawResult, headers: ResultHeaders | HeaderLookup = {}) {
     this.action = raw.action;
     const prev = raw.prevNode === undefined
       ? undefined
@@ -331,7 +350,7 @@ export class EtcdResult {
       ? new Directory(node)
       : new Value(node, prev instanceof Value ? prev.value : "");
     this.#headers = headers;
-    this.etcdIndex = headers instanceof Headers
+    this.etcdIndex = isLookup(headers)
       ? Number(headers.get("x-etcd-index") ?? 0)
       : headers.etcdIndex ?? 0;
   }
@@ -339,7 +358,7 @@ export class EtcdResult {
   /** `X-Raft-Index` (`0` if absent). */
   get raftIndex(): number {
     const headers = this.#headers;
-    return headers instanceof Headers
+    return isLookup(headers)
       ? Number(headers.get("x-raft-index") ?? 0)
       : headers.raftIndex ?? 0;
   }
@@ -347,7 +366,7 @@ export class EtcdResult {
   /** `X-Raft-Term` (`0` if absent). */
   get raftTerm(): number {
     const headers = this.#headers;
-    return headers instanceof Headers
+    return isLookup(headers)
       ? Number(headers.get("x-raft-term") ?? 0)
       : headers.raftTerm ?? 0;
   }
@@ -355,7 +374,7 @@ export class EtcdResult {
   /** `X-Etcd-Cluster-Id` (`""` if absent). */
   get clusterId(): string {
     const headers = this.#headers;
-    return headers instanceof Headers
+    return isLookup(headers)
       ? headers.get("x-etcd-cluster-id") ?? ""
       : headers.clusterId ?? "";
   }
@@ -519,7 +538,7 @@ const RESULT_CLASSES: ReadonlyMap<string, typeof EtcdResult> = new Map<
  */
 export function resultFrom(
   raw: RawResult,
-  headers: ResultHeaders | Headers = {},
+  headers: ResultHeaders | HeaderLookup = {},
 ): EtcdResult {
   const Class = RESULT_CLASSES.get(raw.action) ?? EtcdResult;
   return new Class(raw, headers);

@@ -3,7 +3,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Client, type ClientOptions } from "../client.ts";
-import { keySegments } from "../_keys.ts";
+import { keySegments } from "../_core/paths.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The package version, for `--version`. */

@@ -23,8 +23,7 @@
  * @module
  */
 
-import { keyString } from "../_keys.ts";
-import { type StoreNode, storeOf } from "../_store.ts";
+import { type Entry, storeOf } from "../_core/store.ts";
 import {
   answerInfo,
   COMMON_HELP,
@@ -85,15 +84,17 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       "Missing PREFIX: name the subtree to dump, such as /app",
     );
     await using client = await connect(values, io);
-    const snapshot = await storeOf(client).snapshot(segments);
-    if (snapshot.root === undefined) {
+    const store = storeOf(client);
+    const subtree = store.subtree(segments);
+    const snapshot = await store.snapshot(subtree);
+    if (snapshot.entries.length === 0) {
       throw new Failure(
         `Cannot dump ${
-          JSON.stringify(keyString(segments))
+          JSON.stringify(subtree.key)
         }: it does not exist (etcd index ${snapshot.index})`,
       );
     }
-    const data = toData(snapshot.root, values.arrays === true);
+    const data = toData(snapshot.entries, values.arrays === true);
     const text = values.json ? toJson(data) : toYaml(data);
     // "-" and /dev/stdout are standard output (Deno gives no access to
     // /dev/stdout by path without --allow-all).
@@ -109,22 +110,52 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
   });
 }
 
-/** A snapshot's node as data: sorted maps of strings. */
-function toData(node: StoreNode, arrays: boolean): Data {
-  if (node.dir !== true) return node.value ?? "";
-  const children = (node.nodes ?? []).map((child): [string, StoreNode] => {
-    const key = child.key ?? "";
-    return [key.slice(key.lastIndexOf("/") + 1), child];
-  });
-  children.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-  if (arrays && isArrayLike(children.map(([name]) => name))) {
-    return children
-      .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([, child]) => toData(child, arrays));
+/** A snapshot's entries as data: maps of strings, keys sorted. */
+function toData(entries: readonly Entry[], arrays: boolean): Data {
+  const root = entries[0];
+  if (root?.path === "" && root.dir !== true) return text(root);
+  const top = new Map<string, Data>();
+  const maps = new Map<string, Map<string, Data>>([["", top]]);
+  const mapAt = (path: string): Map<string, Data> => {
+    let map = maps.get(path);
+    if (map === undefined) {
+      const slash = path.lastIndexOf("/");
+      map = new Map();
+      mapAt(slash < 0 ? "" : path.slice(0, slash))
+        .set(path.slice(slash + 1), map);
+      maps.set(path, map);
+    }
+    return map;
+  };
+  for (const entry of entries) {
+    const path = entry.path;
+    if (path === "") continue;
+    if (entry.dir === true) {
+      mapAt(path);
+    } else {
+      const slash = path.lastIndexOf("/");
+      mapAt(slash < 0 ? "" : path.slice(0, slash))
+        .set(path.slice(slash + 1), text(entry));
+    }
   }
-  const map = new Map<string, Data>();
-  for (const [name, child] of children) map.set(name, toData(child, arrays));
-  return map;
+  return arrange(top, arrays);
+}
+
+/** A map with its keys sorted (and arrays where asked), all the way down. */
+function arrange(map: Map<string, Data>, arrays: boolean): Data {
+  const names = [...map.keys()].sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+  const child = (name: string): Data => {
+    const value = map.get(name)!;
+    return value instanceof Map ? arrange(value, arrays) : value;
+  };
+  if (arrays && isArrayLike(names)) {
+    return names.sort((a, b) => Number(a) - Number(b)).map(child);
+  }
+  return new Map(names.map((name) => [name, child(name)]));
+}
+
+function text(entry: Entry): string {
+  return typeof entry.value === "string" ? entry.value : "";
 }
 
 /** Whether names are exactly "0", "1", ..., "n-1" (n > 0). */

@@ -28,15 +28,13 @@
  * @module
  */
 
-import { keyString } from "../_keys.ts";
-import { type Store, type StoreNode, storeOf } from "../_store.ts";
+import { errorKind, isConflict } from "../_core/kinds.ts";
 import {
-  CompareFailed,
-  KeyNotFound,
-  NodeExists,
-  NotADirectory,
-  NotAFile,
-} from "../errors.ts";
+  type Entry,
+  type Store,
+  storeOf,
+  type Subtree,
+} from "../_core/store.ts";
 import {
   answerInfo,
   COMMON_HELP,
@@ -74,6 +72,12 @@ ${COMMON_HELP}
 
 Exit status: 0 done, 1 failed or conflicts, 2 bad usage.`;
 
+/** What etcd holds at a path: its entry (none for an inferred directory) and children. */
+interface Have {
+  entry: Entry | undefined;
+  children: Map<string, Have>;
+}
+
 /** One step of a plan. */
 interface Step {
   kind: "create" | "update" | "mkdir" | "delete";
@@ -82,7 +86,7 @@ interface Step {
   /** The value to write (create, update). */
   value?: string;
   /** The value or directory there now (update, delete). */
-  old?: StoreNode;
+  old?: Have;
 }
 
 /** What a load will do. */
@@ -146,15 +150,20 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       maxConcurrency: concurrency,
     });
     const store = storeOf(client);
-    const snapshot = await store.snapshot(segments);
-    const plan = makePlan(want, snapshot.root, values.replace === true);
-    const prefix = keyString(segments);
+    const subtree = store.subtree(segments);
+    const snapshot = await store.snapshot(subtree);
+    const plan = makePlan(
+      want,
+      haveOf(snapshot.entries),
+      values.replace === true,
+    );
+    const prefix = subtree.key;
 
     if (values["dry-run"]) {
-      await write(io.stdout, describePlan(plan, segments));
+      await write(io.stdout, describePlan(plan, subtree));
       return 0;
     }
-    const outcome = await carryOut(store, segments, plan, {
+    const outcome = await carryOut(store, subtree, plan, {
       force: values.force === true,
       concurrency,
       io,
@@ -198,25 +207,40 @@ async function readInput(file: string, io: Io): Promise<string> {
   }
 }
 
-function childrenOf(node: StoreNode | undefined): Map<string, StoreNode> {
-  const children = new Map<string, StoreNode>();
-  if (node?.dir === true) {
-    for (const child of node.nodes ?? []) {
-      const key = child.key ?? "";
-      children.set(key.slice(key.lastIndexOf("/") + 1), child);
+/** A snapshot's entries as a tree; `undefined` when there are none. */
+function haveOf(entries: readonly Entry[]): Have | undefined {
+  if (entries.length === 0) return undefined;
+  const root: Have = { entry: undefined, children: new Map() };
+  for (const entry of entries) {
+    let node = root;
+    if (entry.path !== "") {
+      for (const name of entry.path.split("/")) {
+        let child = node.children.get(name);
+        if (child === undefined) {
+          child = { entry: undefined, children: new Map() };
+          node.children.set(name, child);
+        }
+        node = child;
+      }
     }
+    node.entry = entry;
   }
-  return children;
+  return root;
+}
+
+/** Whether etcd holds a directory there (explicit or inferred). */
+function isDir(have: Have): boolean {
+  return have.entry === undefined || have.entry.dir === true;
 }
 
 /** Plans the load of `want` over the current `root`. */
 function makePlan(
   want: Map<string, Wanted>,
-  root: StoreNode | undefined,
+  root: Have | undefined,
   replace: boolean,
 ): Plan {
   const plan: Plan = { deletes: [], writes: [], unchanged: 0 };
-  if (root !== undefined && root.dir !== true) {
+  if (root !== undefined && !isDir(root)) {
     // The prefix holds a value that has to become a directory.
     plan.deletes.push({ kind: "delete", path: [], old: root });
     root = undefined;
@@ -230,12 +254,12 @@ function makePlan(
 
 function diff(
   want: Map<string, Wanted>,
-  have: StoreNode | undefined,
+  have: Have | undefined,
   path: string[],
   plan: Plan,
   replace: boolean,
 ): void {
-  const children = childrenOf(have);
+  const children = have?.children ?? new Map<string, Have>();
   for (const name of [...want.keys()].sort()) {
     const wanted = want.get(name)!;
     let node = children.get(name);
@@ -243,10 +267,10 @@ function diff(
     if (typeof wanted === "string") {
       if (node === undefined) {
         plan.writes.push({ kind: "create", path: at, value: wanted });
-      } else if (node.dir === true) {
+      } else if (isDir(node)) {
         plan.deletes.push({ kind: "delete", path: at, old: node });
         plan.writes.push({ kind: "create", path: at, value: wanted });
-      } else if (node.value === wanted) {
+      } else if (node.entry?.value === wanted) {
         plan.unchanged++;
       } else {
         plan.writes.push({
@@ -258,7 +282,7 @@ function diff(
       }
       continue;
     }
-    if (node !== undefined && node.dir !== true) {
+    if (node !== undefined && !isDir(node)) {
       plan.deletes.push({ kind: "delete", path: at, old: node });
       node = undefined;
     }
@@ -279,23 +303,28 @@ function diff(
   }
 }
 
-function countValues(node: StoreNode): number {
-  if (node.dir !== true) return 1;
+function countValues(node: Have): number {
+  if (!isDir(node)) return 1;
   let count = 0;
-  for (const child of node.nodes ?? []) count += countValues(child);
+  for (const child of node.children.values()) count += countValues(child);
   return count;
 }
 
+function valueOf(node: Have | undefined): string {
+  const value = node?.entry?.value;
+  return typeof value === "string" ? value : "";
+}
+
 /** The plan as a readable diff, with a summary line. */
-function describePlan(plan: Plan, prefix: string[]): string {
-  const key = (path: string[]) => keyString([...prefix, ...path]);
+function describePlan(plan: Plan, subtree: Subtree): string {
+  const key = (path: string[]) => subtree.keyOf(path.join("/"));
   const lines: string[] = [];
   for (const step of plan.deletes) {
     const old = step.old!;
     lines.push(
-      old.dir === true
+      isDir(old)
         ? `- ${key(step.path)}/ (directory with ${countValues(old)} values)`
-        : `- ${key(step.path)} (was ${JSON.stringify(old.value ?? "")})`,
+        : `- ${key(step.path)} (was ${JSON.stringify(valueOf(old))})`,
     );
   }
   for (const step of plan.writes) {
@@ -306,7 +335,7 @@ function describePlan(plan: Plan, prefix: string[]): string {
     } else {
       lines.push(
         `~ ${key(step.path)} = ${JSON.stringify(step.value)} (was ${
-          JSON.stringify(step.old?.value ?? "")
+          JSON.stringify(valueOf(step.old))
         })`,
       );
     }
@@ -328,16 +357,9 @@ interface Outcome {
   failure: unknown;
 }
 
-/** Errors that mean "etcd changed since the plan read it". */
-function isConflict(error: unknown): boolean {
-  return error instanceof CompareFailed || error instanceof NodeExists ||
-    error instanceof KeyNotFound || error instanceof NotAFile ||
-    error instanceof NotADirectory;
-}
-
 async function carryOut(
   store: Store,
-  prefix: string[],
+  subtree: Subtree,
   plan: Plan,
   options: { force: boolean; concurrency: number; io: Io },
 ): Promise<Outcome> {
@@ -356,47 +378,58 @@ async function carryOut(
   );
   const force = options.force;
   const one = async (step: Step): Promise<void> => {
-    const full = [...prefix, ...step.path];
+    const path = step.path.join("/");
     try {
       if (step.kind === "delete") {
         const old = step.old!;
-        await store.delete(
-          full,
-          old.dir === true
-            ? { recursive: true }
+        await store.remove(
+          subtree,
+          path,
+          isDir(old)
+            ? { dir: "recursive" }
             : force
             ? {}
-            : { prevIndex: old.modifiedIndex ?? 0 },
+            : { condition: { modifiedIndex: old.entry?.modifiedIndex ?? 0 } },
         );
         outcome.deleted++;
       } else if (step.kind === "mkdir") {
         try {
-          await store.mkdir(full, { prevExist: false });
+          await store.mkdir(subtree, path, { condition: { absent: true } });
         } catch (error) {
-          if (!(force && error instanceof NodeExists)) throw error;
+          if (!(force && errorKind(error) === "exists")) throw error;
         }
         outcome.created++;
       } else if (step.kind === "create") {
-        await store.put(full, step.value!, force ? {} : { prevExist: false });
+        await store.put(
+          subtree,
+          path,
+          step.value!,
+          force ? {} : { condition: { absent: true } },
+        );
         outcome.created++;
       } else {
         await store.put(
-          full,
+          subtree,
+          path,
           step.value!,
-          force ? {} : { prevIndex: step.old?.modifiedIndex ?? 0 },
+          force ? {} : {
+            condition: { modifiedIndex: step.old?.entry?.modifiedIndex ?? 0 },
+          },
         );
         outcome.updated++;
       }
       outcome.applied++;
     } catch (error) {
-      if (force && step.kind === "delete" && error instanceof KeyNotFound) {
+      if (
+        force && step.kind === "delete" && errorKind(error) === "not found"
+      ) {
         outcome.applied++;
         return;
       }
       if (!isConflict(error)) throw error;
       outcome.conflicts.push(
         `conflict: ${
-          JSON.stringify(keyString(full))
+          JSON.stringify(subtree.keyOf(path))
         } changed since it was read; not written (${message(error)})`,
       );
     } finally {

@@ -25,9 +25,8 @@
  * @module
  */
 
-import { keyString } from "../_keys.ts";
-import { type StoreChange, storeOf } from "../_store.ts";
-import { EventIndexCleared } from "../errors.ts";
+import { errorKind } from "../_core/kinds.ts";
+import { type Change, storeOf, type Subtree } from "../_core/store.ts";
 import {
   answerInfo,
   COMMON_HELP,
@@ -95,27 +94,27 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       }
     }
     const json = values.json === true;
-    const prefix = keyString(segments);
 
     // Ctrl-C (or the caller's signal) ends the loop cleanly.
     using stop = interruption(io);
     if (stop.signal.aborted) return 0;
     await using client = await connect(values, io);
     const store = storeOf(client);
+    const subtree = store.subtree(segments);
     while (!stop.signal.aborted) {
-      const stream = store.follow(segments, from);
+      const stream = store.follow(subtree, from);
       const end = () => void stream.close();
       stop.signal.addEventListener("abort", end, { once: true });
       try {
         for await (const change of stream) {
           from = change.index + 1;
-          await write(io.stdout, format(change, prefix, json));
+          await write(io.stdout, format(change, subtree, json));
         }
         return 0; // closed: Ctrl-C
       } catch (error) {
-        if (!(error instanceof EventIndexCleared)) throw error;
+        if (errorKind(error) !== "history lost") throw error;
         // History is gone: go on from a fresh read.
-        const snapshot = await store.snapshot(segments);
+        const snapshot = await store.snapshot(subtree);
         const lost = (from ?? 1) - 1;
         from = snapshot.index + 1;
         await write(
@@ -136,44 +135,44 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
   });
 }
 
-function actionOf(change: StoreChange): string {
+function actionOf(change: Change): string {
   if (change.type === "delete") return change.expired ? "expire" : "delete";
   // A write over an existing key is an update, even when etcd made a new
   // node for it (a plain set does).
   return change.prev === undefined ? "create" : "update";
 }
 
-function relative(key: string, prefix: string): string {
-  if (key === prefix) return "/";
-  return prefix === "/" ? key.slice(1) : key.slice(prefix.length + 1);
+function text(value: string | Uint8Array | undefined): string {
+  return typeof value === "string" ? value : "";
 }
 
-function format(change: StoreChange, prefix: string, json: boolean): string {
-  const node = change.node;
-  const key = node.key ?? "/";
+function format(change: Change, subtree: Subtree, json: boolean): string {
+  const entry = change.entry;
   const action = actionOf(change);
-  const dir = node.dir === true;
+  const dir = entry.dir === true;
   if (json) {
     const event: Record<string, unknown> = {
       index: change.index,
       action,
-      key,
-      path: relative(key, prefix),
+      key: subtree.keyOf(entry.path),
+      path: entry.path === "" ? "/" : entry.path,
       dir,
     };
-    if (!dir) event.value = node.value ?? "";
+    if (!dir) event.value = text(entry.value);
     if (change.prev !== undefined && change.prev.dir !== true) {
-      event.prevValue = change.prev.value ?? "";
+      event.prevValue = text(change.prev.value);
     }
-    event.createdIndex = node.createdIndex;
-    event.modifiedIndex = node.modifiedIndex;
-    if (node.expiration !== undefined) event.expiration = node.expiration;
+    event.createdIndex = entry.createdIndex;
+    event.modifiedIndex = entry.modifiedIndex;
+    if (entry.expires !== undefined) {
+      event.expiration = new Date(entry.expires).toISOString();
+    }
     return JSON.stringify(event) + "\n";
   }
-  let path = relative(key, prefix);
+  let path = entry.path === "" ? "/" : entry.path;
   if (dir && path !== "/") path += "/";
   return `${change.index} ${action} ${path}${
-    dir ? "" : " " + JSON.stringify(node.value ?? "")
+    dir ? "" : " " + JSON.stringify(text(entry.value))
   }\n`;
 }
 

@@ -120,30 +120,31 @@ export function startProxy(port: number): Proxy {
       });
       const fromClient = new TransformStream<Uint8Array, Uint8Array>({
         transform: (chunk, controller) => {
-          const found = noteRequests(chunk);
+          noteRequests(chunk);
           controller.enqueue(chunk);
-          if (found > 0 && answers.mode === "fail") {
-            const status = answers.status;
-            const body = `gateway error ${status}\n`;
-            const bytes = new TextEncoder().encode(
-              `HTTP/1.1 ${status} Gateway Error\r\ncontent-type: text/plain\r\n` +
-                `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-            );
-            // The request goes on to the server; the client gets the error.
-            stalled.set(nth, []);
-            client.write(bytes).catch(() => {}).finally(() =>
-              setTimeout(() => close(pair), 50)
-            );
-          }
         },
       });
+      /** Answers the client with an error instead of the server's answer. */
+      const failInstead = (status: number) => {
+        const body = `gateway error ${status}\n`;
+        const bytes = new TextEncoder().encode(
+          `HTTP/1.1 ${status} Gateway Error\r\ncontent-type: text/plain\r\n` +
+            `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        );
+        stalled.set(nth, []);
+        client.write(bytes).catch(() => {}).finally(() =>
+          setTimeout(() => close(pair), 50)
+        );
+      };
       const fromServer = new TransformStream<Uint8Array, Uint8Array>({
         start: (controller) => void (toClient = controller),
         transform: (chunk, controller) => {
           const held = stalled.get(nth);
           if (held) held.push(chunk);
           else if (answers.mode === "hold") stalled.set(nth, [chunk]);
-          else if (answers.mode === "fail") stalled.set(nth, []);
+          // The server has answered (the request went through): the client
+          // gets the error instead.
+          else if (answers.mode === "fail") failInstead(answers.status);
           else controller.enqueue(chunk);
         },
       });

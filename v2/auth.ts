@@ -20,8 +20,12 @@
  * @module
  */
 
-import { describeRequest, type Http, type HttpRequest } from "./_http.ts";
-import { parseObject, unexpected } from "./_decode.ts";
+import {
+  describeRequest,
+  type Dispatcher,
+  type HttpRequest,
+} from "../_http/dispatcher.ts";
+import { parseObject, unexpected } from "./decode.ts";
 
 /** Key patterns a role may read and write (a trailing `*` is a prefix). */
 export interface Permissions {
@@ -133,7 +137,7 @@ function segment(name: string, what: string): string {
  * ```
  */
 export class AuthApi {
-  readonly #http: Http;
+  readonly #http: Dispatcher;
 
   /**
    * Users: list, get, create, change the password, grant and revoke roles,
@@ -207,7 +211,7 @@ export class AuthApi {
    *
    * @param http The client's transport.
    */
-  constructor(http: Http) {
+  constructor(http: Dispatcher) {
     this.#http = http;
     const user = (
       name: string,
@@ -334,11 +338,11 @@ export class AuthApi {
       method,
       path: "/v2/auth" + path,
       signal: options.signal,
-      write: method !== "GET",
+      kind: method === "GET" ? "read" : "write",
     };
     if (body !== undefined) {
       request.body = JSON.stringify(body);
-      request.json = true;
+      request.contentType = "application/json";
     }
     const response = await this.#http.request(request);
     if (response.status >= 200 && response.status < 300) {

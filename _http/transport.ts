@@ -1,12 +1,12 @@
 // How a request travels: HTTP/1.1 over Deno's sockets with keep-alive
-// connections (the default), or the runtime's fetch. Internal; failover,
-// deadlines and etcd's meaning of an answer are the Http layer's (_http.ts).
+// connections (the default), or the runtime's fetch. Internal and protocol
+// neutral; failover and deadlines are the dispatcher's (dispatcher.ts), the
+// meaning of an answer the protocol backend's.
 //
-// Own sockets because fetch costs more than etcd itself: against the same
-// etcd, a keep-alive GET loop over fetch does ~0.4x what wrk does, a bare
-// Deno socket loop 0.7-0.85x. The protocol needed is small: one request at a
-// time per connection, answers framed by Content-Length, chunked or the end
-// of the connection.
+// Own sockets because fetch costs more than etcd itself (BENCHMARKS.md has
+// the figures). The protocol needed is small: one request at a time per
+// connection, answers framed by Content-Length, chunked or the end of the
+// connection.
 
 /** What `ResponseHeaders.get(name)` looks for, by name. */
 const SEARCH_KEYS = new Map<string, string>();
@@ -66,26 +66,6 @@ export class ResponseHeaders {
     }
     return value;
   }
-
-  /** `X-Etcd-Index` (`0` if absent). */
-  get etcdIndex(): number {
-    return Number(this.get("x-etcd-index") ?? 0);
-  }
-
-  /** `X-Raft-Index` (`0` if absent). */
-  get raftIndex(): number {
-    return Number(this.get("x-raft-index") ?? 0);
-  }
-
-  /** `X-Raft-Term` (`0` if absent). */
-  get raftTerm(): number {
-    return Number(this.get("x-raft-term") ?? 0);
-  }
-
-  /** `X-Etcd-Cluster-Id` (`""` if absent). */
-  get clusterId(): string {
-    return this.get("x-etcd-cluster-id") ?? "";
-  }
 }
 
 /** What the transport sends. */
@@ -95,8 +75,14 @@ export interface Outgoing {
   path: string;
   body?: string | undefined;
   contentType?: string | undefined;
-  authorization?: string | undefined;
-  /** A long poll: fetch gives those connections of their own. */
+  /** Further headers (lower-case names), such as `authorization`. */
+  headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Safe to send again: a connection that the server had closed while idle
+   * is then replaced and the request sent on the new one.
+   */
+  idempotent?: boolean | undefined;
+  /** A long poll or stream: fetch gives those connections of their own. */
   poll?: boolean | undefined;
 }
 
@@ -401,7 +387,7 @@ export class SocketTransport implements Transport {
           // safely asked again on a new one.
           this.drop(connection);
           signal.removeEventListener("abort", abort);
-          if (reused && outgoing.method === "GET") continue;
+          if (reused && outgoing.idempotent) continue;
           throw new NetworkError(
             reused || origin.secure
               ? "the connection was closed before an answer"
@@ -653,8 +639,9 @@ function splitLines(text: string, onLine: (line: string) => void): string {
 function requestBytes(origin: Origin, outgoing: Outgoing): Uint8Array {
   let head = `${outgoing.method} ${origin.base}${outgoing.path} HTTP/1.1\r\n` +
     `host: ${origin.host}\r\n`;
-  if (outgoing.authorization !== undefined) {
-    head += `authorization: ${outgoing.authorization}\r\n`;
+  const headers = outgoing.headers;
+  if (headers !== undefined) {
+    for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
   }
   const body = outgoing.body;
   if (body === undefined) {
@@ -914,8 +901,8 @@ export class FetchTransport implements Transport {
       init.body = outgoing.body;
       headers["content-type"] = outgoing.contentType ?? "text/plain";
     }
-    if (outgoing.authorization !== undefined) {
-      headers.authorization = outgoing.authorization;
+    if (outgoing.headers !== undefined) {
+      Object.assign(headers, outgoing.headers);
     }
     init.headers = headers;
     const response = await fetch(endpoint + outgoing.path, init);

@@ -46,13 +46,13 @@
  * @module
  */
 
-import { decodeKeys, headerNumber } from "./_decode.ts";
-import type { Http, HttpResponse } from "./_http.ts";
-import { isHiddenBelow, keyPath, keyString } from "./_keys.ts";
-import { backoff, pause, retryable } from "./_retry.ts";
-import { ResponseHeaders } from "./_transport.ts";
-import { EventIndexCleared } from "./errors.ts";
-import type { EtcdResult } from "./results.ts";
+import { decodeKeys, headerNumber } from "./decode.ts";
+import type { Dispatcher, HttpResponse } from "../_http/dispatcher.ts";
+import { isHiddenBelow, keyPath, keyString } from "./keys.ts";
+import { backoff, pause, retryable } from "../_core/retry.ts";
+import { ResponseHeaders } from "../_http/transport.ts";
+import { EventIndexCleared } from "../errors.ts";
+import type { EtcdResult } from "../results.ts";
 
 /** Options of `client.watch()`. */
 export interface WatchOptions {
@@ -163,7 +163,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   readonly key: string;
   /** Whether changes below the key are reported. */
   readonly recursive: boolean;
-  readonly #http: Http;
+  readonly #http: Dispatcher;
   readonly #path: string;
   readonly #signal: AbortSignal | undefined;
   readonly #retryFor: number;
@@ -208,7 +208,11 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
    * @param segments The key's checked segments.
    * @param options Recursive, the first index, and a signal.
    */
-  constructor(http: Http, segments: readonly string[], options: WatchOptions) {
+  constructor(
+    http: Dispatcher,
+    segments: readonly string[],
+    options: WatchOptions,
+  ) {
     this.#http = http;
     this.key = keyString(segments);
     this.recursive = options.recursive === true;
@@ -598,14 +602,12 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     const request = { method: "GET" as const, path: this.#path };
     this.#track(
       this.#http.request({
+        // A stream: sent again elsewhere it would start "from now" there,
+        // and skip what came in between; the watcher opens a new one itself.
+        kind: "stream",
         method: "GET",
         path: `${this.#path}&stream=true`,
         signal: controller.signal,
-        timeout: 0,
-        poll: true,
-        // Sent again elsewhere it would start "from now" there, and skip
-        // what came in between: the watcher opens a new one itself.
-        once: true,
         onHeaders: (headers) => {
           this.#recovered(); // etcd answers again
           stream.headers = headers;
@@ -690,9 +692,9 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
       let answered: string | undefined;
       try {
         answered = (await this.#http.request({
+          kind: "probe",
           method: "GET",
           path: "/version",
-          keep5xx: true,
         })).endpoint;
       } catch {
         // Nobody answers: the connections will fail and retry on their own.
@@ -716,11 +718,10 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     const controller = new AbortController();
     let start = 0;
     const response = this.#http.request({
+      kind: "poll",
       method: "GET",
       path: `${this.#path}&waitIndex=${index}`,
       signal: controller.signal,
-      timeout: 0,
-      poll: true,
       onHeaders: (headers) => {
         this.#recovered(); // etcd answers again
         start = headerNumber(headers, "x-etcd-index");

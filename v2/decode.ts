@@ -1,22 +1,24 @@
 // Turning etcd's HTTP answers into results and errors. Internal.
 
-import {
-  describeRequest,
-  type HttpRequest,
-  type HttpResponse,
-} from "./_http.ts";
+import { describeRequest, type HttpResponse } from "../_http/dispatcher.ts";
 import {
   EtcdError,
   type EtcdErrorBody,
   UnexpectedResponse,
   V2Disabled,
-} from "./errors.ts";
-import { type EtcdResult, type RawResult, resultFrom } from "./results.ts";
-import type { ResponseHeaders } from "./_transport.ts";
+} from "../errors.ts";
+import { type EtcdResult, type RawResult, resultFrom } from "../results.ts";
+import type { ResponseHeaders } from "../_http/transport.ts";
+
+/** What decoding needs of a request: its method and path. */
+export interface RequestLine {
+  method: string;
+  path: string;
+}
 
 /** Decodes a key-space answer, throwing the typed error etcd reported. */
 export function decodeKeys(
-  request: HttpRequest,
+  request: RequestLine,
   response: HttpResponse,
   written?: { key: string; value: string },
 ): EtcdResult {
@@ -48,7 +50,7 @@ export function decodeKeys(
 }
 
 export function parseObject(
-  request: HttpRequest,
+  request: RequestLine,
   response: HttpResponse,
 ): Record<string, unknown> {
   const text = response.text;
@@ -73,7 +75,7 @@ export function parseObject(
 }
 
 export function unexpected(
-  request: HttpRequest,
+  request: RequestLine,
   response: HttpResponse,
 ): UnexpectedResponse {
   if (response.status === 404 && response.text.startsWith("404 page")) {
@@ -101,7 +103,7 @@ export function unexpected(
 }
 
 /** The key a key-space request is about, decoded from its path. */
-function requestKey(request: HttpRequest): string {
+function requestKey(request: RequestLine): string {
   const query = request.path.indexOf("?");
   const path = request.path.slice(
     "/v2/keys".length,

@@ -1,4 +1,5 @@
-// Key validation and encoding for the v2 key space. Internal.
+// Paths as the layers above the protocols see them: segments joined by
+// "/". Internal; `Key` is public through client.ts.
 
 /** A key: a string of segments joined by `/`, or the segments themselves. */
 export type Key = string | readonly string[];
@@ -6,9 +7,10 @@ export type Key = string | readonly string[];
 /**
  * Splits and checks a key, returning its segments (empty for the root).
  *
- * A leading `/` is optional. Empty, `.` and `..` segments are refused, since
- * etcd's HTTP server would redirect or rewrite them; so is a segment holding
- * `/` (possible only when segments are given as an array).
+ * A leading `/` is optional. Empty, `.` and `..` segments are refused (v2's
+ * HTTP server would redirect or rewrite them, and a tree cannot name them);
+ * so is a segment holding `/` (possible only when segments are given as an
+ * array).
  */
 export function keySegments(key: Key, what = "key"): string[] {
   let segments: string[];
@@ -46,27 +48,4 @@ export function keySegments(key: Key, what = "key"): string[] {
     }
   }
   return segments;
-}
-
-/** The key as etcd spells it: `/a/b`, or `/` for the root. */
-export function keyString(segments: readonly string[]): string {
-  return "/" + segments.join("/");
-}
-
-/** The key's URL path below `/v2/keys`: `/a%20b/c`, or `/` for the root. */
-export function keyPath(segments: readonly string[]): string {
-  if (segments.length === 0) return "/";
-  let path = "";
-  for (const segment of segments) path += "/" + encodeURIComponent(segment);
-  return path;
-}
-
-/**
- * Whether `key` is hidden from a recursive watch on `watched`: a segment
- * below `watched` starts with `_`. etcd hides such events from live watches
- * but not from answers out of its history, so the client checks itself.
- */
-export function isHiddenBelow(watched: string, key: string): boolean {
-  const base = watched === "/" ? 0 : watched.length;
-  return key.indexOf("/_", base) !== -1;
 }

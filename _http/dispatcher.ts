@@ -1,0 +1,646 @@
+// The protocol-neutral HTTP layer under every client: which member a
+// request goes to, deadlines, cancellation, the concurrency limit and
+// failover. Internal. What an answer means is the protocol backend's: it
+// gives the hooks of `Protocol` and decodes answers itself.
+
+import {
+  ClientClosed,
+  ClusterMismatch,
+  ConnectionFailed,
+  type EndpointFailure,
+  RequestTimeout,
+  UnexpectedResponse,
+} from "./errors.ts";
+import { backoff } from "../_core/retry.ts";
+import {
+  FetchTransport,
+  type Incoming,
+  NetworkError,
+  type ResponseHeaders,
+  SocketTransport,
+  type TlsOptions,
+  type Transport,
+} from "./transport.ts";
+
+export type { TlsOptions } from "./transport.ts";
+
+/**
+ * What a request is, which decides how it may be retried:
+ *
+ * - `read`: sent again to the next member after any failure of this one.
+ * - `write`: never sent again once it may have reached a member.
+ * - `probe`: a read whose 5xx answer is the data (`/health`).
+ * - `poll`: a long poll: no timeout, outside the concurrency limit, asked
+ *   again of the same member when the answer is cut after its headers.
+ * - `stream`: a stream of changes: no timeout, outside the concurrency
+ *   limit, never sent again (its meaning depends on when it arrived).
+ */
+export type RequestKind = "read" | "write" | "probe" | "poll" | "stream";
+
+/** One HTTP request to etcd. */
+export interface HttpRequest {
+  kind: RequestKind;
+  method: "GET" | "PUT" | "POST" | "DELETE";
+  /** Path and query, such as `/v2/keys/a?recursive=true`. */
+  path: string;
+  body?: string | undefined;
+  /** The body's content type; the protocol's default if absent. */
+  contentType?: string | undefined;
+  /** Headers of this request only (lower-case names). */
+  headers?: Readonly<Record<string, string>> | undefined;
+  signal?: AbortSignal | undefined;
+  /** Milliseconds for the whole call; 0 for none. Default: the client's. */
+  timeout?: number | undefined;
+  /** Called when the answer's headers have arrived, before its body. */
+  onHeaders?: ((headers: ResponseHeaders) => void) | undefined;
+  /**
+   * Reads a 200 answer line by line as it arrives (a stream); the returned
+   * `text` is then whatever followed the last line break.
+   */
+  onLine?: ((line: string) => void) | undefined;
+  /**
+   * Turns the answer into the caller's result inside the exchange, saving
+   * an async step; `request()` then resolves with what it returns.
+   */
+  decode?:
+    | ((response: HttpResponse, request: HttpRequest) => unknown)
+    | undefined;
+}
+
+/** An answer whose body has been read. */
+export interface HttpResponse {
+  status: number;
+  headers: ResponseHeaders;
+  text: string;
+  endpoint: string;
+}
+
+/** What the dispatcher asks of the protocol it carries. */
+export interface Protocol {
+  /**
+   * The cluster an answer comes from, when the protocol says in its
+   * headers: the first one seen is pinned, and an answer from another is a
+   * member failure (`ClusterMismatch`), never data.
+   */
+  clusterOf?(headers: ResponseHeaders): string | undefined;
+  /**
+   * Whether an error thrown by `decode` is this member's trouble (no
+   * leader, say), so that another member may answer a read.
+   */
+  memberTrouble(error: unknown): boolean;
+  /** The default content type of request bodies. */
+  readonly contentType: string;
+  /** What to say when an answer is 404 because of a path in the endpoint. */
+  describe?(request: HttpRequest): string;
+}
+
+/** Options of the dispatcher. */
+export interface DispatcherOptions {
+  endpoints: readonly string[];
+  timeout: number;
+  /** Most requests (polls and streams aside) in flight at once. */
+  maxConcurrency: number;
+  /** PEM certificates and key for TLS; absent: the platform's defaults. */
+  tls?: TlsOptions | undefined;
+  /** Headers of every request (lower-case names), such as `authorization`. */
+  headers?: Readonly<Record<string, string>> | undefined;
+  /** `"sockets"` (the default): our HTTP/1.1; `"fetch"`: the runtime's. */
+  transport?: "sockets" | "fetch" | undefined;
+  protocol: Protocol;
+}
+
+/** How many cut answers in a row a long poll tolerates from one member. */
+const MAX_CUTS = 3;
+
+/** A request in flight, for timeouts and `close()`. */
+interface InFlight {
+  readonly controller: AbortController;
+  /** `performance.now()` after which it times out; `Infinity` for never. */
+  readonly deadline: number;
+  timedOut: boolean;
+}
+
+/** A failure of one member, which another member may not have. */
+class MemberFailure extends Error {
+  /** Nothing reached the cluster, so even a write may go elsewhere. */
+  readonly resendable: boolean;
+  /** The answer's headers had arrived when it broke. */
+  readonly afterHeaders: boolean;
+
+  constructor(
+    cause: unknown,
+    how: { resendable: boolean; afterHeaders: boolean },
+  ) {
+    super("member failure", { cause });
+    this.resendable = how.resendable;
+    this.afterHeaders = how.afterHeaders;
+  }
+}
+
+/**
+ * Sends each request to a member that works, the one that worked last
+ * first; moves on after a connection error, a timeout, a 5xx answer or the
+ * protocol's "member trouble", within one deadline per call.
+ */
+export class Dispatcher {
+  readonly endpoints: string[];
+  readonly timeout: number;
+  readonly #protocol: Protocol;
+  #current = 0;
+  #closed = false;
+  readonly #inFlight = new Set<InFlight>();
+  // One coarse ticker enforces every deadline, instead of a timer per
+  // request: it runs only while requests are in flight.
+  readonly #tickEvery: number;
+  #ticker: ReturnType<typeof setTimeout> | undefined;
+  readonly #transport: Transport;
+  readonly #tls: TlsOptions | undefined;
+  #headers: Readonly<Record<string, string>> | undefined;
+  /** The cluster id of the first answer that had one. */
+  #clusterId: string | undefined;
+  readonly #maxConcurrency: number;
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(options: DispatcherOptions) {
+    this.endpoints = [...options.endpoints];
+    this.timeout = options.timeout;
+    this.#protocol = options.protocol;
+    this.#tickEvery = Math.min(100, Math.max(5, options.timeout / 20));
+    this.#maxConcurrency = options.maxConcurrency;
+    this.#tls = options.tls;
+    this.#headers = options.headers;
+    this.#transport = options.transport === "fetch"
+      ? new FetchTransport(options.tls)
+      : new SocketTransport(options.tls, options.maxConcurrency);
+  }
+
+  /** The endpoint requests go to first now. */
+  get current(): string {
+    return this.endpoints[this.#current]!;
+  }
+
+  /** Whether TLS client options were given. */
+  get hasClientCertificate(): boolean {
+    return this.#tls?.cert !== undefined;
+  }
+
+  /** Replaces the headers sent with every request (a new token, say). */
+  setHeaders(headers: Readonly<Record<string, string>> | undefined): void {
+    this.#headers = headers;
+  }
+
+  /**
+   * Replaces the endpoints, keeping the current one first if it is among
+   * them.
+   */
+  setEndpoints(endpoints: readonly string[]): void {
+    const current = this.current;
+    const ordered = endpoints.includes(current)
+      ? [current, ...endpoints.filter((endpoint) => endpoint !== current)]
+      : endpoints;
+    this.endpoints.splice(0, this.endpoints.length, ...ordered);
+    this.#current = 0;
+    this.#transport.retain(this.endpoints);
+  }
+
+  /** Aborts every request in flight; later requests reject. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#ticker);
+    this.#ticker = undefined;
+    for (const entry of this.#inFlight) entry.controller.abort();
+    this.#inFlight.clear();
+    this.#transport.close();
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+
+  /** Sends the request and reads the whole answer. */
+  request(request: HttpRequest): Promise<HttpResponse> {
+    if (this.#closed) return Promise.reject(new ClientClosed());
+    if (request.signal?.aborted) return Promise.reject(request.signal.reason);
+    if (request.kind === "poll" || request.kind === "stream") {
+      return this.#dispatch(request);
+    }
+    if (this.#active >= this.#maxConcurrency) return this.#queue(request);
+    this.#active++;
+    return this.#dispatch(request, true);
+  }
+
+  #tick = (): void => {
+    const now = performance.now();
+    let timed = 0;
+    for (const entry of this.#inFlight) {
+      if (entry.deadline <= now) {
+        entry.timedOut = true;
+        this.#inFlight.delete(entry);
+        entry.controller.abort();
+      } else if (entry.deadline !== Infinity) {
+        timed++;
+      }
+    }
+    this.#ticker = timed > 0 ? this.#arm() : undefined;
+  };
+
+  #arm(): ReturnType<typeof setTimeout> {
+    const ticker = setTimeout(this.#tick, this.#tickEvery);
+    // Pending deadlines alone do not keep the process alive.
+    Deno.unrefTimer(Number(ticker));
+    return ticker;
+  }
+
+  /** Waits for a turn, then sends. */
+  async #queue(request: HttpRequest): Promise<HttpResponse> {
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#active++;
+    try {
+      if (this.#closed) throw new ClientClosed();
+      request.signal?.throwIfAborted();
+    } catch (error) {
+      this.#release();
+      throw error;
+    }
+    return await this.#dispatch(request, true);
+  }
+
+  #release = (): void => {
+    this.#active--;
+    this.#waiting.shift()?.();
+  };
+
+  #timeoutOf(request: HttpRequest): number {
+    if (request.kind === "poll" || request.kind === "stream") return 0;
+    return request.timeout ?? this.timeout;
+  }
+
+  /**
+   * Sends to the current endpoint, failing over if need be. A `counted`
+   * request holds a concurrency slot, released when it settles.
+   */
+  #dispatch(request: HttpRequest, counted = false): Promise<HttpResponse> {
+    // The common case, one endpoint that answers, takes no extra async step.
+    const first = this.#current;
+    const timeout = this.#timeoutOf(request);
+    const deadline = timeout > 0 ? performance.now() + timeout : Infinity;
+    return this.#send(this.endpoints[first]!, request, timeout, counted).catch(
+      (error) => this.#failover(request, first, error, deadline, counted),
+    );
+  }
+
+  /** Goes on after `#send` to endpoint `first` failed with `error`. */
+  async #failover(
+    request: HttpRequest,
+    first: number,
+    error: unknown,
+    deadline: number,
+    counted: boolean,
+  ): Promise<HttpResponse> {
+    try {
+      return await this.#failoverFrom(request, first, error, deadline);
+    } finally {
+      if (counted) this.#release();
+    }
+  }
+
+  async #failoverFrom(
+    request: HttpRequest,
+    first: number,
+    error: unknown,
+    deadline: number,
+  ): Promise<HttpResponse> {
+    const failures: EndpointFailure[] = [];
+    const endpoints = this.endpoints;
+    const count = endpoints.length;
+    let cuts = 0;
+    for (let attempt = 0;;) {
+      const index = (first + attempt) % count;
+      if (!(error instanceof MemberFailure)) throw error;
+      if (
+        request.kind === "poll" && error.afterHeaders && ++cuts <= MAX_CUTS
+      ) {
+        // A long poll cut short: ask the same member again.
+      } else {
+        failures.push({ endpoint: endpoints[index]!, error: error.cause });
+        // Later requests start at the next endpoint.
+        if (this.#current === index) this.#current = (index + 1) % count;
+        if (!error.resendable && sentOnce(request)) {
+          throw onceFailure(request, error, failures);
+        }
+        if (++attempt >= count) break;
+        await this.#pauseBetweenMembers(attempt, deadline, request);
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      const next = (first + attempt) % count;
+      try {
+        const response = await this.#send(
+          endpoints[next]!,
+          request,
+          deadline === Infinity ? 0 : left,
+        );
+        this.#current = next;
+        return response;
+      } catch (failure) {
+        error = failure;
+      }
+    }
+    throw this.#exhausted(request, failures, deadline);
+  }
+
+  /** Capped, jittered backoff between members, within the deadline. */
+  async #pauseBetweenMembers(
+    attempt: number,
+    deadline: number,
+    request: HttpRequest,
+  ): Promise<void> {
+    const pause = Math.min(backoff(attempt - 1), deadline - performance.now());
+    if (pause > 0) await new Promise((done) => setTimeout(done, pause));
+    if (this.#closed) throw new ClientClosed();
+    request.signal?.throwIfAborted();
+  }
+
+  /** The error of a call that every member failed (or that ran out of time). */
+  #exhausted(
+    request: HttpRequest,
+    failures: EndpointFailure[],
+    deadline: number,
+  ): Error {
+    // One endpoint, one failure that is etcd's own answer: that answer.
+    const only = failures.length === 1 ? failures[0]!.error : undefined;
+    if (
+      only !== undefined && !(only instanceof TypeError) &&
+      !(only instanceof DOMException)
+    ) {
+      return only as Error;
+    }
+    if (
+      deadline - performance.now() <= 0 &&
+      failures.length < this.endpoints.length
+    ) {
+      return new RequestTimeout(
+        describeRequest(request),
+        failures.map((failure) => failure.endpoint).join(", "),
+        this.#timeoutOf(request),
+        request.kind === "write",
+      );
+    }
+    return new ConnectionFailed(describeRequest(request), failures);
+  }
+
+  /**
+   * One exchange with one member within `timeout` ms (0: none); `release`
+   * frees the concurrency slot if it succeeds. Anything another member
+   * might do better is thrown as a {@linkcode MemberFailure}.
+   */
+  async #send(
+    endpoint: string,
+    request: HttpRequest,
+    timeout: number,
+    release = false,
+  ): Promise<HttpResponse> {
+    const controller = new AbortController();
+    const entry: InFlight = {
+      controller,
+      deadline: timeout > 0 ? performance.now() + timeout : Infinity,
+      timedOut: false,
+    };
+    this.#inFlight.add(entry);
+    if (timeout > 0 && this.#ticker === undefined) this.#ticker = this.#arm();
+    const signal = request.signal;
+    const abort = () => controller.abort();
+    signal?.addEventListener("abort", abort);
+    let answered = false;
+    let incoming: Incoming | undefined;
+    try {
+      incoming = await this.#open(endpoint, request, controller.signal);
+      answered = true;
+      this.#checkCluster(endpoint, incoming);
+      request.onHeaders?.(incoming.headers);
+      const status = incoming.status;
+      const text = request.onLine && status === 200
+        ? await incoming.lines(request.onLine)
+        : incoming.body ?? await incoming.text();
+      const result = this.#judge(request, {
+        status,
+        headers: incoming.headers,
+        text,
+        endpoint,
+      });
+      if (release) this.#release();
+      return result as HttpResponse;
+    } catch (error) {
+      // An answer given up on before its end frees its connection.
+      incoming?.discard();
+      throw this.#failureOf(error, endpoint, request, entry, answered);
+    } finally {
+      this.#inFlight.delete(entry);
+      signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  #open(
+    endpoint: string,
+    request: HttpRequest,
+    signal: AbortSignal,
+  ): Promise<Incoming> {
+    const body = request.body;
+    const headers = request.headers === undefined
+      ? this.#headers
+      : { ...this.#headers, ...request.headers };
+    return this.#transport.open(endpoint, {
+      method: request.method,
+      path: request.path,
+      body,
+      contentType: body === undefined
+        ? undefined
+        : request.contentType ?? this.#protocol.contentType,
+      headers,
+      idempotent: request.kind === "read" || request.kind === "probe",
+      poll: request.kind === "poll" || request.kind === "stream",
+    }, signal);
+  }
+
+  /** Pins the cluster of the first answer; refuses answers of another. */
+  #checkCluster(endpoint: string, incoming: Incoming): void {
+    const cluster = this.#protocol.clusterOf?.(incoming.headers);
+    if (cluster === undefined || cluster === this.#clusterId) return;
+    if (this.#clusterId === undefined) {
+      this.#clusterId = cluster;
+      return;
+    }
+    incoming.discard();
+    // It was not applied to our cluster: safe to send elsewhere.
+    throw new MemberFailure(
+      new ClusterMismatch(endpoint, this.#clusterId, cluster),
+      { resendable: true, afterHeaders: false },
+    );
+  }
+
+  /** What an answer means: the result, etcd's error, or a member failure. */
+  #judge(request: HttpRequest, answer: HttpResponse): unknown {
+    const status = answer.status;
+    if (status >= 300 && status < 400) {
+      throw new UnexpectedResponse(
+        describeRequest(request),
+        status,
+        answer.text,
+        `HTTP ${status} redirect to ${
+          JSON.stringify(answer.headers.get("location"))
+        } was not followed`,
+      );
+    }
+    const serverError = status >= 500 && request.kind !== "probe";
+    if (request.decode === undefined) {
+      if (serverError) {
+        throw new MemberFailure(memberError(request, answer), NOT_RESENDABLE);
+      }
+      return answer;
+    }
+    try {
+      return request.decode(answer, request);
+    } catch (error) {
+      // The protocol's "no leader" and the like are this member's trouble:
+      // another may answer. So is a 5xx that is not etcd's own answer.
+      if (this.#protocol.memberTrouble(error)) {
+        throw new MemberFailure(error, NOT_RESENDABLE);
+      }
+      if (serverError && error instanceof UnexpectedResponse) {
+        throw new MemberFailure(memberError(request, answer), NOT_RESENDABLE);
+      }
+      throw error;
+    }
+  }
+
+  /** The error a failed exchange stands for. */
+  #failureOf(
+    error: unknown,
+    endpoint: string,
+    request: HttpRequest,
+    entry: InFlight,
+    answered: boolean,
+  ): unknown {
+    if (error instanceof MemberFailure) return error;
+    if (request.signal?.aborted) return request.signal.reason;
+    if (this.#closed) return new ClientClosed();
+    if (entry.timedOut) {
+      // Another member may answer in time; a write is not sent again.
+      return new MemberFailure(
+        new RequestTimeout(
+          describeRequest(request),
+          endpoint,
+          this.#timeoutOf(request),
+          request.kind === "write",
+        ),
+        { resendable: false, afterHeaders: answered },
+      );
+    }
+    // A connection that breaks mid-answer can surface as an AbortError
+    // although nobody aborted: that is a transport failure too.
+    if (
+      error instanceof TypeError ||
+      (error instanceof DOMException && error.name === "AbortError")
+    ) {
+      return new MemberFailure(
+        answered ? error : this.#explain(endpoint, error),
+        {
+          resendable: !answered &&
+            (error instanceof NetworkError
+              ? error.connecting
+              : isConnectError(error)),
+          afterHeaders: answered,
+        },
+      );
+    }
+    return error;
+  }
+
+  /**
+   * A TLS server that wants a client certificate closes the connection
+   * during the handshake without saying why: say what it most likely means.
+   */
+  #explain(endpoint: string, error: Error): Error {
+    if (
+      endpoint.startsWith("https:") && this.#tls?.cert === undefined &&
+      /connection closed|connection reset|broken pipe|handshake/i.test(
+        innermost(error),
+      )
+    ) {
+      return new TypeError(
+        "TLS: the server closed the connection during the handshake: it probably requires a client certificate it accepts (give cert and key / --cert and --key)",
+        { cause: error },
+      );
+    }
+    return error;
+  }
+}
+
+const NOT_RESENDABLE = { resendable: false, afterHeaders: false } as const;
+
+/** Requests that are never sent twice once they may have reached a member. */
+function sentOnce(request: HttpRequest): boolean {
+  return request.kind === "write" || request.kind === "stream";
+}
+
+/** The error of a write (or stream) that failed where it may have arrived. */
+function onceFailure(
+  request: HttpRequest,
+  failure: MemberFailure,
+  failures: EndpointFailure[],
+): unknown {
+  const cause = failure.cause;
+  if (
+    cause instanceof RequestTimeout ||
+    !(cause instanceof TypeError || cause instanceof DOMException)
+  ) {
+    return cause;
+  }
+  return new ConnectionFailed(
+    describeRequest(request),
+    failures,
+    request.kind === "write",
+  );
+}
+
+/** A 5xx answer that is not etcd's: the member (or its gateway) failed. */
+function memberError(
+  request: HttpRequest,
+  response: HttpResponse,
+): UnexpectedResponse {
+  return new UnexpectedResponse(
+    describeRequest(request),
+    response.status,
+    response.text,
+    undefined,
+    request.kind === "write",
+  );
+}
+
+function innermost(error: Error): string {
+  let message = error.message;
+  let cause: unknown = error.cause;
+  while (cause instanceof Error) {
+    message = cause.message;
+    cause = cause.cause;
+  }
+  return message;
+}
+
+function isConnectError(error: Error): boolean {
+  let text = error.message;
+  let cause: unknown = error.cause;
+  while (cause instanceof Error) {
+    text += " " + cause.message;
+    cause = cause.cause;
+  }
+  return /connect|refused|dns error|blocked/i.test(text);
+}
+
+/** `GET /v2/keys/a`, without the query. */
+export function describeRequest(
+  request: { method: string; path: string },
+): string {
+  const query = request.path.indexOf("?");
+  return `${request.method} ${
+    query < 0 ? request.path : request.path.slice(0, query)
+  }`;
+}

@@ -1,0 +1,287 @@
+// A tree's writes: each goes to etcd with a condition on the version the
+// mirror holds, and resolves once the mirror shows it. Internal.
+
+import { type Codec, type CodecRegistry, codecs } from "../codec.ts";
+import { errorKind } from "../_core/kinds.ts";
+import { type Key, keySegments } from "../_core/paths.ts";
+import type {
+  Condition,
+  PutOptions,
+  Store,
+  Subtree,
+  Written,
+} from "../_core/store.ts";
+import { WriteConflict } from "./events.ts";
+import type { Mirror } from "./mirror.ts";
+import { TreeDirectory, TreeValue } from "./nodes.ts";
+import type { IndexWaiters, PathWaiters } from "./waiters.ts";
+
+const STRING: Codec<unknown> = codecs.string;
+
+type Node = TreeValue | TreeDirectory;
+
+/** Options every write takes. */
+export interface WriteOptions {
+  signal?: AbortSignal;
+}
+
+/** What the writer works with. */
+export interface WriterParts {
+  store: Store;
+  subtree: Subtree;
+  mirror: Mirror;
+  registry: CodecRegistry;
+  applied: IndexWaiters;
+  changed: PathWaiters;
+  /** Throws if the tree no longer takes writes (closed, out of sync). */
+  usable(): void;
+}
+
+/** The tree's writes. */
+export class Writer {
+  readonly #parts: WriterParts;
+
+  constructor(parts: WriterParts) {
+    this.#parts = parts;
+  }
+
+  /** Checks that the tree takes writes and the path; returns its segments. */
+  writable(path: Key, rootAllowed = false): string[] {
+    this.#parts.usable();
+    const segments = keySegments(path, "path");
+    if (segments.length === 0 && !rootAllowed) {
+      throw new TypeError(
+        `Invalid path ${JSON.stringify(path)}: name a key below the root`,
+      );
+    }
+    this.check(segments);
+    return segments;
+  }
+
+  /** Refuses segments the store would hide from the mirror. */
+  check(segments: readonly string[]): void {
+    keySegments(segments, "path");
+    if (!this.#parts.store.capabilities.hiddenUnderscore) return;
+    const hidden = segments.find((segment) => segment.startsWith("_"));
+    if (hidden !== undefined) {
+      throw new TypeError(
+        `Invalid path ${JSON.stringify(segments.join("/"))}: segment ${
+          JSON.stringify(hidden)
+        } starts with "_", which etcd hides from watches, so the tree cannot mirror it`,
+      );
+    }
+  }
+
+  /** The codec of a path, or `undefined` for none registered. */
+  codec(segments: readonly string[]): Codec<unknown> | undefined {
+    return this.#parts.registry.lookup(segments);
+  }
+
+  /** A value as its codec stores it; a `TypeError` naming the path if not. */
+  encode(segments: readonly string[], value: unknown): string {
+    const codec = this.codec(segments);
+    try {
+      return (codec ?? STRING).encode(value);
+    } catch (error) {
+      const hint = codec === undefined
+        ? "; values are strings unless a codec is registered for the path"
+        : "";
+      throw new TypeError(
+        `Invalid value for ${JSON.stringify(segments.join("/"))}: ${
+          error instanceof Error ? error.message : error
+        }${hint}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Writes a value: compare-and-swap against the mirror's value, a create
+   * where the mirror has none; `force` writes whatever is there.
+   */
+  put(
+    segments: string[],
+    raw: string,
+    force: boolean,
+    options: WriteOptions & { ttl?: number },
+  ): Promise<number> {
+    const base = this.#parts.mirror.node(segments);
+    const write: PutOptions = {};
+    if (options.ttl !== undefined) write.ttl = options.ttl;
+    if (options.signal) write.signal = options.signal;
+    if (!force) {
+      if (base instanceof TreeValue) {
+        write.condition = { modifiedIndex: base.modifiedIndex };
+      } else if (base === undefined) write.condition = { absent: true };
+    }
+    const { store, subtree } = this.#parts;
+    return this.send(
+      segments,
+      base,
+      () => store.put(subtree, segments.join("/"), raw, write),
+      options,
+    );
+  }
+
+  /** Creates a directory that the mirror does not have. */
+  mkdir(
+    segments: string[],
+    ttl: number | undefined,
+    options: WriteOptions,
+  ): Promise<number> {
+    const base = this.#parts.mirror.node(segments);
+    const write: PutOptions = { condition: { absent: true } };
+    if (ttl !== undefined) write.ttl = ttl;
+    if (options.signal) write.signal = options.signal;
+    const { store, subtree } = this.#parts;
+    return this.send(
+      segments,
+      base,
+      () => store.mkdir(subtree, segments.join("/"), write),
+      options,
+    );
+  }
+
+  /** Deletes a value (compare-and-delete unless `force`) or a directory. */
+  delete(
+    segments: string[],
+    recursive: boolean,
+    force: boolean,
+    options: WriteOptions,
+  ): Promise<number> {
+    const base = this.#parts.mirror.node(segments);
+    const remove: {
+      condition?: Condition;
+      dir?: "empty" | "recursive";
+      signal?: AbortSignal;
+    } = {};
+    if (base instanceof TreeDirectory || base === undefined) {
+      if (recursive) remove.dir = "recursive";
+      else if (base !== undefined) remove.dir = "empty";
+    } else if (!force) {
+      remove.condition = { modifiedIndex: base.modifiedIndex };
+    }
+    if (options.signal) remove.signal = options.signal;
+    const { store, subtree } = this.#parts;
+    return this.send(
+      segments,
+      base,
+      () => store.remove(subtree, segments.join("/"), remove),
+      options,
+    );
+  }
+
+  /** Sets or clears the TTL of a value (compare-and-swap) or a directory. */
+  setTtl(
+    segments: string[],
+    ttl: number | null,
+    options: WriteOptions,
+  ): Promise<number> {
+    const base = this.#parts.mirror.node(segments);
+    const write: PutOptions = { ttl };
+    if (options.signal) write.signal = options.signal;
+    const { store, subtree } = this.#parts;
+    const path = segments.join("/");
+    if (base instanceof TreeValue) {
+      write.condition = { modifiedIndex: base.modifiedIndex };
+      return this.send(
+        segments,
+        base,
+        () => store.put(subtree, path, base.raw, write),
+        options,
+      );
+    }
+    write.condition = { present: true };
+    return this.send(
+      segments,
+      base,
+      () => store.mkdir(subtree, path, write),
+      options,
+    );
+  }
+
+  /** Adds a value with a new in-order name below a directory. */
+  async append(
+    segments: string[],
+    raw: string,
+    ttl: number | undefined,
+    options: WriteOptions,
+  ): Promise<string> {
+    const { store, subtree } = this.#parts;
+    const write: PutOptions = {};
+    if (ttl !== undefined) write.ttl = ttl;
+    if (options.signal) write.signal = options.signal;
+    const written = await store.createUnique(
+      subtree,
+      segments.join("/"),
+      raw,
+      write,
+    );
+    await this.applied(written.index, options.signal);
+    return written.path;
+  }
+
+  /**
+   * Sends a write based on the mirror's node `base`, then waits until the
+   * mirror shows it. A refused condition becomes a {@linkcode WriteConflict}
+   * once the mirror shows what changed.
+   */
+  async send(
+    segments: string[],
+    base: Node | undefined,
+    send: () => Promise<Written>,
+    options: WriteOptions,
+  ): Promise<number> {
+    let index: number;
+    try {
+      ({ index } = await send());
+    } catch (error) {
+      const kind = errorKind(error);
+      const conflict = kind === "compare failed" ||
+        (kind === "exists" && base === undefined) ||
+        (kind === "not found" && base !== undefined);
+      if (!conflict) throw error;
+      const path = segments.join("/");
+      await this.#changedFrom(path, segments, base, options.signal);
+      throw new WriteConflict(
+        path,
+        this.#parts.mirror.node(segments),
+        error as Error,
+      );
+    }
+    await this.applied(index, options.signal);
+    return index;
+  }
+
+  /** Resolves once the mirror has applied `index`. */
+  applied(index: number, signal?: AbortSignal): Promise<void> {
+    if (this.#parts.mirror.index >= index) return Promise.resolve();
+    try {
+      this.#parts.usable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#parts.applied.wait(index, signal);
+  }
+
+  /** Waits until the mirror's node at a path is no longer `base`. */
+  #changedFrom(
+    path: string,
+    segments: readonly string[],
+    base: Node | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const mirror = this.#parts.mirror;
+    if (mirror.node(segments) !== base) return Promise.resolve();
+    try {
+      this.#parts.usable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#parts.changed.wait(
+      path,
+      () => mirror.node(segments) === base,
+      signal,
+    );
+  }
+}
