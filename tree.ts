@@ -26,7 +26,6 @@
 
 import type { EtcdClient, Key } from "./client.ts";
 import { type Codec, CodecRegistry } from "./codec.ts";
-import { keySegments } from "./_core/paths.ts";
 import { AsyncQueue } from "./_core/queue.ts";
 import { type Store, storeOf, type Subtree } from "./_core/store.ts";
 import {
@@ -59,6 +58,7 @@ export {
   WriteConflict,
 } from "./_tree/events.ts";
 
+/** Options of {@linkcode EtcdTree.open}. */
 export interface TreeOptions {
   /**
    * Codecs by path pattern (`*` one segment, `**` any number); the first

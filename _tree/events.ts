@@ -3,6 +3,7 @@
 
 import { type TreeDirectory, TreeValue } from "./nodes.ts";
 
+/** One change of the mirror. */
 export interface TreeChange {
   /** What happened to the node at `path`. */
   readonly kind: "added" | "updated" | "deleted";

@@ -1037,7 +1037,7 @@ export class Client implements AsyncDisposable {
   /**
    * The client's store: what EtcdTree, the tools and the recipes use.
    *
-   * @returns The store.
+   * @ignore
    */
   get [STORE](): Store {
     return this.#store ??= new V2Store(this, this.#http);

@@ -4,6 +4,7 @@
 import { type ErrorKind, KIND } from "../_core/kinds.ts";
 import { UnexpectedResponse } from "../_http/errors.ts";
 
+/** The JSON body etcd sends with a v2 key-space error. */
 export interface EtcdErrorBody {
   /** The numeric etcd error code, such as `100` for "Key not found". */
   errorCode: number;
