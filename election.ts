@@ -5,13 +5,16 @@
  * key every third of the TTL, and learns when it lost its place.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client, Election } from "@etcd-tree/etcd-tree";
+ * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
+ * import assert from "node:assert/strict";
  *
- * await using client = new Client();
+ * await using etcd = await startEtcd();
+ * await using client = new Client({ endpoints: etcd.endpoint });
  * await using election = new Election(client, "scheduler", { ttl: 5 });
  * await election.campaign("worker-7");
- * console.log("leading until", await election.lost);
+ * assert.equal(await election.leader(), "worker-7");
  * ```
  *
  * @module
@@ -43,9 +46,13 @@ export interface ElectionOptions {
  * not be refreshed for a whole TTL.
  *
  * @example Usage
- * ```ts ignore
- * const lost = await election.lost;
- * console.error(lost instanceof LeadershipLost);
+ * ```ts
+ * import type { Election } from "@etcd-tree/etcd-tree";
+ *
+ * async function usage(election: Election) {
+ *   const lost = await election.lost;
+ *   console.error(lost instanceof LeadershipLost);
+ * }
  * ```
  */
 export class LeadershipLost extends Error {
@@ -70,12 +77,14 @@ export class LeadershipLost extends Error {
  * One candidate of an election, and a view of who leads.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client, Election } from "@etcd-tree/etcd-tree";
  *
- * await using client = new Client();
- * const election = new Election(client, "scheduler");
- * for await (const leader of election.observe()) console.log("leader:", leader);
+ * async function usage() {
+ *   await using client = new Client();
+ *   const election = new Election(client, "scheduler");
+ *   for await (const leader of election.observe()) console.log("leader:", leader);
+ * }
  * ```
  */
 export class Election implements AsyncDisposable {
@@ -134,8 +143,12 @@ export class Election implements AsyncDisposable {
    * @param options A signal: gives up (and withdraws) when it aborts.
    *
    * @example Usage
-   * ```ts ignore
-   * await election.campaign("10.0.0.7:8080");
+   * ```ts
+   * import type { Election } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(election: Election) {
+   *   await election.campaign("10.0.0.7:8080");
+   * }
    * ```
    */
   async campaign(
@@ -172,8 +185,12 @@ export class Election implements AsyncDisposable {
    * Steps down (or withdraws): the next candidate leads at once.
    *
    * @example Usage
-   * ```ts ignore
-   * await election.resign();
+   * ```ts
+   * import type { Election } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(election: Election) {
+   *   await election.resign();
+   * }
    * ```
    */
   async resign(): Promise<void> {
@@ -190,8 +207,12 @@ export class Election implements AsyncDisposable {
    * @returns The value, or `undefined` when nobody leads.
    *
    * @example Usage
-   * ```ts ignore
-   * console.log(await election.leader());
+   * ```ts
+   * import type { Election } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(election: Election) {
+   *   console.log(await election.leader());
+   * }
    * ```
    */
   async leader(options: { signal?: AbortSignal } = {}): Promise<
@@ -213,8 +234,12 @@ export class Election implements AsyncDisposable {
    * @returns An async iterator of leader values.
    *
    * @example Usage
-   * ```ts ignore
-   * for await (const leader of election.observe()) console.log(leader);
+   * ```ts
+   * import type { Election } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(election: Election) {
+   *   for await (const leader of election.observe()) console.log(leader);
+   * }
    * ```
    */
   async *observe(
@@ -264,11 +289,14 @@ export class Election implements AsyncDisposable {
    * Resigns, for `await using`.
    *
    * @example Usage
-   * ```ts ignore
-   * {
-   *   await using election = new Election(client, "scheduler");
-   *   await election.campaign("me");
-   * } // resigned here
+   * ```ts
+   * import type { Client } from "@etcd-tree/etcd-tree";
+   * async function usage(client: Client) {
+   *   {
+   *     await using election = new Election(client, "scheduler");
+   *     await election.campaign("me");
+   *   } // resigned here
+   * }
    * ```
    */
   [Symbol.asyncDispose](): Promise<void> {

@@ -4,11 +4,15 @@
  * disappears from etcd within its TTL when it dies.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client, keepAlive } from "@etcd-tree/etcd-tree";
+ * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
+ * import assert from "node:assert/strict";
  *
- * await using client = new Client();
+ * await using etcd = await startEtcd();
+ * await using client = new Client({ endpoints: etcd.endpoint });
  * await using alive = await keepAlive(client, "services/api/host-7", "10.0.0.7:8080", { ttl: 10 });
+ * assert.equal((await client.get("services/api/host-7")).node.ttl, 10);
  * alive.signal.addEventListener("abort", () => console.error(alive.signal.reason));
  * ```
  *
@@ -32,9 +36,12 @@ export interface KeepAliveOptions {
  * the key then expires after its TTL.
  *
  * @example Usage
- * ```ts ignore
- * const alive = await keepAlive(client, "workers/7", "up", { ttl: 5 });
- * await alive.close(); // gone within 5 s
+ * ```ts
+ * import type { Client } from "@etcd-tree/etcd-tree";
+ * async function usage(client: Client) {
+ *   const alive = await keepAlive(client, "workers/7", "up", { ttl: 5 });
+ *   await alive.close(); // gone within 5 s
+ * }
  * ```
  */
 export class KeepAlive implements AsyncDisposable {
@@ -84,8 +91,12 @@ export class KeepAlive implements AsyncDisposable {
    * Stops refreshing; the key expires after its TTL.
    *
    * @example Usage
-   * ```ts ignore
-   * await alive.close();
+   * ```ts
+   * import type { KeepAlive } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(alive: KeepAlive) {
+   *   await alive.close();
+   * }
    * ```
    */
   close(): Promise<void> {
@@ -97,10 +108,13 @@ export class KeepAlive implements AsyncDisposable {
    * Stops refreshing, for `await using`.
    *
    * @example Usage
-   * ```ts ignore
-   * {
-   *   await using alive = await keepAlive(client, "workers/7", "up");
-   * } // refreshes stop here
+   * ```ts
+   * import type { Client } from "@etcd-tree/etcd-tree";
+   * async function usage(client: Client) {
+   *   {
+   *     await using alive = await keepAlive(client, "workers/7", "up");
+   *   } // refreshes stop here
+   * }
    * ```
    */
   [Symbol.asyncDispose](): Promise<void> {
@@ -120,8 +134,11 @@ export class KeepAlive implements AsyncDisposable {
  * @returns The running keep-alive.
  *
  * @example Usage
- * ```ts ignore
- * await using alive = await keepAlive(client, "workers/7", "up", { ttl: 5 });
+ * ```ts
+ * import type { Client } from "@etcd-tree/etcd-tree";
+ * async function usage(client: Client) {
+ *   await using alive = await keepAlive(client, "workers/7", "up", { ttl: 5 });
+ * }
  * ```
  */
 export async function keepAlive(

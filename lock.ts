@@ -9,13 +9,16 @@
  * whole TTL learns that it lost the lock.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client, Lock } from "@etcd-tree/etcd-tree";
+ * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
+ * import assert from "node:assert/strict";
  *
- * await using client = new Client();
+ * await using etcd = await startEtcd();
+ * await using client = new Client({ endpoints: etcd.endpoint });
  * await using lock = new Lock(client, "nightly-report", { ttl: 10 });
  * await lock.acquire({ timeout: 30_000 });
- * // ... work, checking lock.signal (aborted if the lock is lost) ...
+ * assert.ok(lock.held); // work, checking lock.signal (aborted if lost)
  * await lock.release();
  * ```
  *
@@ -57,9 +60,13 @@ export interface AcquireOptions {
  * not be refreshed for a whole TTL.
  *
  * @example Usage
- * ```ts ignore
- * const lost = await lock.lost;
- * console.error(lost instanceof LockLost, lost.message);
+ * ```ts
+ * import type { Lock } from "@etcd-tree/etcd-tree";
+ *
+ * async function usage(lock: Lock) {
+ *   const lost = await lock.lost;
+ *   console.error(lost instanceof LockLost, lost.message);
+ * }
  * ```
  */
 export class LockLost extends Error {
@@ -85,16 +92,18 @@ export class LockLost extends Error {
  * acquired and released again and again.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client, Lock } from "@etcd-tree/etcd-tree";
  *
- * await using client = new Client();
- * const lock = new Lock(client, "jobs");
- * if (await lock.tryAcquire()) {
- *   try {
- *     // ... exclusive work ...
- *   } finally {
- *     await lock.release();
+ * async function usage() {
+ *   await using client = new Client();
+ *   const lock = new Lock(client, "jobs");
+ *   if (await lock.tryAcquire()) {
+ *     try {
+ *       // ... exclusive work ...
+ *     } finally {
+ *       await lock.release();
+ *     }
  *   }
  * }
  * ```
@@ -163,8 +172,12 @@ export class Lock implements AsyncDisposable {
    *   rejects (with the signal's reason, or a `TimeoutError`).
    *
    * @example Usage
-   * ```ts ignore
-   * await lock.acquire({ timeout: 5000 });
+   * ```ts
+   * import type { Lock } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(lock: Lock) {
+   *   await lock.acquire({ timeout: 5000 });
+   * }
    * ```
    */
   async acquire(options: AcquireOptions = {}): Promise<void> {
@@ -203,8 +216,12 @@ export class Lock implements AsyncDisposable {
    * @returns Whether the lock is now held.
    *
    * @example Usage
-   * ```ts ignore
-   * if (!(await lock.tryAcquire())) console.log("busy");
+   * ```ts
+   * import type { Lock } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(lock: Lock) {
+   *   if (!(await lock.tryAcquire())) console.log("busy");
+   * }
    * ```
    */
   async tryAcquire(): Promise<boolean> {
@@ -230,8 +247,12 @@ export class Lock implements AsyncDisposable {
    * Releases the lock (or leaves the queue); the next in line gets it.
    *
    * @example Usage
-   * ```ts ignore
-   * await lock.release();
+   * ```ts
+   * import type { Lock } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(lock: Lock) {
+   *   await lock.release();
+   * }
    * ```
    */
   async release(): Promise<void> {
@@ -245,11 +266,14 @@ export class Lock implements AsyncDisposable {
    * Releases the lock, for `await using`.
    *
    * @example Usage
-   * ```ts ignore
-   * {
-   *   await using lock = new Lock(client, "jobs");
-   *   await lock.acquire();
-   * } // released here
+   * ```ts
+   * import type { Client } from "@etcd-tree/etcd-tree";
+   * async function usage(client: Client) {
+   *   {
+   *     await using lock = new Lock(client, "jobs");
+   *     await lock.acquire();
+   *   } // released here
+   * }
    * ```
    */
   [Symbol.asyncDispose](): Promise<void> {

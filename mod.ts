@@ -20,16 +20,21 @@
  *   {@linkcode codecs} for typed values.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client, Directory } from "@etcd-tree/etcd-tree";
+ * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
+ * import assert from "node:assert/strict";
  *
- * await using client = new Client({ endpoints: "http://127.0.0.1:2379" });
+ * await using etcd = await startEtcd(); // a throwaway etcd for the example
+ * await using client = new Client({ endpoints: etcd.endpoint });
  * await client.set("app/db/host", "db.internal");
  * await client.set("app/db/port", "5432");
  * const { node } = await client.get("app", { recursive: true, sorted: true });
- * if (node instanceof Directory) {
- *   for (const leaf of node.leaves()) console.log(leaf.key, "=", leaf.value);
- * }
+ * assert.ok(node instanceof Directory);
+ * assert.deepEqual(
+ *   [...node.leaves()].map((leaf) => `${leaf.key}=${leaf.value}`),
+ *   ["/app/db/host=db.internal", "/app/db/port=5432"],
+ * );
  * ```
  *
  * @module

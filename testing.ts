@@ -10,13 +10,15 @@
  * `--allow-env`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client } from "@etcd-tree/etcd-tree";
  * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
  *
- * await using etcd = await startEtcd();
- * await using client = new Client({ endpoints: etcd.endpoint });
- * await client.set("hello", "world");
+ * async function usage() {
+ *   await using etcd = await startEtcd();
+ *   await using client = new Client({ endpoints: etcd.endpoint });
+ *   await client.set("hello", "world");
+ * }
  * ```
  *
  * @module
@@ -98,12 +100,14 @@ interface MemberPlan {
  * again with the same data, to test what clients do then.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
  *
- * await using etcd = await startEtcd();
- * await etcd.kill();   // SIGKILL, data kept
- * await etcd.start();  // back, same port and data
+ * async function usage() {
+ *   await using etcd = await startEtcd();
+ *   await etcd.kill();   // SIGKILL, data kept
+ *   await etcd.start();  // back, same port and data
+ * }
  * ```
  */
 export class EtcdServer implements AsyncDisposable {
@@ -338,11 +342,13 @@ export class EtcdServer implements AsyncDisposable {
  * A cluster started by {@linkcode startCluster}.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { startCluster } from "@etcd-tree/etcd-tree/testing";
  *
- * await using cluster = await startCluster(3);
- * console.log(cluster.endpoints);
+ * async function usage() {
+ *   await using cluster = await startCluster(3);
+ *   console.log(cluster.endpoints);
+ * }
  * ```
  */
 export class EtcdCluster implements AsyncDisposable {
@@ -381,12 +387,14 @@ export class EtcdCluster implements AsyncDisposable {
  *   install it) or does not start.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
  *
- * await using etcd = await startEtcd();
- * const response = await fetch(`${etcd.endpoint}/version`);
- * console.log(await response.json());
+ * async function usage() {
+ *   await using etcd = await startEtcd();
+ *   const response = await fetch(`${etcd.endpoint}/version`);
+ *   console.log(await response.json());
+ * }
  * ```
  */
 export async function startEtcd(
@@ -406,11 +414,13 @@ export async function startEtcd(
  * @throws {Error} When etcd is not installed or does not start.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { startCluster } from "@etcd-tree/etcd-tree/testing";
  *
- * await using cluster = await startCluster(3);
- * await cluster.members[0]!.kill();
+ * async function usage() {
+ *   await using cluster = await startCluster(3);
+ *   await cluster.members[0]!.kill();
+ * }
  * ```
  */
 export async function startCluster(

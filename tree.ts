@@ -129,18 +129,20 @@ export interface TreeCreateOptions extends TreeWriteOptions {
  * listings and watches, so the tree neither mirrors nor writes them.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client, codecs, EtcdTree, WriteConflict } from "@etcd-tree/etcd-tree";
  *
- * await using client = new Client();
- * await using tree = await EtcdTree.open(client, "app", {
- *   codecs: { "replicas": codecs.integer },
- * });
- * try {
- *   await tree.set("replicas", (tree.get<number>("replicas") ?? 0) + 1);
- * } catch (error) {
- *   if (!(error instanceof WriteConflict)) throw error;
- *   // Someone else changed it first: error.currentValue is theirs.
+ * async function usage() {
+ *   await using client = new Client();
+ *   await using tree = await EtcdTree.open(client, "app", {
+ *     codecs: { "replicas": codecs.integer },
+ *   });
+ *   try {
+ *     await tree.set("replicas", (tree.get<number>("replicas") ?? 0) + 1);
+ *   } catch (error) {
+ *     if (!(error instanceof WriteConflict)) throw error;
+ *     // Someone else changed it first: error.currentValue is theirs.
+ *   }
  * }
  * ```
  */
@@ -234,12 +236,14 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * @throws {TypeError} When the key or a codec pattern is not valid.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client, EtcdTree } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * await using tree = await EtcdTree.open(client, "app");
-   * console.log(tree.toObject());
+   * async function usage() {
+   *   await using client = new Client();
+   *   await using tree = await EtcdTree.open(client, "app");
+   *   console.log(tree.toObject());
+   * }
    * ```
    */
   static async open(
@@ -280,9 +284,13 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * @returns The node, or `undefined` if there is none.
    *
    * @example Usage
-   * ```ts ignore
-   * const db = tree.node("db");
-   * console.log(db?.dir, db?.modifiedIndex);
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree) {
+   *   const db = tree.node("db");
+   *   console.log(db?.dir, db?.modifiedIndex);
+   * }
    * ```
    */
   node(path: Key): TreeValue | TreeDirectory | undefined {
@@ -298,8 +306,12 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *   did not decode: see {@linkcode TreeValue.error}).
    *
    * @example Usage
-   * ```ts ignore
-   * const port = tree.get<number>("db/port") ?? 5432;
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree) {
+   *   const port = tree.get<number>("db/port") ?? 5432;
+   * }
    * ```
    */
   get<T = unknown>(path: Key): T | undefined {
@@ -313,8 +325,12 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * @returns A new object of decoded values.
    *
    * @example Usage
-   * ```ts ignore
-   * console.log(JSON.stringify(tree.toObject()));
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree) {
+   *   console.log(JSON.stringify(tree.toObject()));
+   * }
    * ```
    */
   toObject(): Record<string, unknown> {
@@ -348,9 +364,13 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *   value (nothing is written).
    *
    * @example Usage
-   * ```ts ignore
-   * await tree.set("db/host", "10.0.0.2");
-   * await tree.set("session", "x", { ttl: 30 });
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree) {
+   *   await tree.set("db/host", "10.0.0.2");
+   *   await tree.set("session", "x", { ttl: 30 });
+   * }
    * ```
    */
   async set(
@@ -378,8 +398,12 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *   `recursive` is not set.
    *
    * @example Usage
-   * ```ts ignore
-   * await tree.delete("sessions", { recursive: true });
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree) {
+   *   await tree.delete("sessions", { recursive: true });
+   * }
    * ```
    */
   async delete(path: Key, options: TreeDeleteOptions = {}): Promise<number> {
@@ -402,8 +426,12 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * @throws {NodeExists} When the mirror already has the key.
    *
    * @example Usage
-   * ```ts ignore
-   * await tree.mkdir("locks", { ttl: 60 });
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree) {
+   *   await tree.mkdir("locks", { ttl: 60 });
+   * }
    * ```
    */
   async mkdir(path: Key, options: TreeCreateOptions = {}): Promise<number> {
@@ -421,9 +449,13 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * @returns The new value's path.
    *
    * @example Usage
-   * ```ts ignore
-   * const job = await tree.append("jobs", "resize image 7");
-   * console.log(tree.get(job));
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree) {
+   *   const job = await tree.append("jobs", "resize image 7");
+   *   console.log(tree.get(job));
+   * }
    * ```
    */
   async append(
@@ -448,9 +480,13 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * @throws {KeyNotFound} When the mirror has nothing at the path.
    *
    * @example Usage
-   * ```ts ignore
-   * await tree.setTtl("sessions/alice", 30);
-   * await tree.setTtl("sessions/alice", null);
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree) {
+   *   await tree.setTtl("sessions/alice", 30);
+   *   await tree.setTtl("sessions/alice", null);
+   * }
    * ```
    */
   async setTtl(
@@ -469,9 +505,13 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * @param options A signal.
    *
    * @example Usage
-   * ```ts ignore
-   * const { node } = await client.set("app/x", "1");
-   * await tree.synced(node.modifiedIndex);
+   * ```ts
+   * import type { Client, EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree, client: Client) {
+   *   const { node } = await client.set("app/x", "1");
+   *   await tree.synced(node.modifiedIndex);
+   * }
    * ```
    */
   async synced(index: number, options: TreeWriteOptions = {}): Promise<void> {
@@ -489,9 +529,13 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * @returns The iterator.
    *
    * @example Usage
-   * ```ts ignore
-   * for await (const { kind, path, newValue } of tree.changes()) {
-   *   console.log(kind, path, newValue);
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree) {
+   *   for await (const { kind, path, newValue } of tree.changes()) {
+   *     console.log(kind, path, newValue);
+   *   }
    * }
    * ```
    */
@@ -531,8 +575,12 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * @throws {AggregateError} When several writes failed.
    *
    * @example Usage
-   * ```ts ignore
-   * await tree.update("db", { host: "10.0.0.2", replicas: {} });
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree) {
+   *   await tree.update("db", { host: "10.0.0.2", replicas: {} });
+   * }
    * ```
    */
   async update(
@@ -665,8 +713,12 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * {@linkcode TreeClosed}; change iterators end. The nodes stay readable.
    *
    * @example Usage
-   * ```ts ignore
-   * await tree.close();
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(tree: EtcdTree) {
+   *   await tree.close();
+   * }
    * ```
    */
   async close(): Promise<void> {
@@ -688,10 +740,13 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * Closes the tree, for `await using`.
    *
    * @example Usage
-   * ```ts ignore
-   * {
-   *   await using tree = await EtcdTree.open(client, "app");
-   * } // closed here
+   * ```ts
+   * import type { Client } from "@etcd-tree/etcd-tree";
+   * async function usage(client: Client) {
+   *   {
+   *     await using tree = await EtcdTree.open(client, "app");
+   *   } // closed here
+   * }
    * ```
    */
   [Symbol.asyncDispose](): Promise<void> {

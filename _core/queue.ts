@@ -43,9 +43,18 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     this.#wakeUp();
   }
 
-  /** Fails the queue: the consumer gets `error` after the waiting values. */
-  fail(error: unknown): void {
-    this.#end ??= { error, failed: true };
+  /**
+   * Fails the queue: the consumer gets `error` after the waiting values, or
+   * at once with `drop` (the waiting values are dropped).
+   */
+  fail(error: unknown, drop = false): void {
+    if (drop) {
+      this.#items = [];
+      this.#head = 0;
+      this.#end = { error, failed: true };
+    } else {
+      this.#end ??= { error, failed: true };
+    }
     this.#wakeUp();
   }
 

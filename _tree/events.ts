@@ -27,8 +27,12 @@ export interface TreeChange {
  * The `change` event: one change of the mirror, as it is applied.
  *
  * @example Usage
- * ```ts ignore
- * tree.addEventListener("change", (event) => console.log(event.change.path));
+ * ```ts
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ *
+ * async function usage(tree: EtcdTree) {
+ *   tree.addEventListener("change", (event) => console.log(event.change.path));
+ * }
  * ```
  */
 export class TreeChangeEvent extends Event {
@@ -53,10 +57,14 @@ export class TreeChangeEvent extends Event {
  * change over the burst (added then deleted: not at all).
  *
  * @example Usage
- * ```ts ignore
- * tree.addEventListener("settled", (event) => {
- *   console.log("reload:", event.added, event.updated, event.deleted);
- * });
+ * ```ts
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ *
+ * async function usage(tree: EtcdTree) {
+ *   tree.addEventListener("settled", (event) => {
+ *     console.log("reload:", event.added, event.updated, event.deleted);
+ *   });
+ * }
  * ```
  */
 export class TreeSettledEvent extends Event {
@@ -107,8 +115,12 @@ export type TreeState =
  * The `state` event: the tree's connection state changed.
  *
  * @example Usage
- * ```ts ignore
- * tree.addEventListener("state", (event) => console.log(event.state, event.error));
+ * ```ts
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ *
+ * async function usage(tree: EtcdTree) {
+ *   tree.addEventListener("state", (event) => console.log(event.state, event.error));
+ * }
  * ```
  */
 export class TreeStateEvent extends Event {
@@ -150,14 +162,17 @@ export interface EtcdTreeEventMap {
  * the time this is thrown; `current` is the node there now.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { WriteConflict } from "@etcd-tree/etcd-tree";
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree";
  *
- * try {
- *   await tree.set("leader", "me");
- * } catch (error) {
- *   if (!(error instanceof WriteConflict)) throw error;
- *   console.log("lost to", error.currentValue);
+ * async function usage(tree: EtcdTree) {
+ *   try {
+ *     await tree.set("leader", "me");
+ *   } catch (error) {
+ *     if (!(error instanceof WriteConflict)) throw error;
+ *     console.log("lost to", error.currentValue);
+ *   }
  * }
  * ```
  */
@@ -213,8 +228,12 @@ export class WriteConflict extends Error {
  * `cause`.
  *
  * @example Usage
- * ```ts ignore
- * tree.addEventListener("error", (event) => console.error(event.error));
+ * ```ts
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ *
+ * async function usage(tree: EtcdTree) {
+ *   tree.addEventListener("error", (event) => console.error(event.error));
+ * }
  * ```
  */
 export class OutOfSync extends Error {
@@ -239,11 +258,14 @@ export class OutOfSync extends Error {
  * The tree was closed: writes and waits on it reject with this error.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { TreeClosed } from "@etcd-tree/etcd-tree";
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree";
  *
- * await tree.close();
- * await tree.set("a", "1").catch((error) => console.log(error instanceof TreeClosed));
+ * async function usage(tree: EtcdTree) {
+ *   await tree.close();
+ *   await tree.set("a", "1").catch((error) => console.log(error instanceof TreeClosed));
+ * }
  * ```
  */
 export class TreeClosed extends Error {

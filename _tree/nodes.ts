@@ -20,11 +20,13 @@ export let childrenOf: (
  * What every node of a tree has: its name, place, indices and TTL.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import type { TreeNode } from "@etcd-tree/etcd-tree";
  *
- * function describe(node: TreeNode): string {
- *   return `${node.path} (created at ${node.createdIndex})`;
+ * async function usage() {
+ *   function describe(node: TreeNode): string {
+ *     return `${node.path} (created at ${node.createdIndex})`;
+ *   }
  * }
  * ```
  */
@@ -114,13 +116,16 @@ export abstract class TreeNode {
  * @typeParam T The type its codec decodes to.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { TreeValue } from "@etcd-tree/etcd-tree";
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree";
  *
- * const node = tree.node("db/port");
- * if (node instanceof TreeValue) {
- *   if (node.error) console.warn(`bad ${node.path}: ${node.raw}`, node.error);
- *   else console.log(node.value);
+ * async function usage(tree: EtcdTree) {
+ *   const node = tree.node("db/port");
+ *   if (node instanceof TreeValue) {
+ *     if (node.error) console.warn(`bad ${node.path}: ${node.raw}`, node.error);
+ *     else console.log(node.value);
+ *   }
  * }
  * ```
  */
@@ -176,10 +181,14 @@ export class TreeValue<T = unknown> extends TreeNode {
  * the object stays the same as long as the directory exists.
  *
  * @example Usage
- * ```ts ignore
- * const services = tree.node("services");
- * if (services instanceof TreeDirectory) {
- *   for (const child of services) console.log(child.name, child.dir);
+ * ```ts
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ *
+ * async function usage(tree: EtcdTree) {
+ *   const services = tree.node("services");
+ *   if (services instanceof TreeDirectory) {
+ *     for (const child of services) console.log(child.name, child.dir);
+ *   }
  * }
  * ```
  */

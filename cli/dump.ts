@@ -14,10 +14,12 @@
  * ```
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { main } from "@etcd-tree/etcd-tree/dump";
  *
- * Deno.exit(await main(["/app", "-o", "app.yaml"]));
+ * async function usage() {
+ *   Deno.exit(await main(["/app", "-o", "app.yaml"]));
+ * }
  * ```
  *
  * @module
@@ -64,10 +66,12 @@ Exit status: 0 done, 1 failed, 2 bad usage.`;
  * @returns The exit code: 0 done, 1 failed, 2 bad usage.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { main } from "@etcd-tree/etcd-tree/dump";
  *
- * const code = await main(["/app", "--json"]);
+ * async function usage() {
+ *   const code = await main(["/app", "--json"]);
+ * }
  * ```
  */
 export function main(args: string[], io: Io = processIo()): Promise<number> {

@@ -19,10 +19,12 @@
  * ```
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { main } from "@etcd-tree/etcd-tree/load";
  *
- * Deno.exit(await main(["/app", "app.yaml", "--dry-run"]));
+ * async function usage() {
+ *   Deno.exit(await main(["/app", "app.yaml", "--dry-run"]));
+ * }
  * ```
  *
  * @module
@@ -106,10 +108,12 @@ interface Plan {
  * @returns The exit code: 0 done, 1 failed or conflicts, 2 bad usage.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { main } from "@etcd-tree/etcd-tree/load";
  *
- * const code = await main(["/app", "app.yaml", "--replace"]);
+ * async function usage() {
+ *   const code = await main(["/app", "app.yaml", "--replace"]);
+ * }
  * ```
  */
 export function main(args: string[], io: Io = processIo()): Promise<number> {

@@ -16,10 +16,12 @@
  * ```
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { main } from "@etcd-tree/etcd-tree/monitor";
  *
- * Deno.exit(await main(["/app", "--json"]));
+ * async function usage() {
+ *   Deno.exit(await main(["/app", "--json"]));
+ * }
  * ```
  *
  * @module
@@ -68,10 +70,12 @@ Exit status: 0 ended, 1 failed, 2 bad usage.`;
  * @returns The exit code: 0 ended, 1 failed, 2 bad usage.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { main } from "@etcd-tree/etcd-tree/monitor";
  *
- * const code = await main(["/app"]);
+ * async function usage() {
+ *   const code = await main(["/app"]);
+ * }
  * ```
  */
 export function main(args: string[], io: Io = processIo()): Promise<number> {

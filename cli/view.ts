@@ -14,10 +14,12 @@
  * ```
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { main } from "@etcd-tree/etcd-tree/view";
  *
- * Deno.exit(await main(["/app", "--port", "8080"]));
+ * async function usage() {
+ *   Deno.exit(await main(["/app", "--port", "8080"]));
+ * }
  * ```
  *
  * @module
@@ -103,10 +105,12 @@ const FORBIDDEN = () =>
  * @returns The exit code: 0 ended, 1 failed, 2 bad usage.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { main } from "@etcd-tree/etcd-tree/view";
  *
- * const code = await main(["/app", "--write"]);
+ * async function usage() {
+ *   const code = await main(["/app", "--write"]);
+ * }
  * ```
  */
 export function main(args: string[], io: Io = processIo()): Promise<number> {

@@ -4,17 +4,19 @@
  * credentials (HTTP basic) with every request.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client } from "@etcd-tree/etcd-tree";
  *
- * await using admin = new Client();
- * await admin.auth.users.create("root", "root-secret");
- * await admin.auth.roles.create("reader", { read: ["/config/*"] });
- * await admin.auth.users.create("app", "app-secret", { roles: ["reader"] });
- * await admin.auth.enable();
+ * async function usage() {
+ *   await using admin = new Client();
+ *   await admin.auth.users.create("root", "root-secret");
+ *   await admin.auth.roles.create("reader", { read: ["/config/*"] });
+ *   await admin.auth.users.create("app", "app-secret", { roles: ["reader"] });
+ *   await admin.auth.enable();
  *
- * await using app = new Client({ auth: { username: "app", password: "app-secret" } });
- * console.log(await app.get("config/mode"));
+ *   await using app = new Client({ auth: { username: "app", password: "app-secret" } });
+ *   console.log(await app.get("config/mode"));
+ * }
  * ```
  *
  * @module
@@ -129,11 +131,13 @@ function segment(name: string, what: string): string {
  * or the auth switch needs root's credentials once auth is on.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client } from "@etcd-tree/etcd-tree";
  *
- * await using root = new Client({ auth: { username: "root", password: "secret" } });
- * console.log(await root.auth.status(), await root.auth.users.list());
+ * async function usage() {
+ *   await using root = new Client({ auth: { username: "root", password: "secret" } });
+ *   console.log(await root.auth.status(), await root.auth.users.list());
+ * }
  * ```
  */
 export class AuthApi {
@@ -286,8 +290,12 @@ export class AuthApi {
    * @returns `true` when etcd checks credentials.
    *
    * @example Usage
-   * ```ts ignore
-   * console.log(await client.auth.status());
+   * ```ts
+   * import type { Client } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(client: Client) {
+   *   console.log(await client.auth.status());
+   * }
    * ```
    */
   async status(options?: AuthCallOptions): Promise<boolean> {
@@ -305,9 +313,13 @@ export class AuthApi {
    * @param options A signal.
    *
    * @example Usage
-   * ```ts ignore
-   * await client.auth.users.create("root", "secret");
-   * await client.auth.enable();
+   * ```ts
+   * import type { Client } from "@etcd-tree/etcd-tree";
+   *
+   * async function usage(client: Client) {
+   *   await client.auth.users.create("root", "secret");
+   *   await client.auth.enable();
+   * }
    * ```
    */
   async enable(options?: AuthCallOptions): Promise<void> {
@@ -320,8 +332,11 @@ export class AuthApi {
    * @param options A signal.
    *
    * @example Usage
-   * ```ts ignore
-   * await root.auth.disable();
+   * ```ts
+   * import type { Client } from "@etcd-tree/etcd-tree";
+   * async function usage(root: Client) {
+   *   await root.auth.disable();
+   * }
    * ```
    */
   async disable(options?: AuthCallOptions): Promise<void> {

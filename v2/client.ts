@@ -340,16 +340,18 @@ interface KeysRequest extends Omit<HttpRequest, "kind"> {
  * is sent. Values are strings.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client, Created, KeyNotFound } from "@etcd-tree/etcd-tree";
  *
- * await using client = new Client({ endpoints: ["http://127.0.0.1:2379"] });
- * const created = await client.create("jobs/42", "queued", { ttl: 60 });
- * console.log(created instanceof Created, created.node.modifiedIndex);
- * try {
- *   await client.get("jobs/43");
- * } catch (error) {
- *   if (!(error instanceof KeyNotFound)) throw error;
+ * async function usage() {
+ *   await using client = new Client({ endpoints: ["http://127.0.0.1:2379"] });
+ *   const created = await client.create("jobs/42", "queued", { ttl: 60 });
+ *   console.log(created instanceof Created, created.node.modifiedIndex);
+ *   try {
+ *     await client.get("jobs/43");
+ *   } catch (error) {
+ *     if (!(error instanceof KeyNotFound)) throw error;
+ *   }
  * }
  * ```
  */
@@ -362,11 +364,13 @@ export class Client implements AsyncDisposable {
    * The member statistics endpoints.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * const { watchers } = await client.stats.store();
+   * async function usage() {
+   *   await using client = new Client();
+   *   const { watchers } = await client.stats.store();
+   * }
    * ```
    */
   readonly stats: Stats;
@@ -375,11 +379,13 @@ export class Client implements AsyncDisposable {
    * The v2 auth admin API: switch auth on and off, manage users and roles.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * console.log(await client.auth.status());
+   * async function usage() {
+   *   await using client = new Client();
+   *   console.log(await client.auth.status());
+   * }
    * ```
    */
   readonly auth: AuthApi;
@@ -485,12 +491,14 @@ export class Client implements AsyncDisposable {
    * @throws {KeyNotFound} When the key does not exist.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client, Directory } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * const { node, etcdIndex } = await client.get("app", { recursive: true, sorted: true });
-   * if (node instanceof Directory) for (const leaf of node.leaves()) console.log(leaf.key, leaf.value);
+   * async function usage() {
+   *   await using client = new Client();
+   *   const { node, etcdIndex } = await client.get("app", { recursive: true, sorted: true });
+   *   if (node instanceof Directory) for (const leaf of node.leaves()) console.log(leaf.key, leaf.value);
+   * }
    * ```
    */
   get(key: Key, options: GetOptions = {}): Promise<Got> {
@@ -522,12 +530,14 @@ export class Client implements AsyncDisposable {
    * @throws {NotAFile} When the key is a directory.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * const first = await client.set("config/mode", "a");
-   * await client.set("config/mode", "b", { prevIndex: first.node.modifiedIndex });
+   * async function usage() {
+   *   await using client = new Client();
+   *   const first = await client.set("config/mode", "a");
+   *   await client.set("config/mode", "b", { prevIndex: first.node.modifiedIndex });
+   * }
    * ```
    */
   set(key: Key, value: string, options: SetOptions = {}): Promise<Set> {
@@ -571,14 +581,16 @@ export class Client implements AsyncDisposable {
    * @throws {NodeExists} When the key exists.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client, NodeExists } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * try {
-   *   await client.create("singleton", "me", { ttl: 30 });
-   * } catch (error) {
-   *   if (!(error instanceof NodeExists)) throw error;
+   * async function usage() {
+   *   await using client = new Client();
+   *   try {
+   *     await client.create("singleton", "me", { ttl: 30 });
+   *   } catch (error) {
+   *     if (!(error instanceof NodeExists)) throw error;
+   *   }
    * }
    * ```
    */
@@ -605,11 +617,13 @@ export class Client implements AsyncDisposable {
    * @throws {CompareFailed} When a condition does not hold.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * await client.update("config/mode", "c", { prevValue: "b" });
+   * async function usage() {
+   *   await using client = new Client();
+   *   await client.update("config/mode", "c", { prevValue: "b" });
+   * }
    * ```
    */
   async update(
@@ -632,12 +646,14 @@ export class Client implements AsyncDisposable {
    * @throws {KeyNotFound} When the key does not exist.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * await client.set("lease", "holder", { ttl: 10 });
-   * await client.refresh("lease", 10);
+   * async function usage() {
+   *   await using client = new Client();
+   *   await client.set("lease", "holder", { ttl: 10 });
+   *   await client.refresh("lease", 10);
+   * }
    * ```
    */
   refresh(
@@ -670,12 +686,14 @@ export class Client implements AsyncDisposable {
    * @throws {NotADirectory} When `dir` is a value.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * const { node } = await client.append("queue", "job 1");
-   * console.log(node.key); // "/queue/00000000000000000042"
+   * async function usage() {
+   *   await using client = new Client();
+   *   const { node } = await client.append("queue", "job 1");
+   *   console.log(node.key); // "/queue/00000000000000000042"
+   * }
    * ```
    */
   append(
@@ -708,12 +726,14 @@ export class Client implements AsyncDisposable {
    * @throws {NodeExists} With `prevExist: false`, when the key exists.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * await client.mkdir("sessions", { ttl: 60 });
-   * await client.mkdir("sessions", { ttl: 120, prevExist: true });
+   * async function usage() {
+   *   await using client = new Client();
+   *   await client.mkdir("sessions", { ttl: 60 });
+   *   await client.mkdir("sessions", { ttl: 120, prevExist: true });
+   * }
    * ```
    */
   mkdir(key: Key, options: MkdirOptions = {}): Promise<Set> {
@@ -747,11 +767,13 @@ export class Client implements AsyncDisposable {
    * @throws {CompareFailed} When a condition does not hold.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * await client.delete("sessions", { recursive: true });
+   * async function usage() {
+   *   await using client = new Client();
+   *   await client.delete("sessions", { recursive: true });
+   * }
    * ```
    */
   delete(
@@ -794,12 +816,14 @@ export class Client implements AsyncDisposable {
    * @throws {EventIndexCleared} When `waitIndex` is older than etcd's history.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * const change = await client.wait("config", { recursive: true, signal: AbortSignal.timeout(60_000) });
-   * console.log(change.action, change.node.key);
+   * async function usage() {
+   *   await using client = new Client();
+   *   const change = await client.wait("config", { recursive: true, signal: AbortSignal.timeout(60_000) });
+   *   console.log(change.action, change.node.key);
+   * }
    * ```
    */
   async wait(key: Key, options: WaitOptions = {}): Promise<EtcdResult> {
@@ -854,12 +878,14 @@ export class Client implements AsyncDisposable {
    * @throws {TypeError} When the key is not valid.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * for await (const event of client.watch("config", { recursive: true })) {
-   *   console.log(event.action, event.node.key);
+   * async function usage() {
+   *   await using client = new Client();
+   *   for await (const event of client.watch("config", { recursive: true })) {
+   *     console.log(event.action, event.node.key);
+   *   }
    * }
    * ```
    */
@@ -878,11 +904,13 @@ export class Client implements AsyncDisposable {
    * @returns The versions.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * const { etcdserver } = await client.version();
+   * async function usage() {
+   *   await using client = new Client();
+   *   const { etcdserver } = await client.version();
+   * }
    * ```
    */
   async version(options: CallOptions = {}): Promise<VersionInfo> {
@@ -897,11 +925,13 @@ export class Client implements AsyncDisposable {
    * @returns The health.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * if (!(await client.health()).health) console.error("etcd is unhealthy");
+   * async function usage() {
+   *   await using client = new Client();
+   *   if (!(await client.health()).health) console.error("etcd is unhealthy");
+   * }
    * ```
    */
   async health(options: CallOptions = {}): Promise<HealthInfo> {
@@ -940,11 +970,13 @@ export class Client implements AsyncDisposable {
    * @returns The members.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * for (const member of await client.members()) console.log(member.name, member.clientURLs);
+   * async function usage() {
+   *   await using client = new Client();
+   *   for (const member of await client.members()) console.log(member.name, member.clientURLs);
+   * }
    * ```
    */
   async members(options: CallOptions = {}): Promise<Member[]> {
@@ -964,11 +996,13 @@ export class Client implements AsyncDisposable {
    * @returns The endpoints now in use.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client({ endpoints: "http://10.0.0.1:2379" });
-   * console.log(await client.sync()); // every member's client URL
+   * async function usage() {
+   *   await using client = new Client({ endpoints: "http://10.0.0.1:2379" });
+   *   console.log(await client.sync()); // every member's client URL
+   * }
    * ```
    */
   async sync(options: CallOptions = {}): Promise<readonly string[]> {
@@ -995,11 +1029,13 @@ export class Client implements AsyncDisposable {
    * @throws {UnexpectedResponse} During an election (HTTP 503).
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * console.log((await client.leader()).name);
+   * async function usage() {
+   *   await using client = new Client();
+   *   console.log((await client.leader()).name);
+   * }
    * ```
    */
   async leader(options: CallOptions = {}): Promise<Member> {
@@ -1013,11 +1049,13 @@ export class Client implements AsyncDisposable {
    * @returns The URLs.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * console.log(await client.machines());
+   * async function usage() {
+   *   await using client = new Client();
+   *   console.log(await client.machines());
+   * }
    * ```
    */
   async machines(options: CallOptions = {}): Promise<string[]> {

@@ -2,44 +2,28 @@
  * A continuous watch: every change of a key or subtree, once, in order.
  *
  * {@linkcode Watcher} is what `client.watch()` returns: an async iterable of
- * typed results (`Set`, `Created`, `Deleted`, `Expired`, ...).
+ * typed results (`Set`, `Created`, `Deleted`, `Expired`, ...). It promises:
  *
- * How it keeps every event, fast:
- *
- * - A `stream=true` watch, registered "from now", carries the changes: one
- *   line each, no request per change, so it keeps up with the fastest
- *   writers. etcd registers it live, so it is a gapless run of every change
- *   after its `X-Etcd-Index`; the watcher reads it continuously and buffers,
- *   so etcd's 100-event buffer per watcher does not fill.
- * - Long-polls ("the first change at index `n` or later") fill the gap
- *   between the next index to deliver and where the stream starts: after
- *   `waitIndex` in the past, a reconnect or a restart. While they answer
- *   from history, a window of polls for `n`, `n + 1`, ... is kept open at
- *   once, so catching up is not one change per round trip.
- * - A stream can still be dropped by etcd without a word (it falls behind
- *   when etcd is starved, for example by thousands of connections at once).
- *   A check long-poll at the next index, renewed at most every 5 ms, shows
- *   a change the stream must also deliver; if the stream then makes no
- *   progress for 5 ms a new one is opened and polls catch up from the last
- *   change delivered. The old stream is read on until then: if it was only
- *   slow, it goes on delivering (a stream never skips a change), so a false
- *   alarm costs little and the alarm can be quick, which keeps the gap to
- *   catch up small.
- * - Changes are delivered in index order and at most once, whichever path
- *   brings them; hidden keys (`_` segments) never, on a recursive watch.
- * - Dropped connections and restarts are retried from the same index with
- *   capped, jittered backoff, quietly. If etcd no longer has the changes
- *   needed (its history holds the last 1000), iteration rejects with
- *   `EventIndexCleared`: never a silent gap.
+ * - every change etcd reports, once, in index order, whatever connections
+ *   break or servers restart meanwhile, and whatever etcd drops;
+ * - changes are fetched in the background and buffered until taken, so a
+ *   slow consumer does not fall out of etcd's history;
+ * - hidden keys (a segment starting with `_`) are never reported by a
+ *   recursive watch;
+ * - a member that hangs is left for another within seconds;
+ * - if etcd no longer has the changes needed (its history holds the last
+ *   1000), iteration rejects with `EventIndexCleared`: never a silent gap.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client } from "@etcd-tree/etcd-tree";
  *
- * await using client = new Client();
- * await using watcher = client.watch("config", { recursive: true });
- * for await (const event of watcher) {
- *   console.log(event.action, event.node.key, event.node.modifiedIndex);
+ * async function usage() {
+ *   await using client = new Client();
+ *   await using watcher = client.watch("config", { recursive: true });
+ *   for await (const event of watcher) {
+ *     console.log(event.action, event.node.key, event.node.modifiedIndex);
+ *   }
  * }
  * ```
  *
@@ -52,7 +36,33 @@ import { isHiddenBelow, keyPath, keyString } from "./keys.ts";
 import { backoff, pause, retryable } from "../_core/retry.ts";
 import { ResponseHeaders } from "../_http/transport.ts";
 import { EventIndexCleared } from "../errors.ts";
+import { AsyncQueue } from "../_core/queue.ts";
 import type { EtcdResult } from "../results.ts";
+
+// How it keeps every event, fast:
+//
+// - A `stream=true` watch, registered "from now", carries the changes: one
+//   line each, no request per change, so it keeps up with the fastest
+//   writers. etcd registers it live, so it is a gapless run of every change
+//   after its `X-Etcd-Index`; the watcher reads it continuously and buffers,
+//   so etcd's 100-event buffer per watcher does not fill.
+// - Long-polls ("the first change at index `n` or later") fill the gap
+//   between the next index to deliver and where the stream starts: after
+//   `waitIndex` in the past, a reconnect or a restart. While they answer
+//   from history, a window of polls for `n`, `n + 1`, ... is kept open at
+//   once, so catching up is not one change per round trip.
+// - A stream can still be dropped by etcd without a word (it falls behind
+//   when etcd is starved). A check long-poll at the next index, renewed at
+//   most every CHECK_EVERY ms, shows a change the stream must also deliver;
+//   if the stream then makes no progress for STREAM_GRACE ms a new one is
+//   opened and polls catch up from the last change delivered. The old
+//   stream is read on until then: if it was only slow, it goes on
+//   delivering (a stream never skips a change), so a false alarm costs
+//   little and the alarm can be quick, which keeps the gap to catch up small.
+// - Changes are delivered in index order and at most once, whichever path
+//   brings them.
+// - Dropped connections and restarts are retried from the same index with
+//   capped, jittered backoff, quietly.
 
 /** Options of `client.watch()`. */
 export interface WatchOptions {
@@ -110,6 +120,78 @@ interface Stream {
 
 /** Most long-polls one watcher keeps open at once, when catching up. */
 const MAX_WINDOW = 64;
+
+/**
+ * The catch-up long-polls by index: a window of them from the next index
+ * on, wider while etcd answers from history, narrower once it answers live.
+ */
+class PollWindow {
+  readonly #polls = new Map<number, Poll>();
+  readonly #open: (index: number) => Poll;
+  #size = 1;
+
+  constructor(open: (index: number) => Poll) {
+    this.#open = open;
+  }
+
+  /** How many polls the window holds. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The poll for `index` (after `fill`). */
+  get(index: number): Poll | undefined {
+    return this.#polls.get(index);
+  }
+
+  /** Opens the polls of the window from `next` on that are not open yet. */
+  fill(next: number): void {
+    for (let index = next; index < next + this.#size; index++) {
+      if (!this.#polls.has(index)) this.#polls.set(index, this.#open(index));
+    }
+  }
+
+  /** Aborts the polls for `end` and above. */
+  shrink(end: number): void {
+    for (const [index, poll] of this.#polls) {
+      if (index >= end) {
+        poll.controller.abort();
+        this.#polls.delete(index);
+      }
+    }
+  }
+
+  /** Aborts the polls below `next`. */
+  dropBelow(next: number): void {
+    for (const [index, poll] of this.#polls) {
+      if (index < next) {
+        poll.controller.abort();
+        this.#polls.delete(index);
+      }
+    }
+  }
+
+  /** Forgets the poll for `index`, which has answered. */
+  answered(index: number): void {
+    this.#polls.delete(index);
+  }
+
+  /** Answered from history: more is waiting, open more at once. */
+  widen(): void {
+    this.#size = Math.min(MAX_WINDOW, this.#size * 2);
+  }
+
+  /** Answered live: caught up, fewer are enough. */
+  narrow(): void {
+    this.#size = Math.max(1, this.#size >> 1);
+  }
+
+  /** Aborts every poll and starts again with one. */
+  reset(): void {
+    this.shrink(0);
+    this.#size = 1;
+  }
+}
 /** Least time between two checks that a live stream still delivers. */
 const CHECK_EVERY = 5;
 /** How long a stream may show no progress before it counts as dropped. */
@@ -142,19 +224,21 @@ const NO_HEADERS = new ResponseHeaders();
  * reported by a recursive watcher, as etcd intends.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Client, Deleted, EventIndexCleared } from "@etcd-tree/etcd-tree";
  *
- * await using client = new Client();
- * const { etcdIndex } = await client.get("jobs", { recursive: true });
- * const watcher = client.watch("jobs", { recursive: true, waitIndex: etcdIndex + 1 });
- * try {
- *   for await (const event of watcher) {
- *     if (event instanceof Deleted) console.log("gone:", event.node.key);
+ * async function usage() {
+ *   await using client = new Client();
+ *   const { etcdIndex } = await client.get("jobs", { recursive: true });
+ *   const watcher = client.watch("jobs", { recursive: true, waitIndex: etcdIndex + 1 });
+ *   try {
+ *     for await (const event of watcher) {
+ *       if (event instanceof Deleted) console.log("gone:", event.node.key);
+ *     }
+ *   } catch (error) {
+ *     if (!(error instanceof EventIndexCleared)) throw error;
+ *     // Read "jobs" again and watch from that read's etcdIndex + 1.
  *   }
- * } catch (error) {
- *   if (!(error instanceof EventIndexCleared)) throw error;
- *   // Read "jobs" again and watch from that read's etcdIndex + 1.
  * }
  * ```
  */
@@ -170,9 +254,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   readonly #onState: WatchOptions["onState"];
   #retrying = false;
   #next: number | undefined;
-  /** Catch-up polls by index. */
-  readonly #polls = new Map<number, Poll>();
-  #window = 1;
+  readonly #polls: PollWindow = new PollWindow((index) => this.#poll(index));
   /** The poll that checks a live stream, with the index it was opened at. */
   #check: { index: number; poll: Poll } | undefined;
   #stream: Stream | undefined;
@@ -184,18 +266,19 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   /** No new stream before this time (`performance.now()`). */
   #streamAfter = 0;
   #streamFailures = 0;
-  readonly #queue: EtcdResult[] = [];
-  #head = 0;
-  #failure: { error: unknown } | undefined;
+  /** What the consumer takes. */
+  readonly #events = new AsyncQueue<EtcdResult>();
   #closed = false;
-  #wake: (() => void) | undefined;
   #change: { promise: Promise<typeof CHANGED>; resolve: () => void };
   /** Pending sleeps, each ended early by `close()`. */
   readonly #sleeps = new Set<() => void>();
   readonly #running: Promise<void>;
   /** Requests not yet settled, so that `close()` leaves none behind. */
   readonly #requests = new Set<Promise<unknown>>();
-  readonly #onAbort = () => void this.close();
+  readonly #onAbort = () => {
+    this.#events.fail(this.#signal?.reason, true);
+    void this.close();
+  };
   /** The endpoint the watcher's connections were opened on. */
   #endpoint: string | undefined;
   /** When etcd last told the watcher something (`performance.now()`). */
@@ -228,6 +311,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     }
     this.#retryFor = retryFor;
     this.#onState = options.onState;
+    if (this.#signal?.aborted) this.#events.fail(this.#signal.reason, true);
     this.#signal?.addEventListener("abort", this.#onAbort);
     this.#change = changeSignal();
     this.#running = this.#signal?.aborted ? Promise.resolve() : this.#run();
@@ -250,7 +334,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
    */
   [Symbol.asyncIterator](): AsyncIterator<EtcdResult> {
     return {
-      next: () => this.#take(),
+      next: () => this.#events.next(),
       return: async () => {
         await this.close();
         return { done: true, value: undefined };
@@ -263,25 +347,27 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
    * changes already fetched.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * const watcher = client.watch("a");
-   * setTimeout(() => watcher.close(), 1000);
-   * for await (const event of watcher) console.log(event.node.key);
+   * async function usage() {
+   *   await using client = new Client();
+   *   const watcher = client.watch("a");
+   *   setTimeout(() => watcher.close(), 1000);
+   *   for await (const event of watcher) console.log(event.node.key);
+   * }
    * ```
    */
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
       this.#signal?.removeEventListener("abort", this.#onAbort);
-      this.#shrink(0);
+      this.#polls.shrink(0);
       this.#dropCheck();
       this.#dropStream();
       this.#changed();
       for (const done of [...this.#sleeps]) done();
-      this.#wakeConsumer();
+      this.#events.end();
     }
     await this.#running;
     while (this.#requests.size > 0) {
@@ -293,43 +379,19 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
    * Closes the watcher, for `await using`.
    *
    * @example Usage
-   * ```ts ignore
+   * ```ts
    * import { Client } from "@etcd-tree/etcd-tree";
    *
-   * await using client = new Client();
-   * {
-   *   await using watcher = client.watch("a");
-   * } // closed here
+   * async function usage() {
+   *   await using client = new Client();
+   *   {
+   *     await using watcher = client.watch("a");
+   *   } // closed here
+   * }
    * ```
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  async #take(): Promise<IteratorResult<EtcdResult>> {
-    for (;;) {
-      if (this.#signal?.aborted) {
-        await this.close();
-        throw this.#signal.reason;
-      }
-      if (this.#head < this.#queue.length) {
-        const value = this.#queue[this.#head++]!;
-        if (this.#head === this.#queue.length) {
-          this.#queue.length = 0;
-          this.#head = 0;
-        }
-        return { done: false, value };
-      }
-      if (this.#failure) throw this.#failure.error;
-      if (this.#closed) return { done: true, value: undefined };
-      await new Promise<void>((resolve) => this.#wake = resolve);
-    }
-  }
-
-  #wakeConsumer(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
   }
 
   async #run(): Promise<void> {
@@ -359,7 +421,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         }
         if (this.#stream?.live) {
           // Changes arrive on the stream; now and then check it still does.
-          this.#shrink(0);
+          this.#polls.shrink(0);
           this.#check ??= { index: this.#next, poll: this.#poll(this.#next) };
           const { index } = this.#check;
           let outcome: Outcome | typeof CHANGED;
@@ -398,7 +460,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         // Catching up with long-polls, a window of them at a time.
         this.#dropCheck();
         const next = this.#next;
-        this.#fill(next);
+        this.#polls.fill(next);
         const waits: Promise<Outcome | typeof CHANGED>[] = [
           this.#polls.get(next)!.outcome,
           change,
@@ -429,10 +491,9 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
           this.#onState?.("retrying", error);
         }
         // Start over from the same index.
-        this.#shrink(0);
+        this.#polls.reset();
         this.#dropCheck();
         this.#dropStream();
-        this.#window = 1;
         await this.#pause(backoff(failures++));
       }
     }
@@ -450,12 +511,11 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
   }
 
   #fail(error: unknown): void {
-    this.#failure = { error };
     this.#closed = true;
-    this.#shrink(0);
+    this.#polls.shrink(0);
     this.#dropCheck();
     this.#dropStream();
-    this.#wakeConsumer();
+    this.#events.fail(error);
   }
 
   /** Wakes `#run` from waiting on a poll: the stream changed state. */
@@ -471,8 +531,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     const index = event.node.modifiedIndex;
     if (this.#next === undefined || index < this.#next) return;
     if (!(this.recursive && isHiddenBelow(this.key, event.node.key))) {
-      this.#queue.push(event);
-      this.#wakeConsumer();
+      this.#events.push(event);
     }
     this.#moveTo(index + 1);
   }
@@ -482,28 +541,20 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
     this.#heard = performance.now();
     if ("to" in outcome) {
       const next = this.#next!;
-      this.#polls.delete(next);
+      this.#polls.answered(next);
       this.#moveTo(Math.max(next, outcome.to));
       return;
     }
-    // Answered from history: more is waiting, open more polls at once.
-    // Answered live: caught up, one poll is enough.
-    this.#window = outcome.past
-      ? Math.min(MAX_WINDOW, this.#window * 2)
-      : Math.max(1, this.#window >> 1);
+    if (outcome.past) this.#polls.widen();
+    else this.#polls.narrow();
     this.#deliver(outcome.event);
   }
 
   /** Moves the next index on, dropping polls for indices below it. */
   #moveTo(next: number): void {
-    for (const [index, poll] of this.#polls) {
-      if (index < next) {
-        poll.controller.abort();
-        this.#polls.delete(index);
-      }
-    }
+    this.#polls.dropBelow(next);
     this.#next = next;
-    this.#shrink(next + this.#window);
+    this.#polls.shrink(next + this.#polls.size);
     const stream = this.#stream;
     if (stream && !stream.live && next >= stream.since) {
       // Caught up with the stream: it delivers from here on.
@@ -512,23 +563,6 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
       this.#dropOutgoing();
       for (const event of stream.pending.splice(0)) this.#deliver(event);
       this.#changed();
-    }
-  }
-
-  /** Opens the polls of the window that are not open yet. */
-  #fill(next: number): void {
-    for (let index = next; index < next + this.#window; index++) {
-      if (!this.#polls.has(index)) this.#polls.set(index, this.#poll(index));
-    }
-  }
-
-  /** Aborts the catch-up polls for `end` and above. */
-  #shrink(end: number): void {
-    for (const [index, poll] of this.#polls) {
-      if (index >= end) {
-        poll.controller.abort();
-        this.#polls.delete(index);
-      }
     }
   }
 
@@ -655,7 +689,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         }
         // The server is gone or restarting: the polls' connections likely
         // are too, so send them again as well.
-        this.#shrink(0);
+        this.#polls.shrink(0);
         this.#dropCheck();
         this.#streamAfter = performance.now() +
           backoff(this.#streamFailures++);
@@ -705,10 +739,9 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
         continue;
       }
       this.#heard = performance.now();
-      this.#shrink(0);
+      this.#polls.reset();
       this.#dropCheck();
       this.#dropStream();
-      this.#window = 1;
     }
   }
 
