@@ -2,10 +2,10 @@
 //
 // Most files that yaml2etcd loads are in a small, simple part of YAML
 // (nested mappings of one-line scalars): those are read by `readSimple`
-// here, twenty to forty times as fast as npm:yaml. Anything outside that
-// part, or wrong, goes to npm:yaml (`_yaml_full.ts`, imported only then:
-// importing it costs a run about 50 ms), which reads all of YAML and names
-// the line and column of a problem.
+// here, much faster than npm:yaml (BENCHMARKS.md). Anything outside that
+// part, or wrong, goes to npm:yaml (`_yaml_full.ts`, imported only then,
+// since importing it is a cost of its own), which reads all of YAML and
+// names the line and column of a problem.
 
 import type { Data } from "./_yaml.ts";
 

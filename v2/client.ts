@@ -79,8 +79,8 @@ export interface ClientOptions {
   syncInterval?: number;
   /**
    * How requests travel. `"sockets"`: HTTP/1.1 over Deno's own TCP and TLS
-   * connections, kept open between requests (1.1 to 2.3 times as many
-   * requests a second as fetch). `"fetch"`: the runtime's `fetch`, which
+   * connections, kept open between requests (faster than fetch; see
+   * BENCHMARKS.md). `"fetch"`: the runtime's `fetch`, which
    * also honours the `HTTP_PROXY` / `HTTPS_PROXY` environment variables.
    *
    * @default {"sockets"}
