@@ -98,9 +98,18 @@ export interface TreeSetOptions extends TreeWriteOptions {
 
 /** Options of {@linkcode EtcdTree.delete}. */
 export interface TreeDeleteOptions extends TreeWriteOptions {
-  /** Delete a directory with everything in it (else it must be empty). */
+  /**
+   * Delete a directory with what the mirror shows in it: each value with
+   * compare-and-delete, then each directory once empty. A value changed
+   * meanwhile, or a directory holding keys the mirror did not show (new
+   * ones, or hidden `_` keys), is a `WriteConflict` and stays.
+   */
   recursive?: boolean;
-  /** Delete a value whatever it holds now: no compare-and-delete. */
+  /**
+   * Delete whatever is there now: a value without compare-and-delete, a
+   * directory (with `recursive`) with etcd's own recursive delete, which
+   * takes everything in it.
+   */
   force?: boolean;
 }
 

@@ -39,6 +39,15 @@ export function keySegments(key: Key, what = "key"): string[] {
         } is not allowed; use non-empty names other than "." and ".."`,
       );
     }
+    if (!segment.isWellFormed()) {
+      throw new TypeError(
+        `Invalid ${what} ${
+          JSON.stringify(key)
+        }: segment ${
+          JSON.stringify(segment)
+        } holds a lone surrogate (an unpaired UTF-16 half), which is not text`,
+      );
+    }
     if (segment.includes("/")) {
       throw new TypeError(
         `Invalid ${what} ${JSON.stringify(key)}: segment ${

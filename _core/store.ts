@@ -28,6 +28,8 @@ export interface Capabilities {
    * without a TTL); elsewhere it names the key after the lease.
    */
   readonly inOrderKeys: boolean;
+  /** The largest write request etcd takes by default, in bytes. */
+  readonly maxRequestBytes: number;
 }
 
 /** One key of a snapshot or a change, relative to the subtree's root. */
@@ -218,6 +220,8 @@ export interface Store {
   ): Promise<Written>;
   /** Grants a lease of `ttl` seconds and keeps it alive. */
   grant(ttl: number): Promise<Lease>;
+  /** The size in bytes of the request that writes `value` at `path`. */
+  requestSize(subtree: Subtree, path: string, value: string | Uint8Array): number;
 }
 
 /** What a client of any protocol hands to the layers above the seam. */

@@ -8,6 +8,7 @@ import {
   ClusterMismatch,
   ConnectionFailed,
   type EndpointFailure,
+  RequestAborted,
   RequestTimeout,
   UnexpectedResponse,
 } from "./errors.ts";
@@ -146,6 +147,7 @@ export class Dispatcher {
   readonly endpoints: string[];
   readonly timeout: number;
   readonly #protocol: Protocol;
+  readonly #schemes: ReadonlySet<string>;
   #current = 0;
   #closed = false;
   readonly #inFlight = new Set<InFlight>();
@@ -164,6 +166,9 @@ export class Dispatcher {
 
   constructor(options: DispatcherOptions) {
     this.endpoints = [...options.endpoints];
+    this.#schemes = new Set(
+      options.endpoints.map((endpoint) => endpoint.split(":")[0]!),
+    );
     this.timeout = options.timeout;
     this.#protocol = options.protocol;
     this.#tickEvery = Math.min(100, Math.max(5, options.timeout / 20));
@@ -195,6 +200,12 @@ export class Dispatcher {
    * them.
    */
   setEndpoints(endpoints: readonly string[]): void {
+    // Never another scheme than the client was given: an https client's
+    // credentials must not travel over http.
+    endpoints = endpoints.filter((endpoint) =>
+      this.#schemes.has(endpoint.split(":")[0]!)
+    );
+    if (endpoints.length === 0) return;
     const current = this.current;
     const ordered = endpoints.includes(current)
       ? [current, ...endpoints.filter((endpoint) => endpoint !== current)]
@@ -410,9 +421,15 @@ export class Dispatcher {
     const abort = () => controller.abort();
     signal?.addEventListener("abort", abort);
     let answered = false;
+    const progress = { written: false };
     let incoming: Incoming | undefined;
     try {
-      incoming = await this.#open(endpoint, request, controller.signal);
+      incoming = await this.#open(
+        endpoint,
+        request,
+        controller.signal,
+        progress,
+      );
       answered = true;
       this.#checkCluster(endpoint, incoming);
       request.onHeaders?.(incoming.headers);
@@ -431,7 +448,14 @@ export class Dispatcher {
     } catch (error) {
       // An answer given up on before its end frees its connection.
       incoming?.discard();
-      throw this.#failureOf(error, endpoint, request, entry, answered);
+      throw this.#failureOf(
+        error,
+        endpoint,
+        request,
+        entry,
+        answered,
+        progress.written,
+      );
     } finally {
       this.#inFlight.delete(entry);
       signal?.removeEventListener("abort", abort);
@@ -442,6 +466,7 @@ export class Dispatcher {
     endpoint: string,
     request: HttpRequest,
     signal: AbortSignal,
+    progress: { written: boolean },
   ): Promise<Incoming> {
     const body = request.body;
     const headers = request.headers === undefined
@@ -457,6 +482,7 @@ export class Dispatcher {
       headers,
       idempotent: request.kind === "read" || request.kind === "probe",
       poll: request.kind === "poll" || request.kind === "stream",
+      onWritten: () => void (progress.written = true),
     }, signal);
   }
 
@@ -518,9 +544,19 @@ export class Dispatcher {
     request: HttpRequest,
     entry: InFlight,
     answered: boolean,
+    written: boolean,
   ): unknown {
     if (error instanceof MemberFailure) return error;
-    if (request.signal?.aborted) return request.signal.reason;
+    if (request.signal?.aborted) {
+      // A write given up on once sent may still be applied: say so.
+      return request.kind === "write" && written
+        ? new RequestAborted(
+          describeRequest(request),
+          endpoint,
+          request.signal.reason,
+        )
+        : request.signal.reason;
+    }
     if (this.#closed) return new ClientClosed();
     if (entry.timedOut) {
       // Another member may answer in time; a write is not sent again.
@@ -561,9 +597,9 @@ export class Dispatcher {
   #explain(endpoint: string, error: Error): Error {
     if (
       endpoint.startsWith("https:") && this.#tls?.cert === undefined &&
-      /connection closed|connection reset|broken pipe|handshake/i.test(
-        innermost(error),
-      )
+      !error.message.startsWith("TLS: ") &&
+      /connection closed|connection reset|broken pipe|handshake|end of file|eof/i
+        .test(innermost(error))
     ) {
       return new TypeError(
         "TLS: the server closed the connection during the handshake: it probably requires a client certificate it accepts (give cert and key / --cert and --key)",

@@ -155,6 +155,45 @@ export class RequestTimeout extends TransportError {
 }
 
 /**
+ * A write was aborted (by the caller's signal) after it had been sent:
+ * etcd may still apply it. The signal's reason is the `cause`.
+ *
+ * @example Usage
+ * ```ts
+ * import { RequestAborted } from "@etcd-tree/etcd-tree/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new RequestAborted("PUT /v2/keys/a", "http://127.0.0.1:2379", new Error("enough"));
+ * assert.ok(error.mayHaveBeenApplied);
+ * assert.match(error.message, /may have been applied/);
+ * ```
+ */
+export class RequestAborted extends TransportError {
+  /** Always `true`: the write reached the network before the abort. */
+  readonly mayHaveBeenApplied: true = true;
+
+  /**
+   * Constructs the error.
+   *
+   * @param request What was being requested, such as `"PUT /v2/keys/a"`.
+   * @param endpoint Where it was sent.
+   * @param reason The signal's reason.
+   */
+  constructor(request: string, endpoint: string, reason: unknown) {
+    super(
+      `Aborted ${request} at ${endpoint} after it was sent` +
+        MAY_HAVE_BEEN_APPLIED,
+      { cause: reason },
+    );
+  }
+
+  /** Always `"unknown"`: the caller gave up; nothing to retry. */
+  override get kind(): ErrorKind {
+    return "unknown";
+  }
+}
+
+/**
  * The server answered with something that is not an etcd v2 answer: an
  * unexpected status, a redirect, or a body that is not the expected JSON.
  *
@@ -251,6 +290,48 @@ export class ClusterMismatch extends TransportError {
   }
 
   /** Always `"invalid"`: the endpoint is not one of this cluster's. */
+  override get kind(): ErrorKind {
+    return "invalid";
+  }
+}
+
+/**
+ * `sync()` found no member URL the client may use: every member advertises
+ * only URLs of another scheme than the client was given (an https client
+ * never moves to http, where its credentials would travel in clear). The
+ * endpoints stay as they were.
+ *
+ * @example Usage
+ * ```ts
+ * import { EndpointsRefused } from "@etcd-tree/etcd-tree/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new EndpointsRefused(["http://10.0.0.1:2379"], [
+ *   "http://10.0.0.1:2379: not https, the scheme the client was given",
+ * ]);
+ * assert.match(error.message, /not https/);
+ * ```
+ */
+export class EndpointsRefused extends TransportError {
+  /** The client URLs the members advertised. */
+  readonly advertised: readonly string[];
+
+  /**
+   * Constructs the error.
+   *
+   * @param advertised The URLs the members advertised.
+   * @param reasons Why each was left out.
+   */
+  constructor(advertised: readonly string[], reasons: readonly string[]) {
+    super(
+      `Cannot use the members' client URLs: ${
+        reasons.join("; ")
+      }; keeping the endpoints as they were`,
+    );
+    this.advertised = advertised;
+  }
+
+  /** Always `"invalid"`. */
   override get kind(): ErrorKind {
     return "invalid";
   }

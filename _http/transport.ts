@@ -84,6 +84,8 @@ export interface Outgoing {
   idempotent?: boolean | undefined;
   /** A long poll or stream: fetch gives those connections of their own. */
   poll?: boolean | undefined;
+  /** Called when the request is handed to the network (it may arrive). */
+  onWritten?: (() => void) | undefined;
 }
 
 /** An answer whose head has arrived; its body is read once. */
@@ -150,6 +152,68 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const CR = 13;
 const LF = 10;
+/** etcd sniffs the first request of a connection in this many bytes. */
+const SNIFFED = 4000;
+
+/** The length of the first line of a request's bytes. */
+function requestLineLength(bytes: Uint8Array): number {
+  const end = bytes.indexOf(LF);
+  return end < 0 ? bytes.length : end;
+}
+
+/**
+ * What a TLS handshake that failed most likely means: a server that speaks
+ * plain HTTP on that port answers an HTTP request, so ask one.
+ */
+export async function plainHttpInstead(
+  origin: { hostname: string; port: number },
+  error: unknown,
+): Promise<unknown> {
+  if (
+    !/eof|end of file|closed|reset|corrupt|InvalidContentType/i.test(
+      messageOf(error),
+    )
+  ) {
+    return error;
+  }
+  try {
+    const conn = await Deno.connect({
+      hostname: origin.hostname,
+      port: origin.port,
+      signal: AbortSignal.timeout(1000),
+    });
+    try {
+      await conn.write(
+        encoder.encode(
+          `GET /version HTTP/1.1\r\nhost: ${origin.hostname}\r\nconnection: close\r\n\r\n`,
+        ),
+      );
+      const buffer = new Uint8Array(512);
+      const timer = setTimeout(() => conn.close(), 1000);
+      const count = await conn.read(buffer).finally(() => clearTimeout(timer));
+      const answer = count === null
+        ? ""
+        : decoder.decode(buffer.subarray(0, count));
+      // A TLS server may answer plain HTTP too, to say it wants TLS.
+      if (answer.startsWith("HTTP/1.") && !/HTTPS|TLS/i.test(answer)) {
+        return new TypeError(
+          `TLS: the server at ${origin.hostname}:${origin.port} speaks plain HTTP, not TLS: use http:// for it`,
+          { cause: error },
+        );
+      }
+    } finally {
+      try {
+        conn.close();
+      } catch {
+        // closed by the timer
+      }
+    }
+  } catch {
+    // No plain answer either: the handshake error stands.
+  }
+  return error;
+}
+
 /** Read buffer of a new connection; it grows for large answers. */
 const BUFFER_SIZE = 16 * 1024;
 /** A head larger than this is not etcd talking. */
@@ -347,8 +411,24 @@ export class SocketTransport implements Transport {
     const origin = this.#origin(endpoint);
     const bytes = requestBytes(origin, outgoing);
     for (;;) {
-      const connection = this.#idle.get(origin)?.pop() ??
-        await this.#connect(origin, signal);
+      let connection = this.#idle.get(origin)?.pop();
+      if (connection === undefined) {
+        connection = await this.#connect(origin, signal);
+        if (requestLineLength(bytes) > SNIFFED) {
+          try {
+            await this.#prime(connection, signal);
+          } catch (error) {
+            connection.close();
+            this.#open.delete(connection);
+            signal.throwIfAborted();
+            throw error instanceof NetworkError
+              ? error
+              : new NetworkError(messageOf(error), false, error);
+          }
+          // The priming answer released the connection to the pool.
+          connection = this.#idle.get(origin)?.pop() ?? connection;
+        }
+      }
       connection.unpark();
       const reused = connection.reused;
       const abort = () => connection.close();
@@ -357,6 +437,7 @@ export class SocketTransport implements Transport {
       // exchange. If it fails, the connection is closed, which ends the read.
       let failed: unknown;
       const conn = connection.conn;
+      outgoing.onWritten?.();
       conn.write(bytes).then(
         (count) =>
           count < bytes.length
@@ -428,7 +509,8 @@ export class SocketTransport implements Transport {
           await abortable(tlsConn.handshake(), signal);
         } catch (error) {
           tlsConn.close();
-          throw error;
+          signal.throwIfAborted();
+          throw await plainHttpInstead(origin, error);
         }
         conn = tlsConn;
       } else {
@@ -448,6 +530,46 @@ export class SocketTransport implements Transport {
     const connection = new Connection(conn, origin);
     this.#open.add(connection);
     return connection;
+  }
+
+  /**
+   * Readies a new connection for a request line too long for etcd's first
+   * look: etcd's connection multiplexer sniffs the first request of a
+   * connection from a 4 KiB buffer and drops the connection if the request
+   * line does not fit; later requests on the same connection are not
+   * sniffed. A short request first gets past it.
+   */
+  async #prime(connection: Connection, signal: AbortSignal): Promise<void> {
+    const origin = connection.origin;
+    const abort = () => connection.close();
+    signal.addEventListener("abort", abort, { once: true });
+    try {
+      await this.#primed(connection, origin, signal);
+    } finally {
+      signal.removeEventListener("abort", abort);
+    }
+  }
+
+  async #primed(
+    connection: Connection,
+    origin: Origin,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await writeAll(
+      connection.conn,
+      encoder.encode(
+        `GET ${origin.base}/version HTTP/1.1\r\nhost: ${origin.host}\r\n\r\n`,
+      ),
+    );
+    let head: Head | undefined;
+    while (head === undefined) {
+      signal.throwIfAborted();
+      if (!await connection.fill()) throw truncated();
+      head = parseHead(connection);
+    }
+    const answer = new SocketAnswer(this, connection, head, signal, () => {});
+    if (answer.body === undefined) await answer.text();
+    connection.reused = true;
   }
 
   /** The answer was read to its end: keep the connection for the next. */
@@ -905,7 +1027,19 @@ export class FetchTransport implements Transport {
       Object.assign(headers, outgoing.headers);
     }
     init.headers = headers;
-    const response = await fetch(endpoint + outgoing.path, init);
+    outgoing.onWritten?.();
+    let response: Response;
+    try {
+      response = await fetch(endpoint + outgoing.path, init);
+    } catch (error) {
+      signal.throwIfAborted();
+      if (!endpoint.startsWith("https:")) throw error;
+      const url = new URL(endpoint);
+      throw await plainHttpInstead(
+        { hostname: url.hostname, port: Number(url.port || 443) },
+        error,
+      );
+    }
     return {
       status: response.status,
       headers: ResponseHeaders.of(response.headers),

@@ -142,7 +142,11 @@ export class Writer {
     );
   }
 
-  /** Deletes a value (compare-and-delete unless `force`) or a directory. */
+  /**
+   * Deletes a value (compare-and-delete unless `force`) or a directory:
+   * with `recursive` and no `force`, what the mirror shows in it, each
+   * value with its compare, then the directories once empty.
+   */
   delete(
     segments: string[],
     recursive: boolean,
@@ -150,6 +154,9 @@ export class Writer {
     options: WriteOptions,
   ): Promise<number> {
     const base = this.#parts.mirror.node(segments);
+    if (base instanceof TreeDirectory && recursive && !force) {
+      return this.#deleteTree(base, options);
+    }
     const remove: {
       condition?: Condition;
       dir?: "empty" | "recursive";
@@ -169,6 +176,69 @@ export class Writer {
       () => store.remove(subtree, segments.join("/"), remove),
       options,
     );
+  }
+
+  /**
+   * Deletes a directory as the mirror shows it: every value under its
+   * compare, then every directory once empty, deepest first. A value
+   * changed meanwhile, or a directory that holds more than the mirror
+   * showed (new or hidden keys), is a {@linkcode WriteConflict}, and stays.
+   */
+  async #deleteTree(base: TreeDirectory, options: WriteOptions): Promise<number> {
+    const { store, subtree, mirror } = this.#parts;
+    const values: TreeValue[] = [];
+    const dirs: TreeDirectory[] = [base];
+    for (const node of base.walk()) {
+      if (node instanceof TreeValue) values.push(node);
+      else dirs.push(node);
+    }
+    const removeValue = (node: TreeValue) => {
+      const segments = node.path === "" ? [] : node.path.split("/");
+      const remove: { condition: Condition; signal?: AbortSignal } = {
+        condition: { modifiedIndex: node.modifiedIndex },
+      };
+      if (options.signal) remove.signal = options.signal;
+      return this.send(
+        segments,
+        node,
+        () => store.remove(subtree, node.path, remove),
+        options,
+      );
+    };
+    let index = mirror.index;
+    const settled = await Promise.allSettled(values.map(removeValue));
+    for (const outcome of settled) {
+      if (outcome.status === "rejected") throw outcome.reason;
+      index = Math.max(index, outcome.value);
+    }
+    if (store.capabilities.directories) {
+      const depth = (dir: TreeDirectory) =>
+        dir.path === "" ? 0 : dir.path.split("/").length;
+      const levels = [...new Set(dirs.map(depth))].sort((a, b) => b - a);
+      for (const level of levels) {
+        const written = await Promise.all(
+          dirs.filter((dir) => depth(dir) === level).map(async (dir) => {
+            try {
+              return (await store.remove(subtree, dir.path, {
+                dir: "empty",
+                ...(options.signal ? { signal: options.signal } : {}),
+              })).index;
+            } catch (error) {
+              const kind = errorKind(error);
+              if (kind === "not empty" || kind === "not found") {
+                throw new WriteConflict(dir.path, mirror.node(
+                  dir.path === "" ? [] : dir.path.split("/"),
+                ), error as Error);
+              }
+              throw error;
+            }
+          }),
+        );
+        index = Math.max(index, ...written);
+      }
+    }
+    await this.applied(index, options.signal);
+    return index;
   }
 
   /** Sets or clears the TTL of a value (compare-and-swap) or a directory. */

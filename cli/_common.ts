@@ -4,6 +4,8 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Client, type ClientOptions } from "../client.ts";
 import { keySegments } from "../_core/paths.ts";
+import { redact } from "../_http/endpoints.ts";
+import { visible } from "./_escape.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The package version, for `--version`. */
@@ -23,6 +25,8 @@ export interface Io {
   env: (name: string) => string | undefined;
   /** Ends a long-running tool (etcdmon) cleanly. */
   signal?: AbortSignal;
+  /** Asks for a secret on a terminal; `undefined` when there is none. */
+  prompt?: (question: string) => Promise<string | undefined>;
 }
 
 /** The process's own streams and environment. */
@@ -33,6 +37,7 @@ export function processIo(): Io {
     stdin: Deno.stdin.readable,
     stderrIsTerminal: Deno.stderr.isTerminal(),
     env: (name) => Deno.env.get(name),
+    prompt: promptHidden,
   };
 }
 
@@ -59,6 +64,7 @@ export const COMMON_OPTIONS = {
   cert: { type: "string" },
   key: { type: "string" },
   user: { type: "string" },
+  "password-file": { type: "string" },
   timeout: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
@@ -70,8 +76,11 @@ export const COMMON_HELP = `Connection:
                             default http://127.0.0.1:2379)
   --cacert FILE             PEM certificates of authorities to trust
   --cert FILE, --key FILE   a client certificate and its key (PEM)
-  --user NAME[:PASSWORD]    etcd user (env ETCD_USER); the password may
-                            also come from env ETCD_PASSWORD
+  --user NAME               etcd user (env ETCD_USER); the password comes
+                            from env ETCD_PASSWORD, --password-file, or a
+                            prompt on a terminal (NAME:PASSWORD works too,
+                            but shows the password in the process list)
+  --password-file FILE      read the password from FILE (its first line)
   --timeout MS              milliseconds per request (default 5000)
   -h, --help                this help
   --version                 the version`;
@@ -168,6 +177,7 @@ export interface ConnectionFlags {
   cert?: string | undefined;
   key?: string | undefined;
   user?: string | undefined;
+  "password-file"?: string | undefined;
   timeout?: string | undefined;
 }
 
@@ -194,37 +204,32 @@ export async function connect(
   if ((flags.cert === undefined) !== (flags.key === undefined)) {
     throw new UsageError("Invalid --cert/--key: give both or neither");
   }
-  if (
-    flags.cacert !== undefined || flags.cert !== undefined
-  ) {
+  if (flags.cacert !== undefined || flags.cert !== undefined) {
+    const plain = (options.endpoints as string | undefined ??
+      "http://127.0.0.1:2379").split(",")
+      .find((endpoint) => /^\s*http:/i.test(endpoint));
+    if (plain !== undefined) {
+      throw new UsageError(
+        `Invalid --cacert/--cert/--key: the endpoint ${
+          JSON.stringify(redact(plain.trim()))
+        } is http://, which would not use TLS; give https:// endpoints`,
+      );
+    }
     const tls: NonNullable<ClientOptions["tls"]> = {};
     if (flags.cacert !== undefined) {
-      tls.caCert = await readPem(flags.cacert, "--cacert");
+      tls.caCert = await readPem(flags.cacert, "--cacert", "CERTIFICATE");
     }
     if (flags.cert !== undefined && flags.key !== undefined) {
-      tls.cert = await readPem(flags.cert, "--cert");
-      tls.key = await readPem(flags.key, "--key");
+      tls.cert = await readPem(flags.cert, "--cert", "CERTIFICATE");
+      tls.key = await readPem(flags.key, "--key", "PRIVATE KEY");
     }
     options.tls = tls;
   }
   const user = flags.user ?? io.env("ETCD_USER");
   if (user !== undefined) {
-    const colon = user.indexOf(":");
-    const username = colon < 0 ? user : user.slice(0, colon);
-    const password = colon < 0
-      ? io.env("ETCD_PASSWORD")
-      : user.slice(colon + 1);
-    if (username === "") {
-      throw new UsageError("Invalid --user: expected NAME or NAME:PASSWORD");
-    }
-    if (password === undefined) {
-      throw new UsageError(
-        `Invalid --user: no password for ${
-          JSON.stringify(username)
-        }; give NAME:PASSWORD or set ETCD_PASSWORD`,
-      );
-    }
-    options.auth = { username, password };
+    options.auth = await credentials(user, flags["password-file"], io);
+  } else if (flags["password-file"] !== undefined) {
+    throw new UsageError("Invalid --password-file: give --user NAME too");
   }
   try {
     return new Client(options);
@@ -235,15 +240,100 @@ export async function connect(
   }
 }
 
-async function readPem(path: string, flag: string): Promise<string> {
+/** A PEM file's text; it must hold a block of `kind`. */
+async function readPem(
+  path: string,
+  flag: string,
+  kind: "CERTIFICATE" | "PRIVATE KEY",
+): Promise<string> {
+  let text: string;
   try {
-    return await Deno.readTextFile(path);
+    text = await Deno.readTextFile(path);
   } catch (error) {
     throw new UsageError(
       `Cannot read ${flag} ${JSON.stringify(path)}: ${
         error instanceof Error ? error.message : error
       }`,
     );
+  }
+  const found = kind === "CERTIFICATE"
+    ? /-----BEGIN CERTIFICATE-----/.test(text)
+    : /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text);
+  if (!found) {
+    throw new UsageError(
+      `Invalid ${flag} ${JSON.stringify(path)}: it holds no PEM ${
+        kind === "CERTIFICATE" ? "certificate" : "private key"
+      } ("-----BEGIN ${kind}-----")`,
+    );
+  }
+  return text;
+}
+
+/**
+ * The user and password: `NAME:PASSWORD`, or `NAME` with the password from
+ * ETCD_PASSWORD, a password file, or a prompt on a terminal (not echoed).
+ */
+async function credentials(
+  user: string,
+  passwordFile: string | undefined,
+  io: Io,
+): Promise<{ username: string; password: string }> {
+  const colon = user.indexOf(":");
+  const username = colon < 0 ? user : user.slice(0, colon);
+  if (username === "") {
+    throw new UsageError("Invalid --user: expected NAME (or NAME:PASSWORD)");
+  }
+  let password = colon < 0 ? undefined : user.slice(colon + 1);
+  if (password === undefined && passwordFile !== undefined) {
+    try {
+      password = (await Deno.readTextFile(passwordFile)).split(/\r?\n/)[0]!;
+    } catch (error) {
+      throw new UsageError(
+        `Cannot read --password-file ${JSON.stringify(passwordFile)}: ${
+          error instanceof Error ? error.message : error
+        }`,
+      );
+    }
+  }
+  password ??= io.env("ETCD_PASSWORD");
+  password ??= await io.prompt?.(`Password for ${username}: `);
+  if (password === undefined) {
+    throw new UsageError(
+      `Invalid --user: no password for ${
+        JSON.stringify(username)
+      }; set ETCD_PASSWORD, give --password-file FILE, or run on a terminal to be asked`,
+    );
+  }
+  return { username, password };
+}
+
+/**
+ * Asks for a password on the terminal, not echoing it; `undefined` when
+ * standard input is not a terminal.
+ */
+async function promptHidden(question: string): Promise<string | undefined> {
+  if (!Deno.stdin.isTerminal()) return undefined;
+  await write(Deno.stderr.writable, question);
+  Deno.stdin.setRaw(true);
+  const bytes: number[] = [];
+  const buffer = new Uint8Array(64);
+  try {
+    for (;;) {
+      const count = await Deno.stdin.read(buffer);
+      if (count === null) break;
+      for (const byte of buffer.subarray(0, count)) {
+        if (byte === 13 || byte === 10) return new TextDecoder().decode(
+          new Uint8Array(bytes),
+        );
+        if (byte === 3) throw new Failure("Interrupted");
+        if (byte === 127 || byte === 8) bytes.pop();
+        else bytes.push(byte);
+      }
+    }
+    return new TextDecoder().decode(new Uint8Array(bytes));
+  } finally {
+    Deno.stdin.setRaw(false);
+    await write(Deno.stderr.writable, "\n");
   }
 }
 
@@ -282,8 +372,8 @@ export async function run(
   } catch (error) {
     const usage = error instanceof UsageError;
     const message = error instanceof Error ? error.message : String(error);
-    // One line: the first line of the message.
-    const line = message.split("\n")[0];
+    // One line: the first line of the message, safe on a terminal.
+    const line = visible(redact(message.split("\n")[0] ?? ""));
     await write(
       io.stderr,
       `${tool}: ${line}${usage ? `\nTry "${tool} --help".` : ""}\n`,

@@ -29,6 +29,8 @@ export function page(writable: boolean): string {
   td.value.long.open { max-height: none; }
   td.num { font-variant-numeric: tabular-nums; color: #666; }
   .toggle { cursor: pointer; user-select: none; display: inline-block; width: 1em; }
+  tr.dir { cursor: pointer; }
+  tr:focus { outline: 2px solid #6aa0ff; outline-offset: -2px; }
   tr.changed { animation: flash 1.5s ease-out; }
   tr.gone { opacity: 0; transition: opacity .5s; }
   @keyframes flash { from { background: #fff3a0; } to { background: transparent; } }
@@ -89,7 +91,13 @@ function ttl(node) {
   if (!node.expiration) return "";
   return Math.max(0, Math.ceil((node.expiration - Date.now()) / 1000)) + " s";
 }
-function cell(tr, text, cls) { const td = tr.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; }
+// Controls and bidirectional overrides are shown as escapes, never obeyed.
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+function shown(text) { return String(text).replace(UNSAFE, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")); }
+function cell(tr, text, cls) { const td = tr.insertCell(); td.textContent = shown(text); if (cls) td.className = cls; return td; }
+function toggle(path) { open.has(path) ? open.delete(path) : open.add(path); render(); focusRow(path); }
+function focusRow(path) { for (const tr of rows.rows) if (tr.dataset.path === path) { tr.focus(); return; } }
+function keysBelow(path) { let count = 0; for (const child of children(path)) count += nodes.get(child).dir ? keysBelow(child) : 1; return count; }
 
 function render() {
   const text = filter.value.trim();
@@ -102,6 +110,7 @@ function render() {
         if (!node.dir && text !== "" && !child.includes(text)) continue;
         const tr = rows.insertRow();
         tr.dataset.path = child;
+        tr.tabIndex = 0;
         if (changed.has(child)) tr.className = "changed";
         if (fading.has(child)) tr.className = "gone";
         const td = cell(tr, "", "name");
@@ -110,13 +119,16 @@ function render() {
           const t = document.createElement("span");
           t.className = "toggle";
           t.textContent = open.has(child) ? "▾" : "▸";
-          t.onclick = () => { open.has(child) ? open.delete(child) : open.add(child); render(); };
           td.append(t);
+          // The whole row opens and closes a directory, but not its buttons.
+          tr.classList.add("dir");
+          tr.setAttribute("aria-expanded", String(open.has(child)));
+          tr.onclick = (event) => { if (!(event.target instanceof HTMLButtonElement)) toggle(child); };
         } else td.append(Object.assign(document.createElement("span"), { className: "toggle" }));
-        td.append(name(child) + (node.dir ? "/" : ""));
+        td.append(shown(name(child)) + (node.dir ? "/" : ""));
         const value = cell(tr, node.dir ? "" : node.raw, "value");
         if (!node.dir) {
-          value.title = node.raw;
+          value.title = shown(node.raw);
           if (node.raw.length > 80 || node.raw.includes("\\n")) {
             value.classList.add("long");
             value.onclick = () => value.classList.toggle("open");
@@ -131,7 +143,7 @@ function render() {
           const actions = tr.insertCell();
           if (!node.dir) actions.append(button("edit", () => edit(child, node)));
           else actions.append(button("add", () => add(child)));
-          actions.append(button("delete", () => write({ op: "delete", path: child, recursive: node.dir, modifiedIndex: node.modifiedIndex })));
+          actions.append(button("delete", () => removeKey(child, node)));
         }
         shown++;
         if (node.dir && (open.has(child) || text !== "")) visit(child, depth + 1);
@@ -150,11 +162,20 @@ async function write(body) {
   const response = await fetch(api("/write"), { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
   const answer = await response.json();
   if (response.status === 409) {
-    const remote = answer.current === null ? "(deleted)" : JSON.stringify(answer.current);
-    if (confirm("Changed elsewhere: it is now " + remote + ". Overwrite it with yours?")) {
+    const remote = answer.current === null ? "(deleted)" : shown(JSON.stringify(answer.current));
+    if (body.op === "create" || body.op === "mkdir" || body.op === "delete") {
+      alert(shown(answer.error) + (answer.current === null ? "" : " (it is now " + remote + ")"));
+    } else if (confirm("Changed elsewhere: it is now " + remote + ". Overwrite it with yours?")) {
       return write({ ...body, force: true });
     }
-  } else if (!response.ok) alert(answer.error);
+  } else if (!response.ok) alert(shown(answer.error));
+}
+function removeKey(path, node) {
+  if (node.dir) {
+    const count = keysBelow(path);
+    if (!confirm("Delete " + shown(path) + "/ and the " + count + " key" + (count === 1 ? "" : "s") + " in it? Each is deleted only if unchanged.")) return;
+  }
+  write({ op: "delete", path, recursive: node.dir, modifiedIndex: node.modifiedIndex });
 }
 function edit(path, node) {
   const value = prompt("New value of " + path, node.raw);
@@ -165,7 +186,7 @@ function add(dir) {
   if (!key) return;
   const path = dir ? dir + "/" + key.replace(/\\/$/, "") : key.replace(/\\/$/, "");
   if (key.endsWith("/")) write({ op: "mkdir", path });
-  else { const value = prompt("Value of " + path, ""); if (value !== null) write({ op: "set", path, value }); }
+  else { const value = prompt("Value of " + path, ""); if (value !== null) write({ op: "create", path, value }); }
 }
 
 function apply(change) {
@@ -193,7 +214,7 @@ function setState(state) { const el = document.getElementById("state"); el.textC
 
 async function start() {
   const snapshot = await (await fetch(api("/tree"))).json();
-  document.getElementById("prefix").textContent = snapshot.prefix;
+  document.getElementById("prefix").textContent = shown(snapshot.prefix);
   nodes.clear();
   kids.clear();
   for (const [path, node] of snapshot.nodes) put(path, node);
@@ -205,6 +226,22 @@ async function start() {
   events.onerror = () => setState("reconnecting");
 }
 filter.oninput = () => render();
+// Keyboard: up and down move between rows, right opens a directory, left
+// closes it (or goes to its parent), Enter and Space toggle.
+rows.addEventListener("keydown", (event) => {
+  const tr = event.target.closest("tr");
+  if (!tr) return;
+  const path = tr.dataset.path;
+  const node = nodes.get(path);
+  if (event.key === "ArrowDown" && tr.nextElementSibling) tr.nextElementSibling.focus();
+  else if (event.key === "ArrowUp" && tr.previousElementSibling) tr.previousElementSibling.focus();
+  else if (event.key === "ArrowRight" && node?.dir && !open.has(path)) toggle(path);
+  else if (event.key === "ArrowLeft" && node?.dir && open.has(path)) toggle(path);
+  else if (event.key === "ArrowLeft" && parent(path) !== "") focusRow(parent(path));
+  else if ((event.key === "Enter" || event.key === " ") && node?.dir) toggle(path);
+  else return;
+  event.preventDefault();
+});
 setInterval(() => { for (const node of nodes.values()) if (node.expiration) { schedule(); break; } }, 1000);
 start();
 </script>

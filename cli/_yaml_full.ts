@@ -1,9 +1,12 @@
 // YAML text to data with npm:yaml, for what `readSimple` in
 // `_yaml_read.ts` leaves. Internal.
 //
-// The failsafe schema keeps plain scalars as the file spells them.
+// The failsafe schema keeps plain scalars as the file spells them. Aliases
+// are expanded here, within bounds: a few hundred bytes of nested aliases
+// can otherwise stand for gigabytes. Merge keys (`<<: *base`) merge.
 
 import {
+  type Alias,
   type Document,
   isAlias,
   isMap,
@@ -11,20 +14,29 @@ import {
   isSeq,
   type Node as YamlNode,
   parseDocument,
-} from "yaml";
+} from "npm:yaml@^2.9.1";
 import { Failure } from "./_common.ts";
 import type { Data } from "./_yaml.ts";
 import { keyProblem } from "./_yaml_read.ts";
 
+/** Most values (scalars and mappings) a document may expand to. */
+export const MAX_VALUES = 1_000_000;
+/** Most characters of text a document may expand to. */
+export const MAX_TEXT = 256 * 1024 * 1024;
+/** Deepest nesting of mappings and sequences. */
+export const MAX_DEPTH = 256;
+
 /**
  * Reads `text` with npm:yaml: all of YAML, every problem a
- * {@linkcode Failure} that names where it is.
+ * {@linkcode Failure} that names where it is. A document that is one scalar
+ * gives a string.
  */
 export function readYaml(
   text: string,
   source: string,
   arrays: boolean,
-): Map<string, Data> {
+): Data {
+  checkDepth(text, source);
   const doc = parseDocument(text, {
     schema: "failsafe",
     uniqueKeys: true,
@@ -32,6 +44,20 @@ export function readYaml(
   });
   const [error] = doc.errors;
   if (error !== undefined) {
+    if (error.code === "MULTIPLE_DOCS") {
+      throw new Failure(
+        `Cannot load ${source}${
+          lineCol(text, error.pos[0])
+        }: it holds several YAML documents; give one per load`,
+      );
+    }
+    if (error.code === "RESOURCE_EXHAUSTION") {
+      throw new Failure(
+        `Cannot load ${source}${
+          lineCol(text, error.pos[0])
+        }: it nests too deep to read`,
+      );
+    }
     throw new Failure(
       `Cannot parse ${source}${lineCol(text, error.pos[0])}: ${
         error.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "")
@@ -40,19 +66,215 @@ export function readYaml(
   }
   const contents = doc.contents;
   if (contents === null) return new Map();
-  const top = isAlias(contents) ? contents.resolve(doc) : contents;
-  if (!isMap(top)) {
+  const reader = new Reader(doc, text, source, arrays);
+  const top = reader.resolve(contents);
+  if (isSeq(top)) {
     throw new Failure(
-      `Cannot load ${source}: expected a mapping at the top, got a ${
-        isSeq(top) ? "sequence" : "scalar"
-      }`,
+      `Cannot load ${source}: expected a mapping (or one value) at the top, got a sequence`,
     );
   }
-  return read(doc, top, [], source, arrays, text) as Map<string, Data>;
+  return reader.read(contents, []);
 }
 
-function where(node: YamlNode | null | undefined, text: string): string {
-  return lineCol(text, node?.range?.[0]);
+/** Expands a document's nodes into data, within the bounds above. */
+class Reader {
+  readonly #doc: Document;
+  readonly #text: string;
+  readonly #source: string;
+  readonly #arrays: boolean;
+  /** The aliases being expanded, innermost last: a cycle is refused. */
+  readonly #expanding = new Set<YamlNode>();
+  #values = 0;
+  #characters = 0;
+
+  constructor(doc: Document, text: string, source: string, arrays: boolean) {
+    this.#doc = doc;
+    this.#text = text;
+    this.#source = source;
+    this.#arrays = arrays;
+  }
+
+  /** The node an alias refers to (or the node itself). */
+  resolve(node: unknown): unknown {
+    if (!isAlias(node)) return node;
+    const target = (node as Alias).resolve(this.#doc);
+    if (target === undefined) {
+      this.#fail(node, `alias *${node.source} refers to no anchor`);
+    }
+    return target;
+  }
+
+  read(node: unknown, path: string[]): Data {
+    if (isAlias(node)) {
+      const target = this.resolve(node) as YamlNode;
+      if (this.#expanding.has(target)) {
+        this.#fail(
+          node,
+          `alias *${node.source} refers to a node that contains it`,
+        );
+      }
+      this.#expanding.add(target);
+      try {
+        return this.read(target, path);
+      } finally {
+        this.#expanding.delete(target);
+      }
+    }
+    this.#count(node, 0);
+    if (isScalar(node)) {
+      const value = node.value;
+      if (value === null || value === undefined) return "";
+      if (typeof value !== "string") {
+        this.#fail(node, `the value at ${at(path)} is not text`);
+      }
+      this.#count(node, value.length);
+      return value;
+    }
+    if (isSeq(node)) {
+      if (!this.#arrays) {
+        this.#fail(
+          node,
+          `${
+            at(path)
+          } is a sequence; etcd has no arrays (use --arrays to store items as children 0, 1, ...)`,
+        );
+      }
+      const map = new Map<string, Data>();
+      node.items.forEach((item, index) => {
+        map.set(String(index), this.read(item, [...path, String(index)]));
+      });
+      return map;
+    }
+    if (isMap(node)) return this.#mapping(node, path);
+    if (node === null || node === undefined) return "";
+    throw new Failure(
+      `Cannot load ${this.#source}: unexpected YAML at ${at(path)}`,
+    );
+  }
+
+  /** A mapping; `<<` keys merge mappings in under the explicit keys. */
+  #mapping(node: YamlNode & { items: unknown[] }, path: string[]): Data {
+    const map = new Map<string, Data>();
+    const merges: unknown[] = [];
+    for (const item of node.items) {
+      const pair = item as { key: unknown; value: unknown };
+      const keyNode = this.resolve(pair.key);
+      if (!isScalar(keyNode) || typeof keyNode.value !== "string") {
+        this.#fail(pair.key, `a key under ${at(path)} is not a string`);
+      }
+      const key = keyNode.value;
+      if (key === "<<" && keyNode.type === "PLAIN") {
+        merges.push(pair.value);
+        continue;
+      }
+      const problem = keyProblem(key);
+      if (problem !== undefined) {
+        this.#fail(
+          keyNode,
+          `key ${JSON.stringify(key)} under ${at(path)} ${problem}`,
+        );
+      }
+      map.set(key, this.read(pair.value, [...path, key]));
+    }
+    for (const merge of merges) {
+      const target = this.resolve(merge);
+      const sources = isSeq(target) ? target.items : [merge];
+      for (const source of sources) {
+        const merged = this.read(source, path);
+        if (!(merged instanceof Map)) {
+          this.#fail(
+            source,
+            `a merge key (<<) under ${at(path)} takes a mapping or a sequence of mappings`,
+          );
+        }
+        // Explicit keys win; of merged mappings, the first one given.
+        for (const [key, value] of merged) {
+          if (!map.has(key)) map.set(key, value);
+        }
+      }
+    }
+    return map;
+  }
+
+  #count(node: unknown, characters: number): void {
+    if (characters === 0) this.#values++;
+    this.#characters += characters;
+    if (this.#values > MAX_VALUES) {
+      this.#fail(
+        node,
+        `the document expands to more than ${MAX_VALUES.toLocaleString("en")} values (aliases repeat what they refer to)`,
+      );
+    }
+    if (this.#characters > MAX_TEXT) {
+      this.#fail(
+        node,
+        `the document expands to more than ${
+          MAX_TEXT / 1024 / 1024
+        } MiB of text (aliases repeat what they refer to)`,
+      );
+    }
+  }
+
+  #fail(node: unknown, why: string): never {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    throw new Failure(
+      `Cannot load ${this.#source}${lineCol(this.#text, range?.[0])}: ${why}`,
+    );
+  }
+}
+
+function at(path: readonly string[]): string {
+  return JSON.stringify(path.join("/"));
+}
+
+/**
+ * Refuses nesting deeper than {@linkcode MAX_DEPTH} before parsing (the
+ * parser would run out of stack), naming where it goes too deep. Counts
+ * block indentation levels and flow brackets outside quotes.
+ */
+function checkDepth(text: string, source: string): void {
+  const indents: number[] = [];
+  let flow = 0;
+  let quote = "";
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (char === "\n") {
+      lineStart = true;
+      indent = 0;
+      quote = quote === '"' ? quote : "";
+      continue;
+    }
+    if (lineStart) {
+      if (char === " " || char === "-") {
+        indent++;
+        continue;
+      }
+      lineStart = false;
+      if (char !== "#") {
+        while (indents.length > 0 && indents.at(-1)! >= indent) indents.pop();
+        indents.push(indent);
+      }
+    }
+    if (quote !== "") {
+      if (char === "\\" && quote === '"') i++;
+      else if (char === quote) quote = "";
+      continue;
+    }
+    if (char === '"' || char === "'") quote = char;
+    else if (char === "#" && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i + 1 < text.length && text[i + 1] !== "\n") i++;
+    } else if (char === "[" || char === "{") flow++;
+    else if (char === "]" || char === "}") flow = Math.max(0, flow - 1);
+    if (flow + indents.length > MAX_DEPTH) {
+      throw new Failure(
+        `Cannot load ${source}${
+          lineCol(text, i)
+        }: it nests deeper than ${MAX_DEPTH} levels`,
+      );
+    }
+  }
 }
 
 /** `:LINE:COLUMN` of an offset in the text (both from 1). */
@@ -69,76 +291,4 @@ function lineCol(text: string, offset: number | undefined): string {
     last = i;
   }
   return `:${line}:${offset - last}`;
-}
-
-function read(
-  doc: Document,
-  node: unknown,
-  path: string[],
-  source: string,
-  arrays: boolean,
-  text: string,
-): Data {
-  if (isAlias(node)) {
-    return read(doc, node.resolve(doc), path, source, arrays, text);
-  }
-  const at = () => JSON.stringify(path.join("/"));
-  if (isScalar(node)) {
-    const value = node.value;
-    if (value === null || value === undefined) return "";
-    if (typeof value !== "string") {
-      throw new Failure(
-        `Cannot load ${source}${
-          where(node, text)
-        }: the value at ${at()} is not text`,
-      );
-    }
-    return value;
-  }
-  if (isSeq(node)) {
-    if (!arrays) {
-      throw new Failure(
-        `Cannot load ${source}${
-          where(node, text)
-        }: ${at()} is a sequence; etcd has no arrays (use --arrays to store items as children 0, 1, ...)`,
-      );
-    }
-    const map = new Map<string, Data>();
-    node.items.forEach((item, index) => {
-      map.set(
-        String(index),
-        read(doc, item, [...path, String(index)], source, arrays, text),
-      );
-    });
-    return map;
-  }
-  if (isMap(node)) {
-    const map = new Map<string, Data>();
-    for (const pair of node.items) {
-      const keyNode = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
-      if (!isScalar(keyNode) || typeof keyNode.value !== "string") {
-        throw new Failure(
-          `Cannot load ${source}${
-            where(pair.key as YamlNode, text)
-          }: a key under ${at()} is not a string`,
-        );
-      }
-      const key = keyNode.value;
-      const problem = keyProblem(key);
-      if (problem !== undefined) {
-        throw new Failure(
-          `Cannot load ${source}${where(keyNode, text)}: key ${
-            JSON.stringify(key)
-          } under ${at()} ${problem}`,
-        );
-      }
-      map.set(
-        key,
-        read(doc, pair.value, [...path, key], source, arrays, text),
-      );
-    }
-    return map;
-  }
-  if (node === null || node === undefined) return "";
-  throw new Failure(`Cannot load ${source}: unexpected YAML at ${at()}`);
 }

@@ -11,15 +11,16 @@ import type { Data } from "./_yaml.ts";
 
 /**
  * Parses YAML into data: mappings become Maps, scalars strings as spelled
- * (quoted and block scalars by their value; an empty value is ""). Arrays
- * become Maps with keys "0", "1", ... when `arrays` is set, and are an error
- * otherwise. Every problem is a `Failure` naming where it is.
+ * (quoted and block scalars by their value; an empty value is ""); a
+ * document of one scalar is a string. Arrays become Maps with keys "0",
+ * "1", ... when `arrays` is set, and are an error otherwise. Every problem is
+ * a `Failure` naming where it is.
  */
 export async function fromYaml(
   text: string,
   source: string,
   arrays: boolean,
-): Promise<Map<string, Data>> {
+): Promise<Data> {
   return readSimple(text) ??
     (await import("./_yaml_full.ts")).readYaml(text, source, arrays);
 }

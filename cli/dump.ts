@@ -54,6 +54,11 @@ Usage: etcd2yaml PREFIX [-o FILE] [--json] [--arrays] [connection flags]
   --arrays        write directories whose children are exactly 0, 1, ...
                   as sequences (as "yaml2etcd --arrays" stores them)
 
+Keys with a segment starting with "_" (locks, queues) are hidden from
+listings by etcd v2, so they are not dumped, not even with PREFIX "/". A
+PREFIX that is a single value dumps as one scalar, which yaml2etcd loads
+back into that key.
+
 ${COMMON_HELP}
 
 Exit status: 0 done, 1 failed, 2 bad usage.`;

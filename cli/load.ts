@@ -11,7 +11,10 @@
  *
  * Scalars are stored as the file spells them (`1.0` stays `1.0`, `yes`
  * stays `yes`); quoted and block scalars by their value; an empty value as
- * the empty string; a mapping as a directory.
+ * the empty string; a mapping as a directory; a file that is one scalar as
+ * the value of PREFIX itself. `--replace` deletes only what the plan read,
+ * each key with a compare, and refuses an input with no keys unless given
+ * `--allow-empty`.
  *
  * ```sh
  * deno run -A jsr:@etcd-tree/etcd-tree/load /app app.yaml --replace
@@ -30,28 +33,32 @@
  * @module
  */
 
-import { errorKind, isConflict } from "../_core/kinds.ts";
-import {
-  type Entry,
-  type Store,
-  storeOf,
-  type Subtree,
-} from "../_core/store.ts";
+import { storeOf } from "../_core/store.ts";
+import { carryOut, type Outcome, total } from "./_apply.ts";
 import {
   answerInfo,
   COMMON_HELP,
   connect,
   Failure,
+  interruption,
   type Io,
   parse,
   prefixArgument,
   processIo,
-  Progress,
   run,
   UsageError,
   VERSION,
   write,
 } from "./_common.ts";
+import { showKey } from "./_escape.ts";
+import {
+  countValues,
+  describePlan,
+  haveOf,
+  makePlan,
+  type Plan,
+  type Wanted,
+} from "./_plan.ts";
 import { fromYaml } from "./_yaml_read.ts";
 
 const HELP = `yaml2etcd ${VERSION}: load YAML into an etcd subtree
@@ -61,44 +68,28 @@ Usage: yaml2etcd PREFIX [FILE|-] [options] [connection flags]
   PREFIX             the subtree to load into, such as /app
   FILE               the YAML to load; "-" or none: standard input
   --replace          also delete what is under PREFIX but not in the file
+                     (only what was read, each key with a compare)
+  --allow-empty      with --replace, accept an input with no keys (it
+                     deletes everything under PREFIX)
   --dry-run          print the plan as a diff; write nothing
   --force            write without comparing with what was read (overwrite
-                     concurrent changes)
+                     concurrent changes; directories go with everything in
+                     them)
   --concurrency N    writes in flight at once (default 16)
   --arrays           store sequences as directories with children 0, 1, ...
+  --max-request-bytes N
+                     the largest write request the server takes (default:
+                     etcd's own limit for the API); larger values are
+                     refused before anything is written
 
-Values are stored as the file spells them. Writes compare with the state
-that was read, so a concurrent change is reported as a conflict (exit 1).
+Values are stored as the file spells them; a file of one value sets PREFIX
+itself. Writes compare with the state that was read, so a concurrent change
+is reported as a conflict (exit 1). Interrupted (Ctrl-C, or etcd gone), it
+says how far it got; running it again finishes the job.
 
 ${COMMON_HELP}
 
 Exit status: 0 done, 1 failed or conflicts, 2 bad usage.`;
-
-/** What etcd holds at a path: its entry (none for an inferred directory) and children. */
-interface Have {
-  entry: Entry | undefined;
-  children: Map<string, Have>;
-}
-
-/** One step of a plan. */
-interface Step {
-  kind: "create" | "update" | "mkdir" | "delete";
-  /** Segments below the prefix. */
-  path: string[];
-  /** The value to write (create, update). */
-  value?: string;
-  /** The value or directory there now (update, delete). */
-  old?: Have;
-}
-
-/** What a load will do. */
-interface Plan {
-  /** Deletions, done first (replacements and type changes). */
-  deletes: Step[];
-  /** Creations and updates, done after. */
-  writes: Step[];
-  unchanged: number;
-}
 
 /**
  * Runs `yaml2etcd` with the given arguments.
@@ -120,10 +111,12 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
   return run("yaml2etcd", io, async () => {
     const { values, positionals } = parse(args, {
       replace: { type: "boolean" },
+      "allow-empty": { type: "boolean" },
       "dry-run": { type: "boolean" },
       force: { type: "boolean" },
       concurrency: { type: "string" },
       arrays: { type: "boolean" },
+      "max-request-bytes": { type: "string" },
     });
     if (await answerInfo(values, io, "yaml2etcd", HELP)) return 0;
     const segments = prefixArgument(
@@ -131,24 +124,31 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       2,
       "Missing PREFIX: name the subtree to load into, such as /app",
     );
-    const concurrency = Number(values.concurrency ?? 16);
-    if (
-      !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024
-    ) {
-      throw new UsageError(
-        `Invalid --concurrency ${
-          JSON.stringify(values.concurrency)
-        }: expected an integer from 1 to 1024`,
+    const concurrency = wholeNumber(
+      values.concurrency,
+      "--concurrency",
+      16,
+      1,
+      1024,
+    );
+    const limitGiven = values["max-request-bytes"] === undefined
+      ? undefined
+      : wholeNumber(
+        values["max-request-bytes"],
+        "--max-request-bytes",
+        0,
+        1,
+        Number.MAX_SAFE_INTEGER,
       );
-    }
     const file = positionals[1] ?? "-";
     // Everything is read and checked before connecting, let alone writing.
+    using stop = interruption(io);
     const text = await readInput(file, io);
     const want = await fromYaml(
       text,
       file === "-" ? "<stdin>" : file,
       values.arrays === true,
-    ) as Map<string, Wanted>;
+    ) as Wanted;
 
     await using client = await connect(values, io, {
       maxConcurrency: concurrency,
@@ -156,12 +156,24 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     const store = storeOf(client);
     const subtree = store.subtree(segments);
     const snapshot = await store.snapshot(subtree);
-    const plan = makePlan(
-      want,
-      haveOf(snapshot.entries),
-      values.replace === true,
-    );
-    const prefix = subtree.key;
+    const have = haveOf(snapshot.entries);
+    const prefix = showKey(subtree.key);
+    const replace = values.replace === true;
+    if (
+      replace && want instanceof Map && want.size === 0 &&
+      values["allow-empty"] !== true && have !== undefined &&
+      countValues(have) > 0
+    ) {
+      throw new Failure(
+        `Refusing to replace ${prefix} with an input that holds no keys: that would delete all ${
+          countValues(have)
+        } values under it (give --allow-empty to do that)`,
+      );
+    }
+    const plan = makePlan(want, have, replace);
+    const limit = limitGiven ?? store.capabilities.maxRequestBytes;
+    checkSizes(plan, limit, limitGiven !== undefined, (path, value) =>
+      store.requestSize(subtree, path, value), subtree.keyOf.bind(subtree));
 
     if (values["dry-run"]) {
       await write(io.stdout, describePlan(plan, subtree));
@@ -171,29 +183,92 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       force: values.force === true,
       concurrency,
       io,
+      signal: stop.signal,
     });
     for (const conflict of outcome.conflicts) {
       await write(io.stderr, `yaml2etcd: ${conflict}\n`);
     }
-    await write(
-      io.stdout,
-      `created ${outcome.created}, updated ${outcome.updated}, deleted ${outcome.deleted}, unchanged ${plan.unchanged}, conflicts ${outcome.conflicts.length}\n`,
-    );
-    if (outcome.failure !== undefined) {
-      const total = plan.deletes.length + plan.writes.length;
+    await write(io.stdout, summary(outcome, plan));
+    const stopped = outcome.failure !== undefined
+      ? `: ${message(outcome.failure)}`
+      : outcome.interrupted
+      ? ": interrupted"
+      : undefined;
+    if (stopped !== undefined) {
+      const uncertain = outcome.uncertain > 0
+        ? ` (and ${outcome.uncertain} more that may have been applied)`
+        : "";
       throw new Failure(
-        `Stopped loading ${
-          JSON.stringify(prefix)
-        } after ${outcome.applied} of ${total} writes: ${
-          message(outcome.failure)
-        }; run it again to finish`,
+        `Stopped loading ${prefix} after ${outcome.applied} of ${
+          total(plan)
+        } writes${uncertain}${stopped}; run it again to finish`,
       );
     }
     return outcome.conflicts.length > 0 ? 1 : 0;
   });
 }
 
-type Wanted = string | Map<string, Wanted>;
+function summary(outcome: Outcome, plan: Plan): string {
+  return `created ${outcome.created}, updated ${outcome.updated}, deleted ${outcome.deleted}, unchanged ${plan.unchanged}, conflicts ${outcome.conflicts.length}\n`;
+}
+
+/** A whole-number flag in a range, or its default. */
+function wholeNumber(
+  given: string | undefined,
+  flag: string,
+  fallback: number,
+  least: number,
+  most: number,
+): number {
+  if (given === undefined) return fallback;
+  const value = Number(given);
+  if (!/^\d+$/.test(given) || value < least || value > most) {
+    throw new UsageError(
+      `Invalid ${flag} ${JSON.stringify(given)}: expected a whole number from ${least}${
+        most === Number.MAX_SAFE_INTEGER ? " up" : ` to ${most}`
+      }`,
+    );
+  }
+  return value;
+}
+
+/** Refuses the load if a value would make a request etcd refuses. */
+function checkSizes(
+  plan: Plan,
+  limit: number,
+  given: boolean,
+  size: (path: string, value: string) => number,
+  keyOf: (path: string) => string,
+): void {
+  const large: string[] = [];
+  let count = 0;
+  for (const step of plan.writes) {
+    if (step.value === undefined) continue;
+    const path = step.path.join("/");
+    if (!step.value.isWellFormed()) {
+      throw new Failure(
+        `Cannot load: the value of ${
+          showKey(keyOf(path))
+        } holds a lone surrogate (an unpaired \\uD800-\\uDFFF escape), which is not text; nothing was written`,
+      );
+    }
+    const bytes = size(path, step.value);
+    if (bytes > limit) {
+      count++;
+      if (large.length < 3) {
+        large.push(`${showKey(keyOf(path))} (${bytes} bytes)`);
+      }
+    }
+  }
+  if (count === 0) return;
+  throw new Failure(
+    `Cannot load: ${count} value${count === 1 ? " makes" : "s make"} a request larger than the ${limit} bytes etcd takes: ${
+      large.join(", ")
+    }${count > large.length ? ", ..." : ""}; nothing was written${
+      given ? "" : " (if the server takes larger requests, give --max-request-bytes)"
+    }`,
+  );
+}
 
 async function readInput(file: string, io: Io): Promise<string> {
   let bytes: Uint8Array;
@@ -209,257 +284,6 @@ async function readInput(file: string, io: Io): Promise<string> {
   } catch {
     throw new Failure(`Cannot read ${JSON.stringify(file)}: it is not UTF-8`);
   }
-}
-
-/** A snapshot's entries as a tree; `undefined` when there are none. */
-function haveOf(entries: readonly Entry[]): Have | undefined {
-  if (entries.length === 0) return undefined;
-  const root: Have = { entry: undefined, children: new Map() };
-  for (const entry of entries) {
-    let node = root;
-    if (entry.path !== "") {
-      for (const name of entry.path.split("/")) {
-        let child = node.children.get(name);
-        if (child === undefined) {
-          child = { entry: undefined, children: new Map() };
-          node.children.set(name, child);
-        }
-        node = child;
-      }
-    }
-    node.entry = entry;
-  }
-  return root;
-}
-
-/** Whether etcd holds a directory there (explicit or inferred). */
-function isDir(have: Have): boolean {
-  return have.entry === undefined || have.entry.dir === true;
-}
-
-/** Plans the load of `want` over the current `root`. */
-function makePlan(
-  want: Map<string, Wanted>,
-  root: Have | undefined,
-  replace: boolean,
-): Plan {
-  const plan: Plan = { deletes: [], writes: [], unchanged: 0 };
-  if (root !== undefined && !isDir(root)) {
-    // The prefix holds a value that has to become a directory.
-    plan.deletes.push({ kind: "delete", path: [], old: root });
-    root = undefined;
-  }
-  if (root === undefined && want.size === 0) {
-    plan.writes.push({ kind: "mkdir", path: [] });
-  }
-  diff(want, root, [], plan, replace);
-  return plan;
-}
-
-function diff(
-  want: Map<string, Wanted>,
-  have: Have | undefined,
-  path: string[],
-  plan: Plan,
-  replace: boolean,
-): void {
-  const children = have?.children ?? new Map<string, Have>();
-  for (const name of [...want.keys()].sort()) {
-    const wanted = want.get(name)!;
-    let node = children.get(name);
-    const at = [...path, name];
-    if (typeof wanted === "string") {
-      if (node === undefined) {
-        plan.writes.push({ kind: "create", path: at, value: wanted });
-      } else if (isDir(node)) {
-        plan.deletes.push({ kind: "delete", path: at, old: node });
-        plan.writes.push({ kind: "create", path: at, value: wanted });
-      } else if (node.entry?.value === wanted) {
-        plan.unchanged++;
-      } else {
-        plan.writes.push({
-          kind: "update",
-          path: at,
-          value: wanted,
-          old: node,
-        });
-      }
-      continue;
-    }
-    if (node !== undefined && !isDir(node)) {
-      plan.deletes.push({ kind: "delete", path: at, old: node });
-      node = undefined;
-    }
-    if (node === undefined && wanted.size === 0) {
-      plan.writes.push({ kind: "mkdir", path: at });
-    } else {
-      diff(wanted, node, at, plan, replace);
-    }
-  }
-  if (replace) {
-    for (
-      const [name, node] of [...children].sort(([a], [b]) => a < b ? -1 : 1)
-    ) {
-      if (!want.has(name)) {
-        plan.deletes.push({ kind: "delete", path: [...path, name], old: node });
-      }
-    }
-  }
-}
-
-function countValues(node: Have): number {
-  if (!isDir(node)) return 1;
-  let count = 0;
-  for (const child of node.children.values()) count += countValues(child);
-  return count;
-}
-
-function valueOf(node: Have | undefined): string {
-  const value = node?.entry?.value;
-  return typeof value === "string" ? value : "";
-}
-
-/** The plan as a readable diff, with a summary line. */
-function describePlan(plan: Plan, subtree: Subtree): string {
-  const key = (path: string[]) => subtree.keyOf(path.join("/"));
-  const lines: string[] = [];
-  for (const step of plan.deletes) {
-    const old = step.old!;
-    lines.push(
-      isDir(old)
-        ? `- ${key(step.path)}/ (directory with ${countValues(old)} values)`
-        : `- ${key(step.path)} (was ${JSON.stringify(valueOf(old))})`,
-    );
-  }
-  for (const step of plan.writes) {
-    if (step.kind === "mkdir") {
-      lines.push(`+ ${key(step.path)}/ (empty directory)`);
-    } else if (step.kind === "create") {
-      lines.push(`+ ${key(step.path)} = ${JSON.stringify(step.value)}`);
-    } else {
-      lines.push(
-        `~ ${key(step.path)} = ${JSON.stringify(step.value)} (was ${
-          JSON.stringify(valueOf(step.old))
-        })`,
-      );
-    }
-  }
-  const creates = plan.writes.filter((s) => s.kind !== "update").length;
-  const updates = plan.writes.length - creates;
-  lines.push(
-    `plan: create ${creates}, update ${updates}, delete ${plan.deletes.length}, unchanged ${plan.unchanged}`,
-  );
-  return lines.join("\n") + "\n";
-}
-
-interface Outcome {
-  created: number;
-  updated: number;
-  deleted: number;
-  applied: number;
-  conflicts: string[];
-  failure: unknown;
-}
-
-async function carryOut(
-  store: Store,
-  subtree: Subtree,
-  plan: Plan,
-  options: { force: boolean; concurrency: number; io: Io },
-): Promise<Outcome> {
-  const outcome: Outcome = {
-    created: 0,
-    updated: 0,
-    deleted: 0,
-    applied: 0,
-    conflicts: [],
-    failure: undefined,
-  };
-  const progress = new Progress(
-    options.io,
-    "writing",
-    plan.deletes.length + plan.writes.length,
-  );
-  const force = options.force;
-  const one = async (step: Step): Promise<void> => {
-    const path = step.path.join("/");
-    try {
-      if (step.kind === "delete") {
-        const old = step.old!;
-        await store.remove(
-          subtree,
-          path,
-          isDir(old)
-            ? { dir: "recursive" }
-            : force
-            ? {}
-            : { condition: { modifiedIndex: old.entry?.modifiedIndex ?? 0 } },
-        );
-        outcome.deleted++;
-      } else if (step.kind === "mkdir") {
-        try {
-          await store.mkdir(subtree, path, { condition: { absent: true } });
-        } catch (error) {
-          if (!(force && errorKind(error) === "exists")) throw error;
-        }
-        outcome.created++;
-      } else if (step.kind === "create") {
-        await store.put(
-          subtree,
-          path,
-          step.value!,
-          force ? {} : { condition: { absent: true } },
-        );
-        outcome.created++;
-      } else {
-        await store.put(
-          subtree,
-          path,
-          step.value!,
-          force ? {} : {
-            condition: { modifiedIndex: step.old?.entry?.modifiedIndex ?? 0 },
-          },
-        );
-        outcome.updated++;
-      }
-      outcome.applied++;
-    } catch (error) {
-      if (
-        force && step.kind === "delete" && errorKind(error) === "not found"
-      ) {
-        outcome.applied++;
-        return;
-      }
-      if (!isConflict(error)) throw error;
-      outcome.conflicts.push(
-        `conflict: ${
-          JSON.stringify(subtree.keyOf(path))
-        } changed since it was read; not written (${message(error)})`,
-      );
-    } finally {
-      progress.step();
-    }
-  };
-  for (const steps of [plan.deletes, plan.writes]) {
-    if (outcome.failure !== undefined) break;
-    let next = 0;
-    await Promise.all(
-      Array.from(
-        { length: Math.min(options.concurrency, steps.length) },
-        async () => {
-          while (next < steps.length && outcome.failure === undefined) {
-            try {
-              await one(steps[next++]!);
-            } catch (error) {
-              outcome.failure ??= error;
-            }
-          }
-        },
-      ),
-    );
-  }
-  await progress.end();
-  return outcome;
 }
 
 function message(error: unknown): string {

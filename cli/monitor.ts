@@ -29,6 +29,7 @@
 
 import { errorKind } from "../_core/kinds.ts";
 import { type Change, storeOf, type Subtree } from "../_core/store.ts";
+import { showKey, showValue, visible } from "./_escape.ts";
 import {
   answerInfo,
   COMMON_HELP,
@@ -55,7 +56,11 @@ Usage: etcdmon [PREFIX] [--json] [--since INDEX] [connection flags]
 
 Lines: INDEX ACTION KEY VALUE, where ACTION is create, update, delete or
 expire, KEY is relative to PREFIX ("/" ends a directory) and VALUE is JSON
-(the previous value for delete and expire). Ctrl-C ends it.
+(the previous value for delete and expire). Control characters in keys and
+values are shown as escapes (a key that has any is shown quoted); --json
+lines are exact JSON. Keys with a segment starting with "_" are hidden by
+etcd v2 and not shown. When etcd goes away, it reconnects and says so on
+stderr. Ctrl-C ends it.
 
 ${COMMON_HELP}
 
@@ -89,11 +94,14 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     let from: number | undefined;
     if (values.since !== undefined) {
       from = Number(values.since);
-      if (!/^\d+$/.test(values.since) || !(from >= 1)) {
+      if (
+        !/^\d+$/.test(values.since) || !(from >= 1) ||
+        !Number.isSafeInteger(from)
+      ) {
         throw new UsageError(
           `Invalid --since ${
             JSON.stringify(values.since)
-          }: expected an etcd index (a whole number >= 1)`,
+          }: expected an etcd index (a whole number from 1 to ${Number.MAX_SAFE_INTEGER})`,
         );
       }
     }
@@ -106,7 +114,18 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     const store = storeOf(client);
     const subtree = store.subtree(segments);
     while (!stop.signal.aborted) {
-      const stream = store.follow(subtree, from);
+      // Disconnects are ridden out; stderr says when etcd went and came back.
+      const stream = store.follow(subtree, from, {
+        onState: (state, error) =>
+          void write(
+            io.stderr,
+            state === "retrying"
+              ? `etcdmon: lost etcd (${
+                visible(error instanceof Error ? error.message : String(error))
+              }); reconnecting\n`
+              : "etcdmon: etcd is back\n",
+          ).catch(() => {}),
+      });
       const end = () => void stream.close();
       stop.signal.addEventListener("abort", end, { once: true });
       try {
@@ -173,10 +192,10 @@ function format(change: Change, subtree: Subtree, json: boolean): string {
     }
     return JSON.stringify(event) + "\n";
   }
-  let path = entry.path === "" ? "/" : entry.path;
+  let path = entry.path === "" ? "/" : showKey(entry.path);
   if (dir && path !== "/") path += "/";
   return `${change.index} ${action} ${path}${
-    dir ? "" : " " + JSON.stringify(text(entry.value))
+    dir ? "" : " " + showValue(text(entry.value))
   }\n`;
 }
 

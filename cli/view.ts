@@ -33,10 +33,13 @@ import {
   TreeValue,
   WriteConflict,
 } from "../tree.ts";
+import { storeOf } from "../_core/store.ts";
+import { visible } from "./_escape.ts";
 import {
   answerInfo,
   COMMON_HELP,
   connect,
+  Failure,
   interruption,
   type Io,
   parse,
@@ -56,8 +59,12 @@ Usage: etcd-tree [PREFIX] [--port N] [--host H] [--write] [connection flags]
 
   PREFIX       the subtree to show (default "/")
   --port N     the port to serve on (default: a free one)
-  --host H     the address to bind (default 127.0.0.1)
-  --write      allow editing from the page (compare-and-swap writes)
+  --host H     the address to bind (default 127.0.0.1; 0.0.0.0 or :: for
+               every interface, reached by this machine's names and
+               addresses)
+  --write      allow editing from the page (compare-and-swap writes;
+               deleting a directory deletes what the page shows, each key
+               with a compare, after a confirmation)
 
 It prints the page's URL, which holds a token valid for this run only.
 
@@ -91,11 +98,62 @@ function json(body: unknown, status = 200): Response {
   });
 }
 
-const FORBIDDEN = () =>
-  new Response("Forbidden\n", {
+const forbidden = (why: string) =>
+  new Response(`Forbidden: ${why}\n`, {
     status: 403,
-    headers: { "content-type": "text/plain" },
+    headers: { "content-type": "text/plain; charset=utf-8" },
   });
+
+/** Compares two strings in time that depends only on their lengths. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = new TextEncoder().encode(given);
+  const b = new TextEncoder().encode(expected);
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < b.length; i++) difference |= (a[i] ?? 0) ^ b[i]!;
+  return difference === 0;
+}
+
+/** The token a request carries: exactly one, in the query or a header. */
+function tokenOf(request: Request, url: URL): string | undefined {
+  const given = [
+    ...url.searchParams.getAll("token"),
+    ...(request.headers.get("x-token")?.split(",") ?? []),
+  ];
+  return given.length === 1 ? given[0]!.trim() : undefined;
+}
+
+/** The names a server bound to `host` is reached by (Host headers). */
+function hostNames(host: string, port: number): Set<string> {
+  const names = new Set<string>();
+  const add = (name: string) => {
+    const bracketed = name.includes(":") ? `[${name}]` : name;
+    names.add(`${bracketed}:${port}`.toLowerCase());
+    // Browsers leave the default port out of Host.
+    if (port === 80) names.add(bracketed.toLowerCase());
+  };
+  add(host);
+  const wildcard = host === "0.0.0.0" || host === "::";
+  const loopback = host === "127.0.0.1" || host === "localhost" ||
+    host === "::1";
+  if (wildcard || loopback) {
+    add("localhost");
+    add("127.0.0.1");
+    add("::1");
+  }
+  if (wildcard) {
+    try {
+      add(Deno.hostname());
+    } catch {
+      // No access to the host name: the addresses still work.
+    }
+    try {
+      for (const net of Deno.networkInterfaces()) add(net.address);
+    } catch {
+      // No access to the interfaces: loopback and the name still work.
+    }
+  }
+  return names;
+}
 
 /**
  * Runs `etcd-tree` until `io.signal` aborts (or Ctrl-C).
@@ -123,9 +181,14 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     if (await answerInfo(values, io, "etcd-tree", HELP)) return 0;
     const segments = prefixArgument(positionals, 1);
     const port = Number(values.port ?? 0);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    if (
+      (values.port !== undefined && !/^\d{1,5}$/.test(values.port)) ||
+      port > 65535
+    ) {
       throw new UsageError(
-        `Invalid --port ${JSON.stringify(values.port)}: expected 0 to 65535`,
+        `Invalid --port ${
+          JSON.stringify(values.port)
+        }: expected a port number from 0 to 65535 (0: a free one)`,
       );
     }
     const host = values.host ?? "127.0.0.1";
@@ -134,7 +197,24 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
 
     using stop = interruption(io);
     await using client = await connect(values, io);
-    await using tree = await EtcdTree.open(client, segments);
+    // A viewer runs for long: it never gives up on etcd, and says on the
+    // terminal when it lost and regained it.
+    await using tree = await EtcdTree.open(client, segments, {
+      retryFor: Infinity,
+    });
+    tree.addEventListener("state", ({ state, error }) => {
+      if (state === "reconnecting") {
+        void write(
+          io.stderr,
+          `etcd-tree: lost etcd (${
+            visible(error instanceof Error ? error.message : String(error))
+          }); reconnecting\n`,
+        ).catch(() => {});
+      } else if (state === "live") {
+        void write(io.stderr, `etcd-tree: etcd is back (index ${tree.index})\n`)
+          .catch(() => {});
+      }
+    });
 
     // Server-Sent Events: changes go out in batches, at most every 100 ms.
     const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
@@ -176,85 +256,102 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       streams.clear();
     });
 
-    const hosts = new Set<string>();
-    const server = Deno.serve({
-      hostname: host,
-      port,
-      signal: stop.signal,
-      onListen: () => {},
-    }, async (request) => {
-      const url = new URL(request.url);
-      // Only this server's own names (defeats DNS rebinding), and only
-      // with this run's token.
-      if (!hosts.has(request.headers.get("host") ?? "")) return FORBIDDEN();
-      const given = url.searchParams.get("token") ??
-        request.headers.get("x-token");
-      if (given !== token) return FORBIDDEN();
-      if (request.method === "GET" && url.pathname === "/") {
-        return new Response(page(writable), {
-          headers: {
-            "content-type": "text/html; charset=utf-8",
-            "content-security-policy":
-              "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
-          },
-        });
-      }
-      if (request.method === "GET" && url.pathname === "/tree") {
-        const nodes: [string, PageNode][] = [];
-        const root = tree.root;
-        if (root instanceof TreeDirectory) {
-          for (const node of root.walk()) {
-            nodes.push([node.path, pageNode(node)]);
+    let hosts = new Set<string>();
+    let server: Deno.HttpServer<Deno.NetAddr>;
+    try {
+      server = Deno.serve({
+        hostname: host,
+        port,
+        signal: stop.signal,
+        onListen: () => {},
+      }, async (request) => {
+        const url = new URL(request.url);
+        // Only this server's own names (defeats DNS rebinding), and only
+        // with this run's token.
+        const hostHeader = (request.headers.get("host") ?? "").toLowerCase();
+        if (!hosts.has(hostHeader)) {
+          return forbidden(
+            `the Host ${
+              JSON.stringify(hostHeader)
+            } is not a name of this server; use the URL it printed`,
+          );
+        }
+        const given = tokenOf(request, url);
+        if (given === undefined || !sameSecret(given, token)) {
+          return forbidden(
+            "give this run's token, exactly once (the printed URL has it)",
+          );
+        }
+        if (request.method === "GET" && url.pathname === "/") {
+          return new Response(page(writable), {
+            headers: {
+              "content-type": "text/html; charset=utf-8",
+              "content-security-policy":
+                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+            },
+          });
+        }
+        if (request.method === "GET" && url.pathname === "/tree") {
+          const nodes: [string, PageNode][] = [];
+          const root = tree.root;
+          if (root instanceof TreeDirectory) {
+            for (const node of root.walk()) {
+              nodes.push([node.path, pageNode(node)]);
+            }
           }
-        }
-        return json({
-          prefix: tree.prefix,
-          index: tree.index,
-          state: tree.state,
-          nodes,
-        });
-      }
-      if (request.method === "GET" && url.pathname === "/events") {
-        let mine: ReadableStreamDefaultController<Uint8Array> | undefined;
-        const body = new ReadableStream<Uint8Array>({
-          start(controller) {
-            mine = controller;
-            streams.add(controller);
-            controller.enqueue(encoder.encode(": connected\n\n"));
-          },
-          cancel() {
-            if (mine) streams.delete(mine);
-          },
-        });
-        return new Response(body, {
-          headers: {
-            "content-type": "text/event-stream",
-            "cache-control": "no-store",
-          },
-        });
-      }
-      if (request.method === "POST" && url.pathname === "/write") {
-        if (!writable) {
           return json({
-            error: "This view is read-only (start it with --write)",
-          }, 403);
+            prefix: tree.prefix,
+            index: tree.index,
+            state: tree.state,
+            nodes,
+          });
         }
-        return await handleWrite(tree, request);
+        if (request.method === "GET" && url.pathname === "/events") {
+          let mine: ReadableStreamDefaultController<Uint8Array> | undefined;
+          const body = new ReadableStream<Uint8Array>({
+            start(controller) {
+              mine = controller;
+              streams.add(controller);
+              controller.enqueue(encoder.encode(": connected\n\n"));
+            },
+            cancel() {
+              if (mine) streams.delete(mine);
+            },
+          });
+          return new Response(body, {
+            headers: {
+              "content-type": "text/event-stream",
+              "cache-control": "no-store",
+            },
+          });
+        }
+        if (request.method === "POST" && url.pathname === "/write") {
+          if (!writable) {
+            return json({
+              error: "This view is read-only (start it with --write)",
+            }, 403);
+          }
+          const refused = refuseForeign(request, hostHeader);
+          if (refused !== undefined) return refused;
+          return await handleWrite(tree, request, limit);
+        }
+        return json({ error: "Not found" }, 404);
+      });
+    } catch (error) {
+      if (error instanceof Deno.errors.AddrInUse) {
+        throw new Failure(
+          `Cannot listen on ${host}:${port} (--port ${port}): the address is in use; give another --port, or 0 for a free one`,
+        );
       }
-      return json({ error: "Not found" }, 404);
-    });
-    const address = server.addr;
-    const listening = `${
-      address.hostname.includes(":")
-        ? `[${address.hostname}]`
-        : address.hostname
-    }:${address.port}`;
-    hosts.add(listening);
-    if (host === "127.0.0.1" || host === "localhost") {
-      hosts.add(`localhost:${address.port}`);
-      hosts.add(`127.0.0.1:${address.port}`);
+      throw error;
     }
-    await write(io.stdout, `http://${listening}/?token=${token}\n`);
+    const limit = storeOf(client).capabilities.maxRequestBytes + 64 * 1024;
+    const address = server.addr;
+    hosts = hostNames(host, address.port);
+    const shown = address.hostname.includes(":")
+      ? `[${address.hostname}]`
+      : address.hostname;
+    await write(io.stdout, `http://${shown}:${address.port}/?token=${token}\n`);
     await server.finished;
     clearTimeout(timer);
     return 0;
@@ -270,11 +367,78 @@ function changeForPage(change: TreeChange) {
   };
 }
 
+/**
+ * Refuses a write that does not come from this server's own page: it must
+ * be JSON (which a cross-site form cannot send) and say it is same-origin.
+ */
+function refuseForeign(
+  request: Request,
+  host: string,
+): Response | undefined {
+  const type = request.headers.get("content-type")?.split(";")[0]?.trim()
+    .toLowerCase();
+  if (type !== "application/json") {
+    return json(
+      { error: "Invalid request: the body must be application/json" },
+      415,
+    );
+  }
+  const origin = request.headers.get("origin");
+  const site = request.headers.get("sec-fetch-site");
+  const sameOrigin = origin !== null
+    ? origin.toLowerCase() === `http://${host}`
+    : site === "same-origin";
+  if (!sameOrigin || (site !== null && site !== "same-origin")) {
+    return json({
+      error: "Forbidden: writes come only from this server's own page",
+    }, 403);
+  }
+  return undefined;
+}
+
+/** The body of a request, refused (413) once it passes `limit` bytes. */
+async function readBody(
+  request: Request,
+  limit: number,
+): Promise<string | Response> {
+  const tooLarge = () =>
+    json(
+      { error: `Request body over ${limit} bytes: etcd would refuse it` },
+      413,
+    );
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) return tooLarge();
+  const reader = request.body?.getReader();
+  if (reader === undefined) return "";
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return tooLarge();
+    }
+    parts.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 /** A write from the page: `{ op, path, value?, modifiedIndex?, force? }`. */
 async function handleWrite(
   tree: EtcdTree,
   request: Request,
+  limit: number,
 ): Promise<Response> {
+  const text = await readBody(request, limit);
+  if (text instanceof Response) return text;
   let body: {
     op?: string;
     path?: string;
@@ -284,9 +448,12 @@ async function handleWrite(
     force?: boolean;
   };
   try {
-    body = await request.json();
+    body = JSON.parse(text);
   } catch {
     return json({ error: "Invalid request: expected JSON" }, 400);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return json({ error: "Invalid request: expected a JSON object" }, 400);
   }
   const path = body.path;
   if (typeof path !== "string" || path === "") {
@@ -307,6 +474,16 @@ async function handleWrite(
     let index: number;
     if (body.op === "set" && typeof body.value === "string") {
       index = await tree.set(path, body.value, { force });
+    } else if (body.op === "create" && typeof body.value === "string") {
+      // Create only: a key that exists (or appears meanwhile) is a conflict.
+      if (now !== undefined) {
+        return json({
+          error: `${path} exists already`,
+          current: now instanceof TreeValue ? now.raw : null,
+          index: now.modifiedIndex,
+        }, 409);
+      }
+      index = await tree.set(path, body.value);
     } else if (body.op === "delete") {
       index = await tree.delete(path, {
         recursive: body.recursive === true,
@@ -316,7 +493,7 @@ async function handleWrite(
       index = await tree.mkdir(path);
     } else {
       return json(
-        { error: "Invalid request: op is set, delete or mkdir" },
+        { error: "Invalid request: op is set, create, delete or mkdir" },
         400,
       );
     }

@@ -11,6 +11,8 @@ import {
   type TlsOptions,
 } from "../_http/dispatcher.ts";
 import { V2_PROTOCOL } from "./protocol.ts";
+import { learnEndpoints } from "../_http/endpoints.ts";
+import { connection } from "../_http/options.ts";
 import { STORE, type Store } from "../_core/store.ts";
 import { V2Store } from "./store.ts";
 import {
@@ -20,7 +22,7 @@ import {
   keySegments,
   keyString,
 } from "./keys.ts";
-import { UnexpectedResponse } from "../errors.ts";
+import { EndpointsRefused, UnexpectedResponse } from "../errors.ts";
 import type {
   ComparedThenDeleted,
   ComparedThenSwapped,
@@ -86,6 +88,15 @@ export interface ClientOptions {
    * @default {"sockets"}
    */
   transport?: "sockets" | "fetch";
+  /**
+   * Told of what is worth knowing but not an error: members that `sync()`
+   * leaves out because they advertise only URLs of another scheme than the
+   * client was given (an https client never moves to http, where its
+   * credentials would travel in clear).
+   *
+   * @default {(message) => console.warn(`etcd-tree: ${message}`)}
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** What every call accepts. */
@@ -312,7 +323,6 @@ export interface Stats {
   leader(options?: CallOptions): Promise<LeaderStats>;
 }
 
-const DEFAULT_ENDPOINT = "http://127.0.0.1:2379";
 
 /** Decodes a key-space answer inside the exchange (see `HttpRequest.decode`). */
 function decodeKeysResponse(
@@ -357,6 +367,9 @@ interface KeysRequest extends Omit<HttpRequest, "kind"> {
  */
 export class Client implements AsyncDisposable {
   readonly #http: Dispatcher;
+  /** The endpoints the user gave: sync() keeps to their scheme. */
+  readonly #given: readonly string[];
+  readonly #warn: (message: string) => void;
   #store: V2Store | undefined;
   #syncTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -397,32 +410,9 @@ export class Client implements AsyncDisposable {
    * @throws {TypeError} When an endpoint is not an `http:` or `https:` URL.
    */
   constructor(options: ClientOptions = {}) {
-    const given = options.endpoints ?? DEFAULT_ENDPOINT;
-    const list = typeof given === "string" ? given.split(",") : [...given];
-    const endpoints = list.map(normalizeEndpoint);
-    if (endpoints.length === 0) {
-      throw new TypeError("Invalid endpoints: give at least one etcd URL");
-    }
-    const timeout = options.timeout ?? 5000;
-    if (!(timeout >= 0) || !Number.isFinite(timeout)) {
-      throw new RangeError(
-        `Invalid timeout ${timeout}: expected milliseconds >= 0`,
-      );
-    }
-    const maxConcurrency = options.maxConcurrency ?? 64;
-    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
-      throw new RangeError(
-        `Invalid maxConcurrency ${maxConcurrency}: expected an integer >= 1`,
-      );
-    }
-    const tls = options.tls;
-    if (
-      tls !== undefined && (tls.cert === undefined) !== (tls.key === undefined)
-    ) {
-      throw new TypeError(
-        "Invalid tls options: give a client cert and its key together",
-      );
-    }
+    const settings = connection(options);
+    this.#given = settings.endpoints;
+    this.#warn = settings.warn;
     let authorization: string | undefined;
     if (options.auth !== undefined) {
       const { username, password } = options.auth;
@@ -440,30 +430,17 @@ export class Client implements AsyncDisposable {
       const bytes = new TextEncoder().encode(`${username}:${password}`);
       authorization = "Basic " + btoa(String.fromCharCode(...bytes));
     }
-    const transport = options.transport ?? "sockets";
-    if (transport !== "sockets" && transport !== "fetch") {
-      throw new TypeError(
-        `Invalid transport ${
-          JSON.stringify(transport)
-        }: expected "sockets" or "fetch"`,
-      );
-    }
     this.#http = new Dispatcher({
-      endpoints,
-      timeout,
-      maxConcurrency,
-      tls,
+      endpoints: settings.endpoints,
+      timeout: settings.timeout,
+      maxConcurrency: settings.maxConcurrency,
+      tls: settings.tls,
       headers: authorization === undefined ? undefined : { authorization },
-      transport,
+      transport: settings.transport,
       protocol: V2_PROTOCOL,
     });
-    if (options.syncInterval !== undefined) {
-      const every = options.syncInterval;
-      if (!(every > 0) || !Number.isFinite(every)) {
-        throw new RangeError(
-          `Invalid syncInterval ${every}: expected milliseconds > 0`,
-        );
-      }
+    const every = settings.syncInterval;
+    if (every !== undefined) {
       this.#syncTimer = setInterval(() => {
         this.sync().catch(() => {}); // kept as they were; tried again later
       }, every);
@@ -543,7 +520,10 @@ export class Client implements AsyncDisposable {
   set(key: Key, value: string, options: SetOptions = {}): Promise<Set> {
     return this.#keys<Set>(() => {
       const segments = keySegments(key);
-      let body = "value=" + encodeURIComponent(checkValue(value));
+      let body = "value=" +
+        encodeURIComponent(
+          checkValue(value, `value for ${JSON.stringify(keyString(segments))}`),
+        );
       body += ttlField(options.ttl);
       if (options.prevValue !== undefined) {
         body += "&prevValue=" +
@@ -702,8 +682,12 @@ export class Client implements AsyncDisposable {
     options: CreateOptions = {},
   ): Promise<Created> {
     return this.#keys<Created>(() => {
-      const path = keyPath(keySegments(dir));
-      const body = "value=" + encodeURIComponent(checkValue(value)) +
+      const segments = keySegments(dir);
+      const path = keyPath(segments);
+      const body = "value=" +
+        encodeURIComponent(
+          checkValue(value, `value for ${JSON.stringify(keyString(segments))}`),
+        ) +
         ttlField(options.ttl);
       return {
         method: "POST",
@@ -832,7 +816,7 @@ export class Client implements AsyncDisposable {
     const watched = keyString(segments);
     let waitIndex = options.waitIndex === undefined
       ? undefined
-      : checkIndex(options.waitIndex, "waitIndex");
+      : checkWaitIndex(options.waitIndex);
     const recursive = options.recursive ? "&recursive=true" : "";
     for (;;) {
       const query = "wait=true" + recursive +
@@ -892,7 +876,7 @@ export class Client implements AsyncDisposable {
   watch(key: Key, options: WatchOptions = {}): Watcher {
     const segments = keySegments(key);
     if (options.waitIndex !== undefined) {
-      checkIndex(options.waitIndex, "waitIndex");
+      checkWaitIndex(options.waitIndex);
     }
     return new Watcher(this.#http, segments, options);
   }
@@ -1007,17 +991,15 @@ export class Client implements AsyncDisposable {
    */
   async sync(options: CallOptions = {}): Promise<readonly string[]> {
     const members = await this.members(options);
-    const urls = new globalThis.Set<string>();
-    for (const member of members) {
-      for (const url of member.clientURLs) {
-        try {
-          urls.add(normalizeEndpoint(url));
-        } catch {
-          // Not a URL the client can use: leave it out.
-        }
-      }
+    const advertised = members.flatMap((member) => member.clientURLs);
+    const { use, skipped } = learnEndpoints(this.#given, advertised);
+    if (use.length === 0 && advertised.length > 0) {
+      throw new EndpointsRefused(advertised, skipped);
     }
-    if (urls.size > 0) this.#http.setEndpoints([...urls]);
+    if (skipped.length > 0) {
+      this.#warn(`sync() left out member URLs: ${skipped.join("; ")}`);
+    }
+    if (use.length > 0) this.#http.setEndpoints(use);
     return this.#http.endpoints;
   }
 
@@ -1161,32 +1143,6 @@ function withQuery(path: string, query: string): string {
   return query === "" ? path : `${path}?${query.slice(1)}`;
 }
 
-function normalizeEndpoint(endpoint: string): string {
-  let url: URL;
-  try {
-    url = new URL(endpoint.trim());
-  } catch {
-    throw new TypeError(
-      `Invalid endpoint ${
-        JSON.stringify(endpoint)
-      }: expected a URL such as "http://127.0.0.1:2379"`,
-    );
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(
-      `Invalid endpoint ${
-        JSON.stringify(endpoint)
-      }: expected an http: or https: URL`,
-    );
-  }
-  if (url.username !== "" || url.password !== "") {
-    throw new TypeError(
-      `Invalid endpoint "${url.protocol}//${url.host}": credentials in the URL are not supported; pass them separately`,
-    );
-  }
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
-}
-
 /** Throws a `TypeError` naming `what` unless `value` is of `type`. */
 function checkType(value: unknown, type: "string" | "number", what: string) {
   const actual: string = typeof value;
@@ -1201,6 +1157,11 @@ function checkType(value: unknown, type: "string" | "number", what: string) {
 
 function checkValue(value: unknown, what = "value"): string {
   checkType(value, "string", what);
+  if (!(value as string).isWellFormed()) {
+    throw new TypeError(
+      `Invalid ${what}: it holds a lone surrogate (an unpaired UTF-16 half), which is not text`,
+    );
+  }
   return value as string;
 }
 
@@ -1217,6 +1178,22 @@ function checkIndex(index: unknown, what: string): number {
     throw new RangeError(`Invalid ${what} 0: etcd indices start at 1`);
   }
   return index as number;
+}
+
+/**
+ * Where a wait or watch starts: beyond what a number holds exactly (NaN,
+ * 2^53 and up) it would wait for an index that never comes. Negative and
+ * fractional ones go to etcd, which refuses them (IndexNaN).
+ */
+function checkWaitIndex(index: unknown): number {
+  checkIndex(index, "waitIndex");
+  const value = index as number;
+  if (Number.isNaN(value) || Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(
+      `Invalid waitIndex ${value}: expected an etcd index, a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`,
+    );
+  }
+  return value;
 }
 
 function ttlField(ttl: number | null | undefined): string {

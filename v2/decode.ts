@@ -55,7 +55,7 @@ export function parseObject(
 ): Record<string, unknown> {
   const text = response.text;
   if (response.status === 404 && !text.startsWith("{")) {
-    throw new V2Disabled(describeRequest(request), response.endpoint, text);
+    throw notServed(request, response);
   }
   let body: unknown;
   try {
@@ -79,11 +79,7 @@ export function unexpected(
   response: HttpResponse,
 ): UnexpectedResponse {
   if (response.status === 404 && response.text.startsWith("404 page")) {
-    return new V2Disabled(
-      describeRequest(request),
-      response.endpoint,
-      response.text,
-    );
+    return notServed(request, response);
   }
   let detail: string | undefined;
   try {
@@ -118,4 +114,27 @@ export function headerNumber(
 ): number {
   const value = headers.get(name);
   return value === null ? 0 : Number(value);
+}
+
+/**
+ * A 404 that is not etcd's: v2 is off, or the endpoint has a path, where
+ * etcd serves nothing.
+ */
+function notServed(
+  request: RequestLine,
+  response: HttpResponse,
+): UnexpectedResponse {
+  const endpoint = response.endpoint;
+  const path = endpoint.replace(/^[a-z]+:\/\/[^/]+/i, "");
+  if (path !== "") {
+    return new UnexpectedResponse(
+      describeRequest(request),
+      404,
+      response.text,
+      `HTTP 404 from ${endpoint}: etcd answers at the root of its client URL, not below ${
+        JSON.stringify(path)
+      }; give the endpoint without the path`,
+    );
+  }
+  return new V2Disabled(describeRequest(request), endpoint, response.text);
 }

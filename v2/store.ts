@@ -38,6 +38,8 @@ const CAPABILITIES: Capabilities = {
   hiddenUnderscore: true,
   binary: false,
   inOrderKeys: true,
+  // Go's limit on a form body, which v2 writes are.
+  maxRequestBytes: 10 * 1024 * 1024,
 };
 
 /** A v2 subtree: its checked segments. */
@@ -230,6 +232,17 @@ export class V2Store implements Store {
   grant(ttl: number): Promise<Lease> {
     return Promise.resolve(new V2Lease(this.#client, ttl));
   }
+
+  requestSize(
+    _subtree: Subtree,
+    path: string,
+    value: string | Uint8Array,
+  ): number {
+    // The form body: "value=..." percent-encoded, and a condition.
+    return "value=&prevIndex=18446744073709551615".length +
+      encodeURIComponent(text(value, path).toWellFormed()).length;
+  }
+
 }
 
 function own(subtree: Subtree): V2Subtree {
