@@ -27,9 +27,8 @@
 /** Options of {@linkcode startEtcd}. */
 export interface EtcdServerOptions {
   /**
-   * Serve the v2 API (`--enable-v2=true`).
-   *
-   * @default {true}
+   * Serve the v2 API (`--enable-v2=true`). etcd 3.5 and later ship without
+   * it, so the default is `true` for etcd 3.4 and `false` after.
    */
   enableV2?: boolean;
   /** Further command-line arguments for `etcd`. */
@@ -127,6 +126,7 @@ export class EtcdServer implements AsyncDisposable {
   #exited: Promise<Deno.CommandStatus> | undefined;
   #log: Promise<void> | undefined;
   #hasExited = false;
+  #version = "";
 
   /**
    * Prepares a server; {@linkcode EtcdServer.start} runs it. Use
@@ -145,6 +145,11 @@ export class EtcdServer implements AsyncDisposable {
       options.tls ? "https" : "http"
     }://127.0.0.1:${plan.clientPort}`;
     this.dir = plan.dir;
+  }
+
+  /** The server's version, such as `"3.5.30"` (known once started). */
+  get version(): string {
+    return this.#version;
   }
 
   /** Whether the process is running. */
@@ -168,6 +173,9 @@ export class EtcdServer implements AsyncDisposable {
     if (this.#child) return;
     const plan = this.#plan;
     const peer = `http://127.0.0.1:${plan.peerPort}`;
+    const binary = this.#options.binary ?? Deno.env.get("ETCD_BIN") ?? "etcd";
+    this.#version ||= await versionOf(binary);
+    const enableV2 = this.#options.enableV2 ?? this.#version.startsWith("3.4.");
     const args = [
       "--name",
       plan.name,
@@ -185,13 +193,12 @@ export class EtcdServer implements AsyncDisposable {
       plan.initialCluster,
       "--initial-cluster-token",
       plan.token,
-      `--enable-v2=${this.#options.enableV2 ?? true}`,
+      `--enable-v2=${enableV2}`,
       ...tlsArgs(this.#options.tls),
       "--log-outputs",
       "stderr",
       ...(this.#options.args ?? []),
     ];
-    const binary = this.#options.binary ?? Deno.env.get("ETCD_BIN") ?? "etcd";
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(binary, {
@@ -469,6 +476,37 @@ function freePorts(count: number): number[] {
   const ports = listeners.map((listener) => listener.addr.port);
   for (const listener of listeners) listener.close();
   return ports;
+}
+
+const versions = new Map<string, Promise<string>>();
+
+/** The version an etcd binary prints, such as `"3.4.23"` (cached). */
+function versionOf(binary: string): Promise<string> {
+  let version = versions.get(binary);
+  if (version === undefined) {
+    version = (async () => {
+      let output: Deno.CommandOutput;
+      try {
+        output = await new Deno.Command(binary, {
+          args: ["--version"],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) {
+          throw new Error(
+            `Cannot start etcd: no "${binary}" executable found; ${INSTALL_HINT}`,
+          );
+        }
+        throw error;
+      }
+      const text = new TextDecoder().decode(output.stdout);
+      return /etcd Version: (\S+)/.exec(text)?.[1] ?? "unknown";
+    })();
+    versions.set(binary, version);
+    version.catch(() => versions.delete(binary));
+  }
+  return version;
 }
 
 function delay(ms: number): Promise<void> {

@@ -41,9 +41,7 @@ export function keySegments(key: Key, what = "key"): string[] {
     }
     if (!segment.isWellFormed()) {
       throw new TypeError(
-        `Invalid ${what} ${
-          JSON.stringify(key)
-        }: segment ${
+        `Invalid ${what} ${JSON.stringify(key)}: segment ${
           JSON.stringify(segment)
         } holds a lone surrogate (an unpaired UTF-16 half), which is not text`,
       );

@@ -221,7 +221,11 @@ export interface Store {
   /** Grants a lease of `ttl` seconds and keeps it alive. */
   grant(ttl: number): Promise<Lease>;
   /** The size in bytes of the request that writes `value` at `path`. */
-  requestSize(subtree: Subtree, path: string, value: string | Uint8Array): number;
+  requestSize(
+    subtree: Subtree,
+    path: string,
+    value: string | Uint8Array,
+  ): number;
 }
 
 /** What a client of any protocol hands to the layers above the seam. */

@@ -671,12 +671,15 @@ function isConnectError(error: Error): boolean {
   return /connect|refused|dns error|blocked/i.test(text);
 }
 
-/** `GET /v2/keys/a`, without the query. */
+/** `GET /v2/keys/a`, without the query; a long path shortened. */
 export function describeRequest(
   request: { method: string; path: string },
 ): string {
   const query = request.path.indexOf("?");
+  const path = query < 0 ? request.path : request.path.slice(0, query);
   return `${request.method} ${
-    query < 0 ? request.path : request.path.slice(0, query)
+    path.length > 200
+      ? `${path.slice(0, 120)}...(${path.length} characters)`
+      : path
   }`;
 }

@@ -184,7 +184,10 @@ export class Writer {
    * changed meanwhile, or a directory that holds more than the mirror
    * showed (new or hidden keys), is a {@linkcode WriteConflict}, and stays.
    */
-  async #deleteTree(base: TreeDirectory, options: WriteOptions): Promise<number> {
+  async #deleteTree(
+    base: TreeDirectory,
+    options: WriteOptions,
+  ): Promise<number> {
     const { store, subtree, mirror } = this.#parts;
     const values: TreeValue[] = [];
     const dirs: TreeDirectory[] = [base];
@@ -226,9 +229,13 @@ export class Writer {
             } catch (error) {
               const kind = errorKind(error);
               if (kind === "not empty" || kind === "not found") {
-                throw new WriteConflict(dir.path, mirror.node(
-                  dir.path === "" ? [] : dir.path.split("/"),
-                ), error as Error);
+                throw new WriteConflict(
+                  dir.path,
+                  mirror.node(
+                    dir.path === "" ? [] : dir.path.split("/"),
+                  ),
+                  error as Error,
+                );
               }
               throw error;
             }

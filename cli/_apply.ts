@@ -7,7 +7,7 @@
 import { errorKind, isConflict } from "../_core/kinds.ts";
 import type { Store, Subtree } from "../_core/store.ts";
 import type { Io } from "./_common.ts";
-import { showKey, visible } from "./_escape.ts";
+import { visible } from "./_escape.ts";
 import { isDir, type Plan, type Step } from "./_plan.ts";
 import { Progress } from "./_common.ts";
 
@@ -171,7 +171,7 @@ async function write(
       outcome.applied++; // gone already
       return;
     }
-    const key = showKey(subtree.keyOf(path));
+    const key = visible(JSON.stringify(subtree.keyOf(path)));
     if (kind === "not empty") {
       outcome.conflicts.push(
         `conflict: ${key} holds keys the plan did not show (written since it was read, or hidden "_" keys); left in place`,

@@ -100,9 +100,19 @@ export function parse<T extends Options>(
       strict: true,
     });
   } catch (error) {
-    throw new UsageError(
-      error instanceof Error ? error.message : String(error),
+    const message = error instanceof Error ? error.message : String(error);
+    // "-1" looks like an option to the parser: say what to write instead.
+    const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(
+      message,
     );
+    if (ambiguous) {
+      throw new UsageError(
+        `Invalid ${ambiguous[1]}: its value starts with "-"; write ${
+          ambiguous[1]
+        }=VALUE if that is meant`,
+      );
+    }
+    throw new UsageError(message);
   }
 }
 
@@ -205,6 +215,14 @@ export async function connect(
     throw new UsageError("Invalid --cert/--key: give both or neither");
   }
   if (flags.cacert !== undefined || flags.cert !== undefined) {
+    const tls: NonNullable<ClientOptions["tls"]> = {};
+    if (flags.cacert !== undefined) {
+      tls.caCert = await readPem(flags.cacert, "--cacert", "CERTIFICATE");
+    }
+    if (flags.cert !== undefined && flags.key !== undefined) {
+      tls.cert = await readPem(flags.cert, "--cert", "CERTIFICATE");
+      tls.key = await readPem(flags.key, "--key", "PRIVATE KEY");
+    }
     const plain = (options.endpoints as string | undefined ??
       "http://127.0.0.1:2379").split(",")
       .find((endpoint) => /^\s*http:/i.test(endpoint));
@@ -214,14 +232,6 @@ export async function connect(
           JSON.stringify(redact(plain.trim()))
         } is http://, which would not use TLS; give https:// endpoints`,
       );
-    }
-    const tls: NonNullable<ClientOptions["tls"]> = {};
-    if (flags.cacert !== undefined) {
-      tls.caCert = await readPem(flags.cacert, "--cacert", "CERTIFICATE");
-    }
-    if (flags.cert !== undefined && flags.key !== undefined) {
-      tls.cert = await readPem(flags.cert, "--cert", "CERTIFICATE");
-      tls.key = await readPem(flags.key, "--key", "PRIVATE KEY");
     }
     options.tls = tls;
   }
@@ -322,9 +332,11 @@ async function promptHidden(question: string): Promise<string | undefined> {
       const count = await Deno.stdin.read(buffer);
       if (count === null) break;
       for (const byte of buffer.subarray(0, count)) {
-        if (byte === 13 || byte === 10) return new TextDecoder().decode(
-          new Uint8Array(bytes),
-        );
+        if (byte === 13 || byte === 10) {
+          return new TextDecoder().decode(
+            new Uint8Array(bytes),
+          );
+        }
         if (byte === 3) throw new Failure("Interrupted");
         if (byte === 127 || byte === 8) bytes.pop();
         else bytes.push(byte);

@@ -4,8 +4,11 @@
 // nor reorder what is shown. Internal.
 
 /** What is never written raw to a terminal. */
-const UNSAFE =
-  /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// deno-lint-ignore no-control-regex
+const UNSAFE = new RegExp(
+  "[\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]",
+  "g",
+);
 const ANY_UNSAFE = new RegExp(UNSAFE.source);
 
 function escape(char: string): string {

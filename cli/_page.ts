@@ -92,9 +92,9 @@ function ttl(node) {
   return Math.max(0, Math.ceil((node.expiration - Date.now()) / 1000)) + " s";
 }
 // Controls and bidirectional overrides are shown as escapes, never obeyed.
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-function shown(text) { return String(text).replace(UNSAFE, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")); }
-function cell(tr, text, cls) { const td = tr.insertCell(); td.textContent = shown(text); if (cls) td.className = cls; return td; }
+const UNSAFE = /[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]/g;
+function safeText(text) { return String(text).replace(UNSAFE, (c) => "\\\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")); }
+function cell(tr, text, cls) { const td = tr.insertCell(); td.textContent = safeText(text); if (cls) td.className = cls; return td; }
 function toggle(path) { open.has(path) ? open.delete(path) : open.add(path); render(); focusRow(path); }
 function focusRow(path) { for (const tr of rows.rows) if (tr.dataset.path === path) { tr.focus(); return; } }
 function keysBelow(path) { let count = 0; for (const child of children(path)) count += nodes.get(child).dir ? keysBelow(child) : 1; return count; }
@@ -125,10 +125,10 @@ function render() {
           tr.setAttribute("aria-expanded", String(open.has(child)));
           tr.onclick = (event) => { if (!(event.target instanceof HTMLButtonElement)) toggle(child); };
         } else td.append(Object.assign(document.createElement("span"), { className: "toggle" }));
-        td.append(shown(name(child)) + (node.dir ? "/" : ""));
+        td.append(safeText(name(child)) + (node.dir ? "/" : ""));
         const value = cell(tr, node.dir ? "" : node.raw, "value");
         if (!node.dir) {
-          value.title = shown(node.raw);
+          value.title = safeText(node.raw);
           if (node.raw.length > 80 || node.raw.includes("\\n")) {
             value.classList.add("long");
             value.onclick = () => value.classList.toggle("open");
@@ -162,18 +162,18 @@ async function write(body) {
   const response = await fetch(api("/write"), { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
   const answer = await response.json();
   if (response.status === 409) {
-    const remote = answer.current === null ? "(deleted)" : shown(JSON.stringify(answer.current));
+    const remote = answer.current === null ? "(deleted)" : safeText(JSON.stringify(answer.current));
     if (body.op === "create" || body.op === "mkdir" || body.op === "delete") {
-      alert(shown(answer.error) + (answer.current === null ? "" : " (it is now " + remote + ")"));
+      alert(safeText(answer.error) + (answer.current === null ? "" : " (it is now " + remote + ")"));
     } else if (confirm("Changed elsewhere: it is now " + remote + ". Overwrite it with yours?")) {
       return write({ ...body, force: true });
     }
-  } else if (!response.ok) alert(shown(answer.error));
+  } else if (!response.ok) alert(safeText(answer.error));
 }
 function removeKey(path, node) {
   if (node.dir) {
     const count = keysBelow(path);
-    if (!confirm("Delete " + shown(path) + "/ and the " + count + " key" + (count === 1 ? "" : "s") + " in it? Each is deleted only if unchanged.")) return;
+    if (!confirm("Delete " + safeText(path) + "/ and the " + count + " key" + (count === 1 ? "" : "s") + " in it? Each is deleted only if unchanged.")) return;
   }
   write({ op: "delete", path, recursive: node.dir, modifiedIndex: node.modifiedIndex });
 }
@@ -214,7 +214,7 @@ function setState(state) { const el = document.getElementById("state"); el.textC
 
 async function start() {
   const snapshot = await (await fetch(api("/tree"))).json();
-  document.getElementById("prefix").textContent = shown(snapshot.prefix);
+  document.getElementById("prefix").textContent = safeText(snapshot.prefix);
   nodes.clear();
   kids.clear();
   for (const [path, node] of snapshot.nodes) put(path, node);

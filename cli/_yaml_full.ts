@@ -184,7 +184,9 @@ class Reader {
         if (!(merged instanceof Map)) {
           this.#fail(
             source,
-            `a merge key (<<) under ${at(path)} takes a mapping or a sequence of mappings`,
+            `a merge key (<<) under ${
+              at(path)
+            } takes a mapping or a sequence of mappings`,
           );
         }
         // Explicit keys win; of merged mappings, the first one given.
@@ -202,7 +204,9 @@ class Reader {
     if (this.#values > MAX_VALUES) {
       this.#fail(
         node,
-        `the document expands to more than ${MAX_VALUES.toLocaleString("en")} values (aliases repeat what they refer to)`,
+        `the document expands to more than ${
+          MAX_VALUES.toLocaleString("en")
+        } values (aliases repeat what they refer to)`,
       );
     }
     if (this.#characters > MAX_TEXT) {

@@ -132,6 +132,8 @@ function readEntry(
     if (colon === -1) return undefined;
     key = line.slice(indent, colon);
     if (!PLAIN.test(key) || key.endsWith(" ")) return undefined;
+    // A plain "<<" is a merge key: npm:yaml's part.
+    if (key === "<<") return undefined;
   }
   // YAML allows at most 1024 characters before the ":" of a key.
   if (key === undefined || colon - indent > 1024) return undefined;

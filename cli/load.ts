@@ -50,7 +50,7 @@ import {
   VERSION,
   write,
 } from "./_common.ts";
-import { showKey } from "./_escape.ts";
+import { showKey, visible } from "./_escape.ts";
 import {
   countValues,
   describePlan,
@@ -157,7 +157,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     const subtree = store.subtree(segments);
     const snapshot = await store.snapshot(subtree);
     const have = haveOf(snapshot.entries);
-    const prefix = showKey(subtree.key);
+    const prefix = visible(JSON.stringify(subtree.key));
     const replace = values.replace === true;
     if (
       replace && want instanceof Map && want.size === 0 &&
@@ -172,8 +172,13 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     }
     const plan = makePlan(want, have, replace);
     const limit = limitGiven ?? store.capabilities.maxRequestBytes;
-    checkSizes(plan, limit, limitGiven !== undefined, (path, value) =>
-      store.requestSize(subtree, path, value), subtree.keyOf.bind(subtree));
+    checkSizes(
+      plan,
+      limit,
+      limitGiven !== undefined,
+      (path, value) => store.requestSize(subtree, path, value),
+      subtree.keyOf.bind(subtree),
+    );
 
     if (values["dry-run"]) {
       await write(io.stdout, describePlan(plan, subtree));
@@ -224,7 +229,9 @@ function wholeNumber(
   const value = Number(given);
   if (!/^\d+$/.test(given) || value < least || value > most) {
     throw new UsageError(
-      `Invalid ${flag} ${JSON.stringify(given)}: expected a whole number from ${least}${
+      `Invalid ${flag} ${
+        JSON.stringify(given)
+      }: expected a whole number from ${least}${
         most === Number.MAX_SAFE_INTEGER ? " up" : ` to ${most}`
       }`,
     );
@@ -262,10 +269,14 @@ function checkSizes(
   }
   if (count === 0) return;
   throw new Failure(
-    `Cannot load: ${count} value${count === 1 ? " makes" : "s make"} a request larger than the ${limit} bytes etcd takes: ${
-      large.join(", ")
-    }${count > large.length ? ", ..." : ""}; nothing was written${
-      given ? "" : " (if the server takes larger requests, give --max-request-bytes)"
+    `Cannot load: ${count} value${
+      count === 1 ? " makes" : "s make"
+    } a request larger than the ${limit} bytes etcd takes: ${large.join(", ")}${
+      count > large.length ? ", ..." : ""
+    }; nothing was written${
+      given
+        ? ""
+        : " (if the server takes larger requests, give --max-request-bytes)"
     }`,
   );
 }

@@ -473,7 +473,7 @@ Deno.test("Client rejects bad keys and values before sending", async (t) => {
     for (const value of [1, null, undefined, { a: 1 }, true]) {
       await assert.rejects(
         client.set("a", value as unknown as string),
-        /Invalid value: expected a string/,
+        /Invalid value for "\/a": expected a string/,
       );
     }
   });

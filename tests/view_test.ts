@@ -98,8 +98,16 @@ Deno.test("etcd-tree viewer server against a real etcd", async (t) => {
   await t.step("writes compare with what the page saw", async () => {
     const tree = await (await fetch(at("/tree"))).json();
     const a = new Map(tree.nodes).get("a") as { modifiedIndex: number };
+    // As the page sends them: JSON, from the page's own origin.
     const write = (body: unknown) =>
-      fetch(at("/write"), { method: "POST", body: JSON.stringify(body) });
+      fetch(at("/write"), {
+        method: "POST",
+        body: JSON.stringify(body),
+        headers: {
+          "content-type": "application/json",
+          origin: view.url.origin,
+        },
+      });
     const done = await write({
       op: "set",
       path: "a",
@@ -135,7 +143,14 @@ Deno.test("etcd-tree viewer server against a real etcd", async (t) => {
     const readOnly = await startView(["/v", "--endpoints", etcd.endpoint]);
     const response = await fetch(
       new URL(`/write?token=${readOnly.token}`, readOnly.url),
-      { method: "POST", body: JSON.stringify({ op: "delete", path: "a" }) },
+      {
+        method: "POST",
+        body: JSON.stringify({ op: "delete", path: "a" }),
+        headers: {
+          "content-type": "application/json",
+          origin: readOnly.url.origin,
+        },
+      },
     );
     assert.equal(response.status, 403);
     await response.body?.cancel();

@@ -100,7 +100,7 @@ Deno.test("the simple reader reads what npm:yaml reads, or leaves it to npm:yaml
     simple++;
     let full: Map<string, Data>;
     try {
-      full = readYaml(text, "generated", false);
+      full = readYaml(text, "generated", false) as Map<string, Data>;
     } catch (error) {
       assert.fail(
         `seed ${seed}: the simple reader took text npm:yaml refuses (${error}):\n${text}`,

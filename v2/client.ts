@@ -323,7 +323,6 @@ export interface Stats {
   leader(options?: CallOptions): Promise<LeaderStats>;
 }
 
-
 /** Decodes a key-space answer inside the exchange (see `HttpRequest.decode`). */
 function decodeKeysResponse(
   response: HttpResponse,

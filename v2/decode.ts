@@ -78,6 +78,14 @@ export function unexpected(
   request: RequestLine,
   response: HttpResponse,
 ): UnexpectedResponse {
+  if (response.status === 431) {
+    return new UnexpectedResponse(
+      describeRequest(request),
+      431,
+      response.text,
+      "HTTP 431: the key is too long for etcd's HTTP server, which takes at most 1 MiB of request line and headers",
+    );
+  }
   if (response.status === 404 && response.text.startsWith("404 page")) {
     return notServed(request, response);
   }

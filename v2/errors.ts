@@ -61,10 +61,10 @@ export class EtcdError extends Error {
   constructor(body: EtcdErrorBody, etcdIndex = 0, key?: string) {
     const index = body.index ?? 0;
     const cause = body.cause === "" ? undefined : body.cause;
-    const subject = key ?? cause;
+    const subject = brief(key ?? cause);
     let detail = `etcd error ${body.errorCode} at index ${index}`;
-    if (cause !== undefined && cause !== subject) {
-      detail += `, cause ${JSON.stringify(cause)}`;
+    if (cause !== undefined && cause !== (key ?? cause)) {
+      detail += `, cause ${JSON.stringify(brief(cause))}`;
     }
     super(
       subject === undefined
@@ -709,4 +709,10 @@ export class V2Disabled extends UnexpectedResponse {
   override get kind(): ErrorKind {
     return "unsupported";
   }
+}
+
+/** A key for a message: long ones shortened. */
+function brief(text: string | undefined): string | undefined {
+  if (text === undefined || text.length <= 200) return text;
+  return `${text.slice(0, 120)}...(${text.length} characters)`;
 }

@@ -242,7 +242,6 @@ export class V2Store implements Store {
     return "value=&prevIndex=18446744073709551615".length +
       encodeURIComponent(text(value, path).toWellFormed()).length;
   }
-
 }
 
 function own(subtree: Subtree): V2Subtree {
