@@ -169,11 +169,11 @@ export async function plainHttpInstead(
   origin: { hostname: string; port: number },
   error: unknown,
 ): Promise<unknown> {
-  if (
-    !/eof|end of file|closed|reset|corrupt|InvalidContentType/i.test(
-      messageOf(error),
-    )
-  ) {
+  let text = "";
+  for (let at: unknown = error; at instanceof Error; at = at.cause) {
+    text += " " + at.message;
+  }
+  if (!/eof|end of file|closed|reset|corrupt|InvalidContentType/i.test(text)) {
     return error;
   }
   try {

@@ -59,6 +59,9 @@ interface Open {
   map: Map<string, Data>;
 }
 
+/** Deeper than this is npm:yaml's part (which refuses it, with its place). */
+const MAX_SIMPLE_DEPTH = 64;
+
 /**
  * Reads text in the simple part of YAML described above; `undefined` for
  * anything else.
@@ -91,6 +94,7 @@ export function readSimple(text: string): Map<string, Data> | undefined {
         pending.map.set(pending.key, map);
         top = { indent, map };
         open.push(top);
+        if (open.length > MAX_SIMPLE_DEPTH) return undefined;
       }
       pending = undefined;
     }

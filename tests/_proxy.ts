@@ -45,6 +45,16 @@ export interface Proxy extends AsyncDisposable {
   passAnswers(): void;
   /** Resolves once `count` requests have gone through in all. */
   requested(count: number): Promise<void>;
+  /**
+   * Holds back requests whose line (`"DELETE /v2/keys/a"`) matches, and
+   * whatever follows them on their connection, until `releaseRequests()`:
+   * the server has not seen them yet.
+   */
+  holdRequests(match: (line: string) => boolean): void;
+  /** Sends on the requests `holdRequests` held back. */
+  releaseRequests(): void;
+  /** Resolves once a request matching `holdRequests` has been held. */
+  readonly held: Promise<void>;
 }
 
 const REQUEST_LINE =
@@ -59,6 +69,11 @@ export function startProxy(port: number): Proxy {
   const waiters: { count: number; resolve: () => void }[] = [];
   let blocked = false;
   let accepted = 0;
+  let holdMatch: ((line: string) => boolean) | undefined;
+  /** Sends on what one connection held back, and stops holding it. */
+  const heldRequests: (() => void)[] = [];
+  let resolveHeld!: () => void;
+  let held = new Promise<void>((resolve) => resolveHeld = resolve);
   let answers: { mode: "pass" } | { mode: "hold" } | {
     mode: "fail";
     status: number;
@@ -118,9 +133,32 @@ export function startProxy(port: number): Proxy {
           // The connection has closed meanwhile.
         }
       });
+      let holding: Uint8Array[] | undefined;
       const fromClient = new TransformStream<Uint8Array, Uint8Array>({
         transform: (chunk, controller) => {
           noteRequests(chunk);
+          if (holding !== undefined) {
+            holding.push(chunk);
+            return;
+          }
+          if (holdMatch !== undefined) {
+            for (const match of decoder.decode(chunk).matchAll(REQUEST_LINE)) {
+              if (holdMatch(`${match[1]} ${match[2]}`)) {
+                holding = [chunk];
+                heldRequests.push(() => {
+                  const chunks = holding ?? [];
+                  holding = undefined;
+                  try {
+                    for (const held of chunks) controller.enqueue(held);
+                  } catch {
+                    // The connection has closed meanwhile.
+                  }
+                });
+                resolveHeld();
+                return;
+              }
+            }
+          }
           controller.enqueue(chunk);
         },
       });
@@ -204,6 +242,17 @@ export function startProxy(port: number): Proxy {
     passAnswers() {
       answers = { mode: "pass" };
       for (const flush of flushes.values()) flush();
+    },
+    holdRequests(match) {
+      holdMatch = match;
+      held = new Promise<void>((resolve) => resolveHeld = resolve);
+    },
+    releaseRequests() {
+      holdMatch = undefined;
+      for (const release of heldRequests.splice(0)) release();
+    },
+    get held() {
+      return held;
     },
     requested(count) {
       if (requests.length >= count) return Promise.resolve();

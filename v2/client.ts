@@ -332,6 +332,12 @@ function decodeKeysResponse(
 }
 
 /**
+ * The longest request path etcd's HTTP server takes: Go's default of 1 MiB
+ * for the request line and headers, less room for the headers we send.
+ */
+const MAX_REQUEST_LINE = 1024 * 1024 - 4096;
+
+/**
  * A key-space request, a read unless it says otherwise; `written` stands in
  * for a node left out by `noValueOnSuccess`.
  */
@@ -1107,6 +1113,15 @@ export class Client implements AsyncDisposable {
       return Promise.reject(error);
     }
     request.path = "/v2/keys" + request.path;
+    if (request.path.length > MAX_REQUEST_LINE) {
+      return Promise.reject(
+        new TypeError(
+          `Invalid key: it is ${request.path.length} bytes long in the URL (${
+            describeRequest(request)
+          }); etcd's HTTP server takes at most 1 MiB of request line and headers`,
+        ),
+      );
+    }
     request.decode = decodeKeysResponse;
     request.kind ??= "read";
     return this.#http.request(request as HttpRequest) as Promise<
