@@ -664,11 +664,15 @@ Deno.test("the tools keep credentials off the screen and out of ps", async (t) =
     }).spawn();
     try {
       let cmdline = "";
-      await until(async () => {
-        cmdline = await Deno.readTextFile(`/proc/${child.pid}/cmdline`)
-          .catch(() => "");
-        return cmdline.includes("--user");
-      }, 5000, "the process to start");
+      await until(
+        async () => {
+          cmdline = await Deno.readTextFile(`/proc/${child.pid}/cmdline`)
+            .catch(() => "");
+          return cmdline.includes("--user");
+        },
+        5000,
+        "the process to start",
+      );
       assert.match(cmdline, /--user\0alice/);
       assert.doesNotMatch(cmdline, /secret/);
     } finally {

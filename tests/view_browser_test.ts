@@ -7,6 +7,7 @@ import { main } from "../cli/view.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";
 import { delay } from "./_tree.ts";
+import { until } from "./_wait.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_BIN") ?? "/usr/bin/chromium";
 
@@ -127,7 +128,7 @@ Deno.test("etcd-tree viewer in Chromium", async (t) => {
 
         // While the user types, someone else changes the value.
         const messages: string[] = [];
-        page.on("dialog", async (dialog) => {
+        const onDialog = async (dialog: import("playwright-core").Dialog) => {
           messages.push(dialog.message());
           if (dialog.type() === "prompt") {
             await client.set("v/a", "theirs");
@@ -136,13 +137,15 @@ Deno.test("etcd-tree viewer in Chromium", async (t) => {
           } else {
             await dialog.dismiss(); // keep theirs
           }
-        });
+        };
+        page.on("dialog", onDialog);
         await row("a").getByRole("button", { name: "edit" }).click();
         for (let i = 0; i < 40 && messages.length < 2; i++) await delay(50);
         assert.match(
           messages[1] ?? "",
           /Changed elsewhere: it is now "theirs"/,
         );
+        page.off("dialog", onDialog);
         assert.equal(((await client.get("v/a")).node as Value).value, "theirs");
       },
     );
@@ -152,6 +155,170 @@ Deno.test("etcd-tree viewer in Chromium", async (t) => {
       assert.equal(response?.status(), 403);
       await page.goto(url);
       await row("a").waitFor();
+    });
+
+    await t.step(
+      "a directory opens by its row, and by the keyboard",
+      async () => {
+        await client.set("v/k/inner", "1");
+        await row("k").waitFor();
+        assert.equal(await row("k/inner").count(), 0);
+        await row("k").locator("td.name").click(); // the name, not the triangle
+        await row("k/inner").waitFor();
+        await row("k").focus();
+        await page.keyboard.press("Enter");
+        await row("k/inner").waitFor({ state: "detached" });
+        await page.keyboard.press("ArrowRight");
+        await row("k/inner").waitFor();
+        await page.keyboard.press("ArrowDown");
+        assert.equal(
+          await page.locator(":focus").getAttribute("data-path"),
+          "k/inner",
+        );
+        await page.keyboard.press("ArrowLeft"); // to its directory
+        assert.equal(
+          await page.locator(":focus").getAttribute("data-path"),
+          "k",
+        );
+      },
+    );
+
+    await t.step(
+      "deleting a directory asks first, naming how many keys go",
+      async () => {
+        await client.set("v/del/x", "1");
+        await client.set("v/del/y/z", "2");
+        await row("del").waitFor();
+        const asked: string[] = [];
+        const answer = { accept: false };
+        const onDialog = async (dialog: import("playwright-core").Dialog) => {
+          asked.push(dialog.message());
+          if (answer.accept) await dialog.accept();
+          else await dialog.dismiss();
+        };
+        page.on("dialog", onDialog);
+        try {
+          await row("del").getByRole("button", { name: "delete" }).click();
+          await until(() => asked.length === 1, 5000, "the confirmation");
+          assert.match(asked[0]!, /Delete del\/ and the 2 keys in it\?/);
+          assert.ok(
+            await client.get("v/del/y/z"),
+            "nothing deleted when dismissed",
+          );
+          answer.accept = true;
+          await row("del").getByRole("button", { name: "delete" }).click();
+          await row("del").waitFor({ state: "detached", timeout: 5000 });
+          await assert.rejects(client.get("v/del"));
+        } finally {
+          page.off("dialog", onDialog);
+        }
+      },
+    );
+
+    await t.step(
+      "a directory with keys the page does not show stays",
+      async () => {
+        await client.set("v/guarded/item", "1");
+        await client.set("v/guarded/_hidden", "h");
+        await row("guarded").waitFor();
+        const messages: string[] = [];
+        const onDialog = async (dialog: import("playwright-core").Dialog) => {
+          messages.push(dialog.message());
+          await dialog.accept();
+        };
+        page.on("dialog", onDialog);
+        try {
+          await row("guarded").getByRole("button", { name: "delete" }).click();
+          await until(
+            () => messages.length === 2,
+            5000,
+            "the confirmation, then the conflict",
+          );
+          assert.match(messages[1]!, /changed elsewhere/);
+          assert.equal(
+            ((await client.get("v/guarded/_hidden")).node as Value).value,
+            "h",
+          );
+        } finally {
+          page.off("dialog", onDialog);
+        }
+      },
+    );
+
+    await t.step(
+      "add creates only: an existing name is a conflict",
+      async () => {
+        await row("d").waitFor();
+        const messages: string[] = [];
+        const replies = ["when", "overwritten?"];
+        const onDialog = async (dialog: import("playwright-core").Dialog) => {
+          messages.push(dialog.message());
+          if (dialog.type() === "prompt") await dialog.accept(replies.shift());
+          else await dialog.accept();
+        };
+        page.on("dialog", onDialog);
+        try {
+          await row("d").getByRole("button", { name: "add" }).click();
+          await until(
+            () => messages.length === 3,
+            5000,
+            "two prompts and the conflict",
+          );
+          assert.match(messages[2]!, /d\/when exists already/);
+          assert.equal(
+            ((await client.get("v/d/when")).node as Value).value,
+            "1700000000",
+          );
+        } finally {
+          page.off("dialog", onDialog);
+        }
+      },
+    );
+
+    await t.step(
+      "controls and bidi overrides are shown, not obeyed",
+      async () => {
+        await client.set("v/bidi", "abc\u202edef\u0007");
+        await waitText('tr[data-path="bidi"] td.value', "abc\\u202edef\\u0007");
+      },
+    );
+
+    await t.step("another origin's page cannot write", async () => {
+      const write = new URL(url);
+      write.pathname = "/write";
+      const target = write.href;
+      await using attacker = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen() {} },
+        () =>
+          new Response(
+            `<!doctype html><form id=f method=post action="${target}" enctype="text/plain"><input name='{"op":"set","path":"a","value":"pwned","force":true,"x":"' value='"}'></form>
+<script>
+fetch(${
+              JSON.stringify(target)
+            }, { method: "POST", mode: "no-cors", body: JSON.stringify({ op: "set", path: "a", value: "pwned", force: true }) });
+navigator.sendBeacon(${
+              JSON.stringify(target)
+            }, new Blob([JSON.stringify({ op: "set", path: "a", value: "pwned", force: true })], { type: "application/json" }));
+document.getElementById("f").submit();
+</script>`,
+            { headers: { "content-type": "text/html" } },
+          ),
+      );
+      const before = ((await client.get("v/a")).node as Value).value;
+      const other = await browser.newPage();
+      const answered = new Set<number>();
+      other.on("response", (response) => {
+        if (response.url().includes("/write")) answered.add(response.status());
+      });
+      await other.goto(`http://127.0.0.1:${attacker.addr.port}/`);
+      await until(
+        () => answered.size > 0,
+        10_000,
+        "the viewer to answer the forged writes",
+      );
+      await other.close();
+      assert.ok(![...answered].includes(200), `statuses ${[...answered]}`);
+      assert.equal(((await client.get("v/a")).node as Value).value, before);
     });
 
     await t.step("a screenshot", async () => {

@@ -687,6 +687,10 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
           this.#fail(error);
           return;
         }
+        if (!this.#retrying) {
+          this.#retrying = true;
+          this.#onState?.("retrying", error);
+        }
         // The server is gone or restarting: the polls' connections likely
         // are too, so send them again as well.
         this.#polls.shrink(0);
