@@ -47,6 +47,13 @@ export interface EtcdServerOptions {
   startTimeout?: number;
   /** Serve clients over TLS (`https://` endpoints). */
   tls?: EtcdTlsOptions;
+  /** More client URLs to listen on besides the endpoint, such as `http://127.0.0.1:PORT`. */
+  alsoListen?: readonly string[];
+  /**
+   * The client URLs to advertise to members and clients (`/v2/members`,
+   * member list) instead of the endpoint; a function gets the endpoint.
+   */
+  advertise?: readonly string[] | ((endpoint: string) => readonly string[]);
 }
 
 /** TLS for the client port of a test server: paths of PEM files. */
@@ -182,9 +189,9 @@ export class EtcdServer implements AsyncDisposable {
       "--data-dir",
       `${plan.dir}/data`,
       "--listen-client-urls",
-      this.endpoint,
+      [this.endpoint, ...(this.#options.alsoListen ?? [])].join(","),
       "--advertise-client-urls",
-      this.endpoint,
+      advertised(this.#options.advertise, this.endpoint).join(","),
       "--listen-peer-urls",
       peer,
       "--initial-advertise-peer-urls",
@@ -476,6 +483,14 @@ function freePorts(count: number): number[] {
   const ports = listeners.map((listener) => listener.addr.port);
   for (const listener of listeners) listener.close();
   return ports;
+}
+
+function advertised(
+  advertise: EtcdServerOptions["advertise"],
+  endpoint: string,
+): readonly string[] {
+  if (advertise === undefined) return [endpoint];
+  return typeof advertise === "function" ? advertise(endpoint) : advertise;
 }
 
 const versions = new Map<string, Promise<string>>();

@@ -169,10 +169,7 @@ export async function plainHttpInstead(
   origin: { hostname: string; port: number },
   error: unknown,
 ): Promise<unknown> {
-  let text = "";
-  for (let at: unknown = error; at instanceof Error; at = at.cause) {
-    text += " " + at.message;
-  }
+  const text = chainText(error);
   if (!/eof|end of file|closed|reset|corrupt|InvalidContentType/i.test(text)) {
     return error;
   }
@@ -212,6 +209,47 @@ export async function plainHttpInstead(
     // No plain answer either: the handshake error stands.
   }
   return error;
+}
+
+/**
+ * Whether the server at a plain-HTTP endpoint speaks TLS instead: a TLS
+ * handshake with it gets as far as its certificate.
+ */
+export async function speaksTls(
+  origin: { hostname: string; port: number },
+): Promise<boolean> {
+  let conn: Deno.TlsConn | undefined;
+  try {
+    conn = await Deno.connectTls({
+      hostname: origin.hostname,
+      port: origin.port,
+    });
+    const timer = setTimeout(() => conn?.close(), 1000);
+    try {
+      await conn.handshake();
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
+  } catch (error) {
+    return /certificate|UnknownIssuer|NotValidForName|CertificateRequired|BadCertificate|alert/i
+      .test(chainText(error));
+  } finally {
+    try {
+      conn?.close();
+    } catch {
+      // closed already
+    }
+  }
+}
+
+/** The messages of an error and its causes, joined. */
+function chainText(error: unknown): string {
+  let text = "";
+  for (let at: unknown = error; at instanceof Error; at = at.cause) {
+    text += " " + at.message;
+  }
+  return text;
 }
 
 /** Read buffer of a new connection; it grows for large answers. */
@@ -472,7 +510,9 @@ export class SocketTransport implements Transport {
           throw new NetworkError(
             reused || origin.secure
               ? "the connection was closed before an answer"
-              : "the server closed the connection without answering (if it speaks only TLS, use https://)",
+              : await speaksTls(origin)
+              ? `TLS: the server at ${origin.hostname}:${origin.port} speaks only TLS here: use https://`
+              : "the server closed the connection without answering",
             false,
             failed,
           );
@@ -1033,12 +1073,23 @@ export class FetchTransport implements Transport {
       response = await fetch(endpoint + outgoing.path, init);
     } catch (error) {
       signal.throwIfAborted();
-      if (!endpoint.startsWith("https:")) throw error;
       const url = new URL(endpoint);
-      throw await plainHttpInstead(
-        { hostname: url.hostname, port: Number(url.port || 443) },
-        error,
-      );
+      const secure = endpoint.startsWith("https:");
+      const origin = {
+        hostname: url.hostname,
+        port: Number(url.port || (secure ? 443 : 80)),
+      };
+      if (secure) throw await plainHttpInstead(origin, error);
+      if (
+        /closed|reset|eof|end of file|incomplete/i.test(chainText(error)) &&
+        await speaksTls(origin)
+      ) {
+        throw new TypeError(
+          `TLS: the server at ${origin.hostname}:${origin.port} speaks only TLS here: use https://`,
+          { cause: error },
+        );
+      }
+      throw error;
     }
     return {
       status: response.status,

@@ -5,10 +5,12 @@
  *   default concurrency (16) and at 64, beside a plain sequential loop of
  *   `client.set()` writing the same keys with the same kind of client;
  *   median of 3 alternating rounds (the first, with yaml2etcd's code still
- *   cold, is shown too). Goal: the load at least 5x as fast at the default.
- *   For scale, `wrk` creates keys the same way at 1 and at 16 connections:
- *   how much faster etcd itself gets with 16 writes in flight bounds what
- *   any client can gain (needs `wrk`: apt-get install wrk).
+ *   cold, is shown too). `wrk` creates keys the same way at 1 and at 16
+ *   connections: how much faster etcd itself gets with 16 writes in flight
+ *   bounds what any client can gain (needs `wrk`: apt-get install wrk).
+ *   Goal: yaml2etcd's speed-up at the default concurrency (16) over the
+ *   sequential loop is at least 0.8 of wrk's own 16-vs-1 gain, in the same
+ *   run.
  * - Dump: `etcd2yaml` dumping 100,000 keys, beside one raw recursive get
  *   (`fetch`, `text()`, `JSON.parse`) of the same data; median of
  *   alternating rounds. Goal: at most 3x the raw read.
@@ -102,16 +104,16 @@ console.log(
     sequential.toFixed(0)
   } ms`,
 );
+const speedups: Record<string, number> = {};
 for (const concurrency of ["16", "64"]) {
   const loaded = median(times[concurrency]!);
-  const speedup = sequential / loaded;
-  if (concurrency === "16") met &&= speedup >= 5; // the default
+  speedups[concurrency] = sequential / loaded;
   console.log(
     `  yaml2etcd --concurrency ${concurrency.padEnd(3)} ${
       loaded.toFixed(0).padStart(5)
     } ms (first, cold: ${times[concurrency]![0]!.toFixed(0)} ms): ${
-      speedup.toFixed(1)
-    }x as fast (goal >= 5x at the default, 16)`,
+      speedups[concurrency]!.toFixed(1)
+    }x as fast as the loop`,
   );
 }
 
@@ -149,6 +151,13 @@ console.log(
   }/s at 16: etcd itself gets ${
     gain.toFixed(1)
   }x faster with 16 writes in flight`,
+);
+const share = speedups["16"]! / gain;
+met &&= share >= 0.8;
+console.log(
+  `  yaml2etcd at the default 16 gains ${
+    share.toFixed(2)
+  } of etcd's own gain (goal >= 0.8)`,
 );
 
 // Dump 100,000 keys.

@@ -16,6 +16,8 @@ export interface Proxy extends AsyncDisposable {
   readonly requests: readonly string[];
   /** How many requests of `method` had a path starting with `path`. */
   count(method: string, path: string): number;
+  /** The request lines sent on the `nth` connection accepted (from 1). */
+  requestsOf(nth: number): readonly string[];
   /** Closes every open connection (the listener stays). */
   cut(): void;
   /** Cuts every connection and refuses new ones until `unblock()`. */
@@ -66,6 +68,7 @@ export function startProxy(port: number): Proxy {
   const pairs = new Set<[Deno.Conn, Deno.Conn]>();
   const pumps = new Set<Promise<unknown>>();
   const requests: string[] = [];
+  const byConnection = new Map<number, string[]>();
   const waiters: { count: number; resolve: () => void }[] = [];
   let blocked = false;
   let accepted = 0;
@@ -93,10 +96,14 @@ export function startProxy(port: number): Proxy {
       }
     }
   };
-  const noteRequests = (chunk: Uint8Array): number => {
+  const noteRequests = (chunk: Uint8Array, nth: number): number => {
     let found = 0;
     for (const match of decoder.decode(chunk).matchAll(REQUEST_LINE)) {
-      requests.push(`${match[1]} ${match[2]}`);
+      const line = `${match[1]} ${match[2]}`;
+      requests.push(line);
+      let mine = byConnection.get(nth);
+      if (mine === undefined) byConnection.set(nth, mine = []);
+      mine.push(line);
       found++;
     }
     for (const waiter of [...waiters]) {
@@ -136,7 +143,7 @@ export function startProxy(port: number): Proxy {
       let holding: Uint8Array[] | undefined;
       const fromClient = new TransformStream<Uint8Array, Uint8Array>({
         transform: (chunk, controller) => {
-          noteRequests(chunk);
+          noteRequests(chunk, nth);
           if (holding !== undefined) {
             holding.push(chunk);
             return;
@@ -212,6 +219,9 @@ export function startProxy(port: number): Proxy {
     },
     get requests() {
       return requests;
+    },
+    requestsOf(nth) {
+      return byConnection.get(nth) ?? [];
     },
     count(method, path) {
       return requests.filter((line) => line.startsWith(`${method} ${path}`))

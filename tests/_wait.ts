@@ -53,9 +53,7 @@ export async function take<T>(
     while (out.length < count) {
       const next = await iterator.next();
       if (next.done) {
-        throw new Error(
-          `Ended after ${out.length} of ${count} ${what}`,
-        );
+        throw new Error(`Ended after ${out.length} of ${count}: ${what}`);
       }
       out.push(next.value);
     }
@@ -63,7 +61,7 @@ export async function take<T>(
   })();
   taking.catch(() => {});
   try {
-    return await within(taking, ms, `${count} ${what} (got ${"${n}"})`);
+    return await within(taking, ms, `${what}: ${"${n}"} of ${count} came`);
   } catch (error) {
     if (error instanceof Error) {
       error.message = error.message.replace("${n}", String(out.length));

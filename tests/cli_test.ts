@@ -9,6 +9,7 @@ import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { runMain, runScript, shebangFlags, testIo } from "./_cli.ts";
 import { delay, readFlat } from "./_tree.ts";
+import { until, within } from "./_wait.ts";
 
 const TRICKY = `app:
   db:
@@ -688,24 +689,45 @@ Deno.test("etcdmon against a real etcd", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
 
-  /** Runs etcdmon in-process until `lines` lines came. */
+  const watchers = async () => (await client.stats.store()).watchers;
+
+  /**
+   * Runs etcdmon in-process until exactly `lines` lines came (failing if
+   * they do not come in time); `act` gets what it printed so far.
+   */
   async function watchLines(
     args: string[],
     lines: number,
-    act: () => Promise<void>,
+    act: (printed: () => string[]) => Promise<void>,
   ) {
     const stop = new AbortController();
     const { io, stdout, stderr } = testIo("", stop.signal);
+    const printed = () => stdout().split("\n").slice(0, -1);
+    const before = await watchers();
     const running = monitor(args, io);
-    await delay(300); // registered
-    await act();
-    const deadline = Date.now() + 20_000;
-    while (stdout().split("\n").length <= lines && Date.now() < deadline) {
-      await delay(20);
-    }
+    // etcd counts etcdmon's watch once it has registered it.
+    await until(
+      async () => await watchers() > before,
+      10_000,
+      "etcdmon to start watching",
+    );
+    await act(printed);
+    await until(
+      () => printed().length >= lines,
+      20_000,
+      `etcdmon to print ${lines} lines (printed ${printed().length}: ${
+        JSON.stringify(printed())
+      })`,
+    );
     stop.abort();
-    const code = await running;
-    return { code, out: stdout().trimEnd().split("\n"), err: stderr() };
+    const code = await within(running, 10_000, "etcdmon to end on abort");
+    const out = printed();
+    assert.equal(
+      out.length,
+      lines,
+      `exactly ${lines} lines: ${out.join("\n")}`,
+    );
+    return { code, out, err: stderr() };
   }
 
   await t.step(
@@ -724,12 +746,13 @@ Deno.test("etcdmon against a real etcd", async (t) => {
       );
       assert.equal(code, 0, err);
       assert.deepEqual(
-        out.slice(0, 4).map((line) => line.replace(/^\d+ /, "")),
+        out.map((line) => line.replace(/^\d+ /, "")),
         [
           'create a "1"',
           'update a "two words"',
           "create d/",
           'delete a "two words"',
+          'create t "x"',
         ],
       );
       const indices = out.map((line) => Number(line.split(" ")[0]));
@@ -774,13 +797,17 @@ Deno.test("etcdmon against a real etcd", async (t) => {
     const { code, out } = await watchLines(
       ["/lost", "--endpoints", proxy.endpoint],
       3,
-      async () => {
+      async (printed) => {
         await client.set("lost/first", "1");
-        await delay(200);
+        await until(() => printed().length === 1, 10_000, "the first line");
         proxy.block();
         for (let i = 0; i < 1100; i++) await client.set("lost/spam", String(i));
         proxy.unblock();
-        await delay(2500); // the monitor reconnects and re-reads
+        await until(
+          () => printed().some((line) => line.startsWith("resync: ")),
+          20_000,
+          "etcdmon to reconnect and re-read",
+        );
         await client.set("lost/after", "x");
       },
     );

@@ -13,6 +13,7 @@ import {
   Value,
 } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
+import { until, within } from "./_wait.ts";
 
 // Every call over both transports: our sockets (the default) and fetch.
 for (const transport of ["sockets", "fetch"] as const) {
@@ -324,7 +325,7 @@ for (const transport of ["sockets", "fetch"] as const) {
         // 2.4 s after a 2 s TTL was set, the key lives on thanks to the refreshes;
         // the watcher saw none of them, and sees the explicit delete next.
         await client.delete("ttl/lease");
-        const event = await waiting;
+        const event = await within(waiting, 5000, "the wait to see the delete");
         assert.ok(event instanceof Deleted);
         assert.ok(!(event instanceof Expired));
       },
@@ -380,10 +381,17 @@ for (const transport of ["sockets", "fetch"] as const) {
     });
 
     await t.step("wait() resolves with the next change", async () => {
+      const watchers = async () => (await client.stats.store()).watchers;
+      const before = await watchers();
       const waiting = client.wait("watched/key");
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // etcd counts the wait once it has registered it.
+      await until(
+        async () => await watchers() > before,
+        5000,
+        "etcd to register the wait",
+      );
       const set = await client.set("watched/key", "now");
-      const event = await waiting;
+      const event = await within(waiting, 5000, "the wait to see the set");
       assert.ok(event instanceof Set);
       assert.equal(event.index, set.index);
       assert.equal((event.node as Value).value, "now");
@@ -420,7 +428,9 @@ for (const transport of ["sockets", "fetch"] as const) {
         signal: controller.signal,
       });
       setTimeout(() => controller.abort(new Error("enough")), 50);
-      await assert.rejects(waiting, { message: "enough" });
+      await assert.rejects(within(waiting, 5000, "the abort"), {
+        message: "enough",
+      });
     });
 
     await t.step(

@@ -13,6 +13,8 @@ import {
 } from "../mod.ts";
 import { startCluster, startEtcd } from "../testing.ts";
 import { assertMirrors, delay } from "./_tree.ts";
+import { startProxy } from "./_proxy.ts";
+import { take, within } from "./_wait.ts";
 
 const TIMEOUT = 1500;
 
@@ -161,4 +163,62 @@ Deno.test("sync() learns the members; a member of another cluster is refused", a
   );
   assert.ok(refused, error.message);
   assert.match(error.message, /belongs to cluster [0-9a-f]+, not [0-9a-f]+/);
+});
+
+Deno.test("a watcher and a tree leave a member that hangs", async () => {
+  await using cluster = await startCluster(3);
+  const proxies = cluster.members.map((member) =>
+    startProxy(member.clientPort)
+  );
+  try {
+    // The client starts at member 1: the watcher's connections go there.
+    await using client = new Client({
+      endpoints: [proxies[1]!, proxies[0]!, proxies[2]!].map((proxy) =>
+        proxy.endpoint
+      ),
+      timeout: 1500,
+    });
+    await using direct = new Client({
+      endpoints: cluster.members[0]!.endpoint,
+    });
+    const { etcdIndex } = await direct.mkdir("h");
+    const watcher = client.watch("h", {
+      recursive: true,
+      waitIndex: etcdIndex + 1,
+    });
+    const events = watcher[Symbol.asyncIterator]();
+    await using tree = await EtcdTree.open(client, "h");
+    const first = await direct.set("h/a", "1");
+    const [seen] = await take(events, 1, 10_000, "the first change");
+    assert.equal(seen!.node.modifiedIndex, first.index);
+    assert.ok(
+      proxies[1]!.open > 0,
+      "the watcher's connections are on member 1",
+    );
+    const elsewhere = () => proxies[0]!.accepted + proxies[2]!.accepted;
+    const before = elsewhere();
+    cluster.members[1]!.pause();
+    try {
+      const during = await direct.set("h/b", "2");
+      const [event] = await take(
+        events,
+        1,
+        8000,
+        "the change made while member 1 hangs",
+      );
+      assert.equal(event!.node.modifiedIndex, during.index);
+      assert.ok(elsewhere() > before, "the watcher moved to another member");
+      await within(
+        tree.synced(during.index),
+        8000,
+        "the tree to show the change made while member 1 hangs",
+      );
+      assert.equal(tree.get("b"), "2");
+    } finally {
+      cluster.members[1]!.resume();
+    }
+    await watcher.close();
+  } finally {
+    for (const proxy of proxies) await proxy[Symbol.asyncDispose]();
+  }
 });

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { Client, ConnectionFailed, EtcdTree, Value } from "../mod.ts";
+import {
+  Client,
+  ConnectionFailed,
+  EndpointsRefused,
+  EtcdTree,
+  Value,
+} from "../mod.ts";
+import { startProxy } from "./_proxy.ts";
+import { until } from "./_wait.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
 import { mintPki } from "./_tls.ts";
@@ -69,10 +77,11 @@ Deno.test("TLS against real etcd servers", async (t) => {
       });
       const mismatch = await plain.get("tls/a").catch((error) => error);
       assert.ok(mismatch instanceof ConnectionFailed, String(mismatch));
-      // fetch only says "connection closed before message completed".
-      if (transport === "sockets") {
-        assert.match(mismatch.message, /if it speaks only TLS, use https:/);
-      }
+      assert.match(
+        mismatch.message,
+        /speaks only TLS here: use https:\/\//,
+        transport,
+      );
     }
   });
 
@@ -140,6 +149,75 @@ Deno.test("TLS against real etcd servers", async (t) => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /requires a client certificate/);
   });
+
+  await t.step("sync() never moves an https client to http", async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const plainPort = listener.addr.port;
+    listener.close();
+    // The member also serves plain HTTP; requests to it are counted.
+    await using http = startProxy(plainPort);
+    const tls = {
+      certFile: pki.serverCertFile,
+      keyFile: pki.serverKeyFile,
+      caFile: pki.caFile,
+    };
+    await using onlyHttp = await startEtcd({
+      tls,
+      alsoListen: [`http://127.0.0.1:${plainPort}`],
+      advertise: [http.endpoint],
+    });
+    const warnings: string[] = [];
+    await using client = new Client({
+      endpoints: onlyHttp.endpoint,
+      tls: { caCert: pki.caPem },
+      onWarning: (message) => warnings.push(message),
+    });
+    const error = await client.sync().catch((error) => error);
+    assert.ok(error instanceof EndpointsRefused, String(error));
+    assert.match(error.message, /not https, the scheme the client was given/);
+    assert.deepEqual(client.endpoints, [onlyHttp.endpoint]);
+    await client.set("sync/a", "1");
+    assert.equal(http.requests.length, 0, "nothing went over http");
+  });
+
+  await t.step(
+    "sync() keeps the https URLs and says what it left out",
+    async () => {
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const plainPort = listener.addr.port;
+      listener.close();
+      await using http = startProxy(plainPort);
+      await using both = await startEtcd({
+        tls: {
+          certFile: pki.serverCertFile,
+          keyFile: pki.serverKeyFile,
+          caFile: pki.caFile,
+        },
+        alsoListen: [`http://127.0.0.1:${plainPort}`],
+        advertise: (endpoint) => [http.endpoint, endpoint],
+      });
+      const warnings: string[] = [];
+      await using client = new Client({
+        endpoints: both.endpoint,
+        tls: { caCert: pki.caPem },
+        syncInterval: 50,
+        onWarning: (message) => warnings.push(message),
+      });
+      assert.deepEqual(await client.sync(), [both.endpoint]);
+      assert.match(
+        warnings[0] ?? "",
+        new RegExp(`left out member URLs: ${http.endpoint}: not https`),
+      );
+      await until(
+        () => warnings.length >= 3,
+        5000,
+        "syncInterval to sync again",
+      );
+      for (let i = 0; i < 20; i++) await client.get("/");
+      assert.deepEqual(client.endpoints, [both.endpoint]);
+      assert.equal(http.requests.length, 0, "nothing went over http");
+    },
+  );
 
   await t.step("a client cert without its key is refused at once", () => {
     assert.throws(

@@ -12,6 +12,7 @@ import {
   Value,
 } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
+import { within } from "./_wait.ts";
 import { startProxy } from "./_proxy.ts";
 import { delay } from "./_tree.ts";
 
@@ -280,13 +281,14 @@ Deno.test("fetch transport", async (t) => {
       waitIndex: set.etcdIndex + 1,
     });
     const changes = watcher[Symbol.asyncIterator]();
-    await client.set("f/b", "2");
-    const change = await changes.next();
+    const b = await client.set("f/b", "2");
+    const change = await within(changes.next(), 5000, "the watched change");
     assert.equal(change.value?.node.key, "/f/b");
     await watcher.close();
-    const waited = client.wait("f/c");
+    // From the index after b: the wait cannot miss c, whenever it arrives.
+    const waited = client.wait("f/c", { waitIndex: b.index + 1 });
     await client.set("f/c", "3");
-    assert.equal(valueOf(await waited), "3");
+    assert.equal(valueOf(await within(waited, 5000, "the wait for f/c")), "3");
   });
 
   await t.step("an unknown transport is refused", () => {

@@ -16,15 +16,36 @@ import {
 } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
-import { collect, delay } from "./_tree.ts";
+import { delay } from "./_tree.ts";
+import { take as takeFrom, until } from "./_wait.ts";
 
-/** Takes `count` events from the watcher, failing after `ms`. */
+/** Takes exactly `count` events from the watcher, failing after `ms`. */
 function take(
   watcher: Watcher,
   count: number,
   ms = 10_000,
 ): Promise<EtcdResult[]> {
-  return collect(watcher[Symbol.asyncIterator](), count, ms);
+  return takeFrom(watcher[Symbol.asyncIterator](), count, ms, "events");
+}
+
+/**
+ * Asserts that nothing but the next write follows: writes a marker under
+ * the watched key and requires it to be the next event.
+ */
+async function nothingElse(
+  watcher: Watcher,
+  client: Client,
+  marker: string,
+): Promise<void> {
+  const written = await client.set(marker, "marker");
+  const [next] = await take(watcher, 1);
+  assert.equal(next!.node.key, written.node.key, "an event nobody wrote");
+  assert.equal(next!.node.modifiedIndex, written.index);
+}
+
+/** Waits until a watcher started from now has reached etcd. */
+function reached(watcher: Watcher): Promise<void> {
+  return until(() => watcher.index > 0, 10_000, "the watcher to reach etcd");
 }
 
 function indices(events: readonly EtcdResult[]): number[] {
@@ -58,6 +79,7 @@ Deno.test("Client.watch() against a real etcd", async (t) => {
       indices(events).slice(0, writes.length),
       writes.map((write) => write.node.modifiedIndex),
     );
+    await nothingElse(watcher, client, "kinds/marker");
     const kinds = events.map((event) => event.constructor);
     assert.deepEqual(kinds, [
       Set,
@@ -85,7 +107,7 @@ Deno.test("Client.watch() against a real etcd", async (t) => {
     await client.set("now/before", "old");
     await using watcher = client.watch("now", { recursive: true });
     // Wait until the watcher has reached etcd.
-    while (watcher.index === 0) await delay(10);
+    await reached(watcher);
     const set = await client.set("now/after", "new");
     const [event] = await take(watcher, 1);
     assert.equal(event!.node.modifiedIndex, set.index);
@@ -94,7 +116,7 @@ Deno.test("Client.watch() against a real etcd", async (t) => {
 
   await t.step("a non-recursive watch sees only its key", async () => {
     await using watcher = client.watch("single/key");
-    while (watcher.index === 0) await delay(10);
+    await reached(watcher);
     await client.set("single/other", "x");
     await client.set("single/key2", "x");
     const set = await client.set("single/key", "mine");
@@ -149,11 +171,12 @@ Deno.test("Client.watch() against a real etcd", async (t) => {
     written.sort((a, b) => a - b);
     const events = await take(watcher, written.length, 30_000);
     assert.deepEqual(indices(events), written);
+    await nothingElse(watcher, client, "fast/marker");
   });
 
   await t.step("a quiet watcher survives 1000+ writes elsewhere", async () => {
     await using watcher = client.watch("quiet", { recursive: true });
-    while (watcher.index === 0) await delay(10);
+    await reached(watcher);
     const writes = [];
     for (let i = 0; i < 1200; i++) {
       writes.push(client.set(`busy/k${i % 10}`, "x"));
@@ -195,7 +218,7 @@ Deno.test("Client.watch() against a real etcd", async (t) => {
 
   await t.step("break releases the watcher", async () => {
     const watcher = client.watch("brk", { recursive: true });
-    while (watcher.index === 0) await delay(10);
+    await reached(watcher);
     await client.set("brk/a", "1");
     for await (const event of watcher) {
       assert.equal(event.node.key, "/brk/a");
@@ -205,12 +228,11 @@ Deno.test("Client.watch() against a real etcd", async (t) => {
     const next = await watcher[Symbol.asyncIterator]().next();
     assert.equal(next.done, true);
     // etcd forgets a watcher once it sees its connection closed.
-    let watchers = -1;
-    for (let i = 0; i < 100 && watchers !== 0; i++) {
-      ({ watchers } = await client.stats.store());
-      if (watchers !== 0) await delay(20);
-    }
-    assert.equal(watchers, 0, "no watcher left registered in etcd");
+    await until(
+      async () => (await client.stats.store()).watchers === 0,
+      5000,
+      "etcd to drop every watcher of the closed watcher",
+    );
   });
 
   await t.step("an aborted signal ends iteration with its reason", async () => {
@@ -238,8 +260,11 @@ Deno.test("Client.watch() through a dropped connection and a restart", async (t)
 
   await t.step("a connection cut while idle is resumed", async () => {
     await using watcher = client.watch("cut", { recursive: true });
-    while (watcher.index === 0 || proxy.open === 0) await delay(10);
-    await delay(100);
+    await until(
+      () => watcher.index > 0 && proxy.open > 0,
+      10_000,
+      "the watcher to reach etcd through the proxy",
+    );
     proxy.cut();
     const set = await writer.set("cut/after", "1");
     const [event] = await take(watcher, 1);
@@ -253,16 +278,21 @@ Deno.test("Client.watch() through a dropped connection and a restart", async (t)
       await using viaQuiet = new Client({ endpoints: quiet.endpoint });
       await using watcher = viaQuiet.watch("quiet", { recursive: true });
       // Watching from now, the stream is the first connection.
-      while (watcher.index === 0) await delay(10);
+      await reached(watcher);
       const first = await writer.set("quiet/a", "0");
       assert.deepEqual(indices(await take(watcher, 1)), [first.index]);
+      assert.match(quiet.requestsOf(1)[0] ?? "", /stream=true/, "the stream");
+      const streams = () =>
+        quiet.requests.filter((line) => line.includes("stream=true")).length;
+      assert.equal(streams(), 1);
       quiet.stall(1);
       const during: number[] = [];
       for (let i = 0; i < 200; i++) {
         during.push((await writer.set(`quiet/k${i % 7}`, `${i}`)).index);
       }
-      // They arrive while the first stream says nothing.
+      // They arrive while the first stream says nothing: a new one took over.
       assert.deepEqual(indices(await take(watcher, 200)), during);
+      assert.ok(streams() >= 2, "a replacement stream was opened");
       // What it held back comes late: none of it twice.
       quiet.release(1);
       const after: number[] = [];
@@ -270,6 +300,7 @@ Deno.test("Client.watch() through a dropped connection and a restart", async (t)
         after.push((await writer.set(`quiet/k${i % 7}`, `${i}`)).index);
       }
       assert.deepEqual(indices(await take(watcher, 50)), after);
+      await nothingElse(watcher, writer, "quiet/marker");
     },
   );
 
@@ -279,7 +310,8 @@ Deno.test("Client.watch() through a dropped connection and a restart", async (t)
       await using slow = startProxy(etcd.clientPort);
       await using viaSlow = new Client({ endpoints: slow.endpoint });
       await using watcher = viaSlow.watch("slow", { recursive: true });
-      while (watcher.index === 0) await delay(10);
+      await reached(watcher);
+      assert.match(slow.requestsOf(1)[0] ?? "", /stream=true/, "the stream");
       // The first stream stalls for a moment while 8 writers go on: long
       // enough to look dropped, short enough that it may speak again
       // before its replacement has caught up.
@@ -301,6 +333,7 @@ Deno.test("Client.watch() through a dropped connection and a restart", async (t)
       await writing;
       written.sort((a, b) => a - b);
       assert.deepEqual(indices(await take(watcher, written.length)), written);
+      await nothingElse(watcher, writer, "slow/marker");
     },
   );
 
@@ -323,5 +356,6 @@ Deno.test("Client.watch() through a dropped connection and a restart", async (t)
       before.index,
       ...after.map((result) => result.index),
     ]);
+    await nothingElse(watcher, writer, "restart/marker");
   });
 });
