@@ -106,7 +106,9 @@ export async function collect<T>(
   try {
     while (out.length < count) {
       const next = await Promise.race([changes.next(), timeout]);
-      if (next.done) break;
+      if (next.done) {
+        throw new Error(`Ended after ${out.length} of ${count} items`);
+      }
       out.push(next.value);
     }
   } finally {

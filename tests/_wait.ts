@@ -74,3 +74,47 @@ export async function take<T>(
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** How long a test may take, unless it says otherwise. */
+const TEST_BOUND = 300_000;
+
+/**
+ * `Deno.test` with a bound: a test that has not finished after `ms` fails
+ * with a message saying so (its own waits say what did not happen).
+ */
+export function test(
+  name: string,
+  fn: (t: Deno.TestContext) => Promise<void> | void,
+): void;
+export function test(
+  name: string,
+  ms: number,
+  fn: (t: Deno.TestContext) => Promise<void> | void,
+): void;
+export function test(
+  name: string,
+  msOrFn: number | ((t: Deno.TestContext) => Promise<void> | void),
+  maybeFn?: (t: Deno.TestContext) => Promise<void> | void,
+): void {
+  const ms = typeof msOrFn === "number" ? msOrFn : TEST_BOUND;
+  const fn = typeof msOrFn === "number" ? maybeFn! : msOrFn;
+  Deno.test(name, async (t) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `Timed out: the test did not finish within ${ms / 1000} s`,
+            ),
+          ),
+        ms,
+      );
+    });
+    try {
+      await Promise.race([fn(t), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+}

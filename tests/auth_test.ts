@@ -4,11 +4,12 @@ import { main as load } from "../cli/load.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
 import { runMain, runScript } from "./_cli.ts";
+import { test } from "./_wait.ts";
 
 const ROOT_PASSWORD = "root-Pa55-word";
 const ALICE_PASSWORD = "alice-s3cret-xyz";
 
-Deno.test("v2 auth against a real etcd", async (t) => {
+test("v2 auth against a real etcd", async (t) => {
   await using etcd = await startEtcd();
   await using admin = new Client({ endpoints: etcd.endpoint });
   await using root = new Client({

@@ -9,7 +9,7 @@ import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { runMain, runScript, shebangFlags, testIo } from "./_cli.ts";
 import { delay, readFlat } from "./_tree.ts";
-import { until, within } from "./_wait.ts";
+import { test, until, within } from "./_wait.ts";
 
 const TRICKY = `app:
   db:
@@ -96,7 +96,7 @@ async function state(client: Client, prefix: string) {
   return Object.fromEntries([...nodes].sort());
 }
 
-Deno.test("YAML writer: every string reads back the same", async () => {
+test("YAML writer: every string reads back the same", async () => {
   const strings = [
     "",
     " ",
@@ -192,7 +192,7 @@ Deno.test("YAML writer: every string reads back the same", async () => {
   assert.equal(toYaml(new Map([["a", "x\ny\n"]])), "a: |\n  x\n  y\n");
 });
 
-Deno.test("etcd2yaml and yaml2etcd against a real etcd", async (t) => {
+test("etcd2yaml and yaml2etcd against a real etcd", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   const endpoint = ["--endpoints", etcd.endpoint];
@@ -685,7 +685,7 @@ Deno.test("etcd2yaml and yaml2etcd against a real etcd", async (t) => {
   });
 });
 
-Deno.test("etcdmon against a real etcd", async (t) => {
+test("etcdmon against a real etcd", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
 
@@ -863,7 +863,7 @@ Deno.test("etcdmon against a real etcd", async (t) => {
   });
 });
 
-Deno.test("a server without the v2 API: one clear line, exit 1", async () => {
+test("a server without the v2 API: one clear line, exit 1", async () => {
   await using etcd = await startEtcd({ enableV2: false });
   for (const [main, args] of [[dump, ["/x"]], [load, ["/x", "-"]]] as const) {
     const ran = await runMain(

@@ -13,11 +13,11 @@ import {
   Value,
 } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
-import { until, within } from "./_wait.ts";
+import { test, until, within } from "./_wait.ts";
 
 // Every call over both transports: our sockets (the default) and fetch.
 for (const transport of ["sockets", "fetch"] as const) {
-  Deno.test(`Client against a real etcd (${transport})`, async (t) => {
+  test(`Client against a real etcd (${transport})`, async (t) => {
     await using etcd = await startEtcd();
     await using client = new Client({ endpoints: etcd.endpoint, transport });
 
@@ -467,7 +467,7 @@ for (const transport of ["sockets", "fetch"] as const) {
   });
 }
 
-Deno.test("Client rejects bad keys and values before sending", async (t) => {
+test("Client rejects bad keys and values before sending", async (t) => {
   // Nothing listens on this endpoint: a request would fail differently.
   await using client = new Client({ endpoints: "http://127.0.0.1:9" });
   await t.step("empty, . and .. segments", async () => {

@@ -14,11 +14,11 @@ import {
 import { startCluster, startEtcd } from "../testing.ts";
 import { assertMirrors, delay } from "./_tree.ts";
 import { startProxy } from "./_proxy.ts";
-import { take, within } from "./_wait.ts";
+import { take, test, until, within } from "./_wait.ts";
 
 const TIMEOUT = 1500;
 
-Deno.test("a 3-member cluster: a member killed, another hung, all down and back", async () => {
+test("a 3-member cluster: a member killed, another hung, all down and back", async () => {
   await using cluster = await startCluster(3);
   const [first, second] = cluster.members;
   await using client = new Client({
@@ -125,7 +125,7 @@ Deno.test("a 3-member cluster: a member killed, another hung, all down and back"
   await watching;
 });
 
-Deno.test("sync() learns the members; a member of another cluster is refused", async () => {
+test("sync() learns the members; a member of another cluster is refused", async () => {
   await using cluster = await startCluster(3);
   await using client = new Client({ endpoints: cluster.endpoints[1]! });
   assert.deepEqual(
@@ -142,7 +142,11 @@ Deno.test("sync() learns the members; a member of another cluster is refused", a
     endpoints: cluster.endpoints[2]!,
     syncInterval: 100,
   });
-  for (let i = 0; i < 50 && syncing.endpoints.length < 3; i++) await delay(50);
+  await until(
+    () => syncing.endpoints.length === 3,
+    5000,
+    "syncInterval to learn the members",
+  );
   assert.deepEqual(
     [...syncing.endpoints].sort(),
     [...cluster.endpoints].sort(),
@@ -165,7 +169,7 @@ Deno.test("sync() learns the members; a member of another cluster is refused", a
   assert.match(error.message, /belongs to cluster [0-9a-f]+, not [0-9a-f]+/);
 });
 
-Deno.test("a watcher and a tree leave a member that hangs", async () => {
+test("a watcher and a tree leave a member that hangs", async () => {
   await using cluster = await startCluster(3);
   const proxies = cluster.members.map((member) =>
     startProxy(member.clientPort)

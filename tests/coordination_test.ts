@@ -11,14 +11,27 @@ import {
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { delay } from "./_tree.ts";
+import { test, until, within } from "./_wait.ts";
 
 const CONTENDER = new URL("./_contender.ts", import.meta.url).pathname;
 
 /** Starts a helper process; resolves once it printed `line`. */
-async function spawn(
+function spawn(
   args: string[],
   line: string,
   stdin: "piped" | "null" = "null",
+) {
+  return within(
+    started(args, line, stdin),
+    30_000,
+    `the helper ${args[0]} to print "${line}"`,
+  );
+}
+
+async function started(
+  args: string[],
+  line: string,
+  stdin: "piped" | "null",
 ) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", CONTENDER, ...args],
@@ -46,27 +59,31 @@ async function exists(client: Client, key: string): Promise<boolean> {
   }
 }
 
-Deno.test("Lock, Election and keepAlive against a real etcd", async (t) => {
+test("Lock, Election and keepAlive against a real etcd", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
 
   await t.step(
     "8 processes x 25 increments under the lock: exactly 200, in queue order",
     async () => {
-      const outputs = await Promise.all(
-        Array.from({ length: 8 }, () =>
-          new Deno.Command(Deno.execPath(), {
-            args: [
-              "run",
-              "--allow-net",
-              CONTENDER,
-              "count",
-              etcd.endpoint,
-              "25",
-            ],
-            stdout: "piped",
-            stderr: "inherit",
-          }).output()),
+      const outputs = await within(
+        Promise.all(
+          Array.from({ length: 8 }, () =>
+            new Deno.Command(Deno.execPath(), {
+              args: [
+                "run",
+                "--allow-net",
+                CONTENDER,
+                "count",
+                etcd.endpoint,
+                "25",
+              ],
+              stdout: "piped",
+              stderr: "inherit",
+            }).output()),
+        ),
+        60_000,
+        "8 contenders to finish 25 increments each",
       );
       for (const output of outputs) assert.equal(output.code, 0);
       const { node } = await client.get("counter");
@@ -89,7 +106,7 @@ Deno.test("Lock, Election and keepAlive against a real etcd", async (t) => {
     await holder.child.status;
     await holder.lines.cancel();
     const started = performance.now();
-    await lock.acquire({ timeout: 10_000 });
+    await lock.acquire({ timeout: 10_000 }); // bounded by its timeout
     const waited = performance.now() - started;
     assert.ok(waited < 3000, `waited ${waited.toFixed(0)} ms`);
     assert.ok(lock.held);
@@ -131,7 +148,11 @@ Deno.test("Lock, Election and keepAlive against a real etcd", async (t) => {
       await lock.acquire();
       proxy.block();
       const started = performance.now();
-      const lost = await lock.lost;
+      const lost = await within(
+        lock.lost,
+        5000,
+        "the holder to learn it lost the lock",
+      );
       assert.ok(lost instanceof LockLost);
       assert.ok(lock.signal.aborted);
       assert.equal(lock.held, false);
@@ -163,14 +184,24 @@ Deno.test("Lock, Election and keepAlive against a real etcd", async (t) => {
       const children = ["two", "three"].map((name) =>
         spawn(["candidate", etcd.endpoint, name, "2"], "leader", "piped")
       );
-      await delay(1500);
+      // All three queue up.
+      await until(
+        async () => {
+          const { node } = await client.get("_elections/boss");
+          return [...(node as unknown as Iterable<Value>)].length === 3;
+        },
+        10_000,
+        "three candidates in the queue",
+      );
       assert.equal(await watcher.leader(), "one");
       first.child.kill("SIGKILL");
       await first.child.status;
       await first.lines.cancel();
       const killedAt = performance.now();
-      const second = await Promise.race(
-        children.map((child, i) => child.then((c) => ({ c, i }))),
+      const second = await within(
+        Promise.race(children.map((child, i) => child.then((c) => ({ c, i })))),
+        5000,
+        "another candidate to lead after the leader was killed",
       );
       assert.ok(
         performance.now() - killedAt < 3000,
@@ -182,7 +213,11 @@ Deno.test("Lock, Election and keepAlive against a real etcd", async (t) => {
       const writer = second.c.child.stdin.getWriter();
       await writer.write(new TextEncoder().encode("resign\n"));
       const resignedAt = performance.now();
-      const third = await children[1 - second.i]!;
+      const third = await within(
+        children[1 - second.i]!,
+        5000,
+        "the last candidate to lead after a resign",
+      );
       assert.ok(performance.now() - resignedAt < 1000, "handed over at once");
       await second.c.child.status;
       await writer.close().catch(() => {});
@@ -192,7 +227,11 @@ Deno.test("Lock, Election and keepAlive against a real etcd", async (t) => {
       await thirdWriter.close().catch(() => {});
       await second.c.lines.cancel();
       await third.lines.cancel();
-      await delay(300);
+      await until(
+        () => seen.length > 0 && seen.at(-1) === undefined,
+        5000,
+        "the observer to see that nobody leads",
+      );
       stop.abort();
       await observing;
       const names = ["one", "two", "three"];
@@ -213,9 +252,12 @@ Deno.test("Lock, Election and keepAlive against a real etcd", async (t) => {
       await delay(2500);
       assert.equal(await exists(client, "alive/me"), true);
       await alive.close();
-      let started = performance.now();
-      while (await exists(client, "alive/me")) await delay(100);
-      assert.ok(performance.now() - started < 2200);
+      await until(
+        async () => !(await exists(client, "alive/me")),
+        2200,
+        "the key to expire after close()",
+        100,
+      );
 
       const other = await spawn(
         ["alive", etcd.endpoint, "alive/other", "1"],
@@ -226,9 +268,12 @@ Deno.test("Lock, Election and keepAlive against a real etcd", async (t) => {
       other.child.kill("SIGKILL");
       await other.child.status;
       await other.lines.cancel();
-      started = performance.now();
-      while (await exists(client, "alive/other")) await delay(100);
-      assert.ok(performance.now() - started < 2200);
+      await until(
+        async () => !(await exists(client, "alive/other")),
+        2200,
+        "the key to expire after its process was killed",
+        100,
+      );
     },
   );
 });

@@ -27,6 +27,7 @@ import {
   WatchError,
 } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
+import { test } from "./_wait.ts";
 
 /** Asserts that `promise` rejects with `Class` and etcd's `errorCode`. */
 async function rejectsWith(
@@ -49,7 +50,7 @@ async function rejectsWith(
   return caught;
 }
 
-Deno.test("Client reports every etcd error code as its class", async (t) => {
+test("Client reports every etcd error code as its class", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
 
@@ -203,7 +204,7 @@ Deno.test("Client reports every etcd error code as its class", async (t) => {
   });
 });
 
-Deno.test("Client reports transport problems as their own errors", async (t) => {
+test("Client reports transport problems as their own errors", async (t) => {
   await t.step("an endpoint where nothing listens", async () => {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = listener.addr.port;

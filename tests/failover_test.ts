@@ -11,7 +11,7 @@ import {
 } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { type Proxy, startProxy } from "./_proxy.ts";
-import { until, within } from "./_wait.ts";
+import { test, until, within } from "./_wait.ts";
 
 /** How many values the directory holds, read straight from etcd. */
 async function children(client: Client, key: string): Promise<number> {
@@ -19,7 +19,7 @@ async function children(client: Client, key: string): Promise<number> {
   return node instanceof Directory ? node.children.length : 0;
 }
 
-Deno.test("failover: reads move on, writes are never sent twice", async (t) => {
+test("failover: reads move on, writes are never sent twice", async (t) => {
   await using etcd = await startEtcd();
   await using direct = new Client({ endpoints: etcd.endpoint });
   await direct.set("k", "v");

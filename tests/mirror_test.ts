@@ -6,6 +6,7 @@ import { CodecRegistry, codecs } from "../codec.ts";
 import type { Change, Entry } from "../_core/store.ts";
 import { Mirror } from "../_tree/mirror.ts";
 import { TreeDirectory, TreeValue } from "../_tree/nodes.ts";
+import { test } from "./_wait.ts";
 
 interface Seen {
   kind: string;
@@ -77,7 +78,7 @@ function shape(m: Mirror): string[] {
   return out;
 }
 
-Deno.test("mirror with explicit directories (v2)", async (t) => {
+test("mirror with explicit directories (v2)", async (t) => {
   await t.step("a snapshot is built without reporting anything", () => {
     const { m, seen } = mirror(false);
     m.load({
@@ -224,7 +225,7 @@ Deno.test("mirror with explicit directories (v2)", async (t) => {
   });
 });
 
-Deno.test("mirror with inferred directories (v3)", async (t) => {
+test("mirror with inferred directories (v3)", async (t) => {
   await t.step("directories come from the keys and carry index 0", () => {
     const { m, seen } = mirror(true);
     m.load({

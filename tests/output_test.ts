@@ -6,7 +6,7 @@ import { Client } from "../mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
 import { runMain, runScript } from "./_cli.ts";
-import { within } from "./_wait.ts";
+import { test, within } from "./_wait.ts";
 
 /** Fills `prefix` with `count` values of `size` characters. */
 async function fill(client: Client, prefix: string, count: number, size = 40) {
@@ -27,7 +27,7 @@ async function entries(dir: string): Promise<string[]> {
   return names.sort();
 }
 
-Deno.test("etcd2yaml -o", async (t) => {
+test("etcd2yaml -o", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   const endpoint = ["--endpoints", etcd.endpoint];

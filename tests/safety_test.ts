@@ -19,7 +19,7 @@ import { startEtcd } from "../testing.ts";
 import { runMain, runScript, testIo } from "./_cli.ts";
 import { startProxy } from "./_proxy.ts";
 import { readFlat } from "./_tree.ts";
-import { until, within } from "./_wait.ts";
+import { test, until, within } from "./_wait.ts";
 
 /** Characters a terminal obeys: controls (but newline) and bidi controls. */
 // deno-lint-ignore no-control-regex
@@ -42,7 +42,7 @@ async function exists(client: Client, key: string): Promise<boolean> {
   return await client.get(key).then(() => true, () => false);
 }
 
-Deno.test("yaml2etcd deletes only what it read", async (t) => {
+test("yaml2etcd deletes only what it read", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   const endpoint = ["--endpoints", etcd.endpoint];
@@ -154,7 +154,7 @@ Deno.test("yaml2etcd deletes only what it read", async (t) => {
   });
 });
 
-Deno.test("yaml2etcd refuses what etcd would refuse, before writing", async (t) => {
+test("yaml2etcd refuses what etcd would refuse, before writing", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   const endpoint = ["--endpoints", etcd.endpoint];
@@ -196,7 +196,7 @@ Deno.test("yaml2etcd refuses what etcd would refuse, before writing", async (t) 
   });
 });
 
-Deno.test("yaml2etcd reads YAML safely", async (t) => {
+test("yaml2etcd reads YAML safely", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   const endpoint = ["--endpoints", etcd.endpoint];
@@ -307,7 +307,7 @@ Deno.test("yaml2etcd reads YAML safely", async (t) => {
   });
 });
 
-Deno.test("etcd2yaml writes what yaml2etcd loads back, byte for byte", async (t) => {
+test("etcd2yaml writes what yaml2etcd loads back, byte for byte", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   const endpoint = ["--endpoints", etcd.endpoint];
@@ -362,7 +362,7 @@ Deno.test("etcd2yaml writes what yaml2etcd loads back, byte for byte", async (t)
   });
 });
 
-Deno.test("human-readable output cannot take over a terminal", async (t) => {
+test("human-readable output cannot take over a terminal", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   const endpoint = ["--endpoints", etcd.endpoint];
@@ -442,7 +442,7 @@ Deno.test("human-readable output cannot take over a terminal", async (t) => {
   });
 });
 
-Deno.test("the client's errors say what is wrong and what to do", async (t) => {
+test("the client's errors say what is wrong and what to do", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
 
@@ -578,7 +578,7 @@ Deno.test("the client's errors say what is wrong and what to do", async (t) => {
   });
 });
 
-Deno.test("the tools keep credentials off the screen and out of ps", async (t) => {
+test("the tools keep credentials off the screen and out of ps", async (t) => {
   await using etcd = await startEtcd();
   await using admin = new Client({ endpoints: etcd.endpoint });
   await admin.auth.users.create("root", "root-secret");
@@ -643,12 +643,27 @@ Deno.test("the tools keep credentials off the screen and out of ps", async (t) =
       stderr: "piped",
     }).spawn();
     const writer = child.stdin.getWriter();
-    // The prompt comes once the tool has started.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Answer once the prompt shows.
+    let text = "";
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += value;
+      }
+    })();
+    await until(
+      () => text.includes("Password for alice: "),
+      20_000,
+      "the password prompt",
+    );
     await writer.write(new TextEncoder().encode("alice-secret\r"));
-    const output = await within(child.output(), 30_000, "the prompted dump");
+    await within(reading, 30_000, "the prompted dump to finish");
     await writer.close().catch(() => {});
-    const text = new TextDecoder().decode(output.stdout);
+    await child.status;
+    await child.stderr.cancel();
     assert.match(text, /Password for alice: /);
     assert.match(text, /a: "1"/);
     assert.doesNotMatch(text, /alice-secret/, "not echoed");
@@ -729,7 +744,7 @@ Deno.test("the tools keep credentials off the screen and out of ps", async (t) =
   );
 });
 
-Deno.test("the viewer's command line", async (t) => {
+test("the viewer's command line", async (t) => {
   await using etcd = await startEtcd();
   const endpoint = ["--endpoints", etcd.endpoint];
 

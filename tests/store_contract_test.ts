@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { errorKind } from "../errors.ts";
 import { type Change, type Store, storeOf } from "../_core/store.ts";
 import { BACKENDS } from "./_backends.ts";
-import { take, until, within } from "./_wait.ts";
+import { take, test, until, within } from "./_wait.ts";
 
 for (const backend of BACKENDS) {
-  Deno.test(`store contract (${backend.name})`, async (t) => {
+  test(`store contract (${backend.name})`, async (t) => {
     await using running = await backend.start();
     const store: Store = storeOf(running.client);
     const kindOf = async (promise: Promise<unknown>) =>

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { Client, Value } from "../mod.ts";
 import { startCluster, startEtcd } from "../testing.ts";
+import { test } from "./_wait.ts";
 
-Deno.test("startCluster() starts a 3-member cluster that survives a member's loss", async () => {
+test("startCluster() starts a 3-member cluster that survives a member's loss", async () => {
   await using cluster = await startCluster(3);
   assert.equal(cluster.members.length, 3);
   await using client = new Client({ endpoints: cluster.endpoints });
@@ -42,7 +43,7 @@ Deno.test("startCluster() starts a 3-member cluster that survives a member's los
   assert.equal((back.node as Value).value, "still writable");
 });
 
-Deno.test("startEtcd() removes its data directory on dispose", async () => {
+test("startEtcd() removes its data directory on dispose", async () => {
   let dir: string;
   {
     await using etcd = await startEtcd();

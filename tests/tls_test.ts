@@ -7,13 +7,13 @@ import {
   Value,
 } from "../mod.ts";
 import { startProxy } from "./_proxy.ts";
-import { until } from "./_wait.ts";
+import { test, until } from "./_wait.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
 import { mintPki } from "./_tls.ts";
 import { runMain } from "./_cli.ts";
 
-Deno.test("TLS against real etcd servers", async (t) => {
+test("TLS against real etcd servers", async (t) => {
   await using pki = await mintPki();
 
   await t.step("server TLS: a client that trusts the CA works", async () => {

@@ -12,7 +12,7 @@ import {
   Value,
 } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
-import { within } from "./_wait.ts";
+import { test, until, within } from "./_wait.ts";
 import { startProxy } from "./_proxy.ts";
 import { delay } from "./_tree.ts";
 
@@ -50,7 +50,7 @@ function startFakeServer(
   };
 }
 
-Deno.test("socket transport", async (t) => {
+test("socket transport", async (t) => {
   await using etcd = await startEtcd();
   await using proxy = startProxy(etcd.clientPort);
 
@@ -80,8 +80,11 @@ Deno.test("socket transport", async (t) => {
       const opened = proxy.accepted - before;
       assert.ok(opened >= 2 && opened <= 16, `${opened} connections`);
       await client.close();
-      await delay(100);
-      assert.equal(proxy.open, 0, "close() closes every connection");
+      await until(
+        () => proxy.open === 0,
+        5000,
+        "close() to close every connection",
+      );
     },
   );
 
@@ -111,8 +114,11 @@ Deno.test("socket transport", async (t) => {
       assert.equal(proxy.open, 1);
       // The member's own URL replaces the proxy's.
       assert.deepEqual(await client.sync(), [etcd.endpoint]);
-      await delay(50);
-      assert.equal(proxy.open, 0);
+      await until(
+        () => proxy.open === 0,
+        5000,
+        "the proxy's connections to close",
+      );
       assert.equal(valueOf(await client.get("sync/a")), "1");
     },
   );
@@ -263,7 +269,7 @@ Deno.test("socket transport", async (t) => {
   });
 });
 
-Deno.test("fetch transport", async (t) => {
+test("fetch transport", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({
     endpoints: etcd.endpoint,

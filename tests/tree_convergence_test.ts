@@ -10,6 +10,7 @@ import {
   EtcdTree,
   RequestTimeout,
 } from "../mod.ts";
+import { test, until } from "./_wait.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { assertMirrors, delay } from "./_tree.ts";
@@ -52,7 +53,7 @@ async function randomWrite(client: Client): Promise<void> {
   }
 }
 
-Deno.test("EtcdTree converges: 4 writers, a restart and history loss", async () => {
+test("EtcdTree converges: 4 writers, a restart and history loss", async () => {
   await using etcd = await startEtcd();
   await using proxy = startProxy(etcd.clientPort);
   await using treeClient = new Client({ endpoints: proxy.endpoint });
@@ -94,7 +95,11 @@ Deno.test("EtcdTree converges: 4 writers, a restart and history loss", async () 
   const resyncsBefore = tree.resyncs;
   proxy.block();
   const blockedAt = written;
-  while (written - blockedAt < 1200) await delay(50);
+  await until(
+    () => written - blockedAt >= 1200,
+    30_000,
+    "1200 writes while the tree is blocked",
+  );
   proxy.unblock();
   await delay(Math.max(0, RUN_MS - (Date.now() - started)));
   stop = true;

@@ -15,9 +15,10 @@ import {
   Value,
   WriteConflict,
 } from "../mod.ts";
+import { test, until } from "./_wait.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
-import { assertMirrors, collect, delay } from "./_tree.ts";
+import { assertMirrors, collect } from "./_tree.ts";
 
 /** The value etcd stores at a key. */
 async function stored(client: Client, key: string): Promise<string> {
@@ -26,7 +27,7 @@ async function stored(client: Client, key: string): Promise<string> {
   return node.value;
 }
 
-Deno.test("EtcdTree against a real etcd", async (t) => {
+test("EtcdTree against a real etcd", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
 
@@ -440,11 +441,17 @@ Deno.test("EtcdTree against a real etcd", async (t) => {
       tree.addEventListener("state", (event) => states.push(event.state));
       assert.equal(tree.state, "live");
       await etcd.stop();
-      for (let i = 0; i < 100 && tree.state === "live"; i++) await delay(50);
-      assert.equal(tree.state, "reconnecting");
+      await until(
+        () => tree.state === "reconnecting",
+        5000,
+        "the tree to say it is reconnecting",
+      );
       await etcd.start();
-      for (let i = 0; i < 100 && tree.state !== "live"; i++) await delay(50);
-      assert.equal(tree.state, "live");
+      await until(
+        () => tree.state === "live",
+        10_000,
+        "the tree to be live again",
+      );
       await tree.set("after", "1");
       assert.deepEqual(states, ["reconnecting", "live"]);
     },

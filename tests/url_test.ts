@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { Client, type Value } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
+import { test } from "./_wait.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const TYPES: Record<string, string> = {
@@ -58,7 +59,7 @@ async function runFromUrl(
   }
 }
 
-Deno.test("every tool runs from a URL", async (t) => {
+test("every tool runs from a URL", async (t) => {
   await using server = serveRepository();
   const base = `http://127.0.0.1:${server.addr.port}/cli/`;
   await using etcd = await startEtcd();

@@ -7,11 +7,11 @@ import { main } from "../cli/view.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";
 import { delay } from "./_tree.ts";
-import { until } from "./_wait.ts";
+import { test, until } from "./_wait.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_BIN") ?? "/usr/bin/chromium";
 
-Deno.test("etcd-tree viewer in Chromium", async (t) => {
+test("etcd-tree viewer in Chromium", async (t) => {
   try {
     await Deno.stat(CHROMIUM);
   } catch {
@@ -30,7 +30,11 @@ Deno.test("etcd-tree viewer in Chromium", async (t) => {
     ["/v", "--write", "--endpoints", etcd.endpoint],
     io,
   );
-  for (let i = 0; i < 200 && !stdout().includes("\n"); i++) await delay(25);
+  await until(
+    () => stdout().includes("\n"),
+    10_000,
+    "the viewer to print its URL",
+  );
   const url = stdout().trim();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -114,15 +118,11 @@ Deno.test("etcd-tree viewer in Chromium", async (t) => {
       async () => {
         page.once("dialog", (dialog) => void dialog.accept("from the page"));
         await row("a").getByRole("button", { name: "edit" }).click();
-        for (let i = 0; i < 40; i++) {
-          if (
-            ((await client.get("v/a")).node as Value).value === "from the page"
-          ) break;
-          await delay(50);
-        }
-        assert.equal(
-          ((await client.get("v/a")).node as Value).value,
-          "from the page",
+        await until(
+          async () =>
+            ((await client.get("v/a")).node as Value).value === "from the page",
+          5000,
+          "the page's edit to reach etcd",
         );
         await waitText('tr[data-path="a"] td.value', "from the page");
 
@@ -132,7 +132,17 @@ Deno.test("etcd-tree viewer in Chromium", async (t) => {
           messages.push(dialog.message());
           if (dialog.type() === "prompt") {
             await client.set("v/a", "theirs");
-            await delay(300);
+            // The viewer has it before the page answers.
+            await until(
+              async () => {
+                const tree = await (await fetch(url.replace("/?", "/tree?")))
+                  .json();
+                return (new Map(tree.nodes).get("a") as { raw: string }).raw ===
+                  "theirs";
+              },
+              5000,
+              "the viewer to see their write",
+            );
             await dialog.accept("mine");
           } else {
             await dialog.dismiss(); // keep theirs
@@ -140,7 +150,7 @@ Deno.test("etcd-tree viewer in Chromium", async (t) => {
         };
         page.on("dialog", onDialog);
         await row("a").getByRole("button", { name: "edit" }).click();
-        for (let i = 0; i < 40 && messages.length < 2; i++) await delay(50);
+        await until(() => messages.length >= 2, 5000, "the conflict message");
         assert.match(
           messages[1] ?? "",
           /Changed elsewhere: it is now "theirs"/,
@@ -336,8 +346,21 @@ document.getElementById("f").submit();
       const dir = await Deno.makeTempDir({ prefix: "etcd-tree-view-" });
       const path = `${dir}/viewer.png`;
       await page.screenshot({ path, fullPage: true });
-      const size = (await Deno.stat(path)).size;
-      assert.ok(size > 1000);
+      // A PNG of the page's size: the signature, then IHDR's width and height.
+      const png = await Deno.readFile(path);
+      assert.deepEqual([...png.subarray(0, 8)], [
+        137,
+        80,
+        78,
+        71,
+        13,
+        10,
+        26,
+        10,
+      ]);
+      const header = new DataView(png.buffer, png.byteOffset + 16, 8);
+      assert.ok(header.getUint32(0) >= 800, `width ${header.getUint32(0)}`);
+      assert.ok(header.getUint32(4) >= 300, `height ${header.getUint32(4)}`);
       console.log(`Screenshot of the viewer: ${path}`);
     });
   } finally {

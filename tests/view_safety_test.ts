@@ -8,7 +8,7 @@ import { main } from "../cli/view.ts";
 import { main as monitor } from "../cli/monitor.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";
-import { until, within } from "./_wait.ts";
+import { test, until, within } from "./_wait.ts";
 
 /** Starts the viewer in-process; resolves with its URL and a stop function. */
 async function startView(args: string[]) {
@@ -57,7 +57,7 @@ async function raw(
   };
 }
 
-Deno.test("the viewer takes requests from its own page only", async (t) => {
+test("the viewer takes requests from its own page only", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   await client.set("v/a", "1");
@@ -277,7 +277,7 @@ Deno.test("the viewer takes requests from its own page only", async (t) => {
   }
 });
 
-Deno.test("the viewer and etcdmon ride out an etcd outage of over a minute", async () => {
+test("the viewer and etcdmon ride out an etcd outage of over a minute", async () => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   await client.set("o/a", "1");

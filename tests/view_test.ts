@@ -4,16 +4,20 @@
 import assert from "node:assert/strict";
 import { Client, type Value } from "../mod.ts";
 import { main } from "../cli/view.ts";
+import { test, until } from "./_wait.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";
-import { delay } from "./_tree.ts";
 
 /** Starts the viewer in-process; resolves with its URL and a stop function. */
 async function startView(args: string[]) {
   const stop = new AbortController();
   const { io, stdout, stderr } = testIo("", stop.signal);
   const running = main(args, io);
-  for (let i = 0; i < 200 && !stdout().includes("\n"); i++) await delay(25);
+  await until(
+    () => stdout().includes("\n"),
+    10_000,
+    "the viewer to print its URL",
+  );
   const url = new URL(stdout().trim());
   return {
     url,
@@ -41,7 +45,7 @@ async function rawGet(url: URL, host: string): Promise<string> {
   return text.split("\r\n")[0]!;
 }
 
-Deno.test("etcd-tree viewer server against a real etcd", async (t) => {
+test("etcd-tree viewer server against a real etcd", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   await client.set("v/a", "1");

@@ -17,7 +17,7 @@ import {
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { delay } from "./_tree.ts";
-import { take as takeFrom, until } from "./_wait.ts";
+import { take as takeFrom, test, until } from "./_wait.ts";
 
 /** Takes exactly `count` events from the watcher, failing after `ms`. */
 function take(
@@ -52,7 +52,7 @@ function indices(events: readonly EtcdResult[]): number[] {
   return events.map((event) => event.node.modifiedIndex);
 }
 
-Deno.test("Client.watch() against a real etcd", async (t) => {
+test("Client.watch() against a real etcd", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
 
@@ -252,7 +252,7 @@ Deno.test("Client.watch() against a real etcd", async (t) => {
   });
 });
 
-Deno.test("Client.watch() through a dropped connection and a restart", async (t) => {
+test("Client.watch() through a dropped connection and a restart", async (t) => {
   await using etcd = await startEtcd();
   await using proxy = startProxy(etcd.clientPort);
   await using writer = new Client({ endpoints: etcd.endpoint });

@@ -5,6 +5,7 @@ import { fromYaml, readSimple } from "../cli/_yaml_read.ts";
 import { readYaml } from "../cli/_yaml_full.ts";
 import { Failure } from "../cli/_common.ts";
 import { random, testSeed } from "./_random.ts";
+import { test } from "./_wait.ts";
 
 /** Data with Maps as entry lists, so that key order is compared too. */
 function plain(data: Data): unknown {
@@ -85,7 +86,7 @@ function generate(next: () => number): string {
     (next() < 0.5 ? "\n" : "");
 }
 
-Deno.test("the simple reader reads what npm:yaml reads, or leaves it to npm:yaml", () => {
+test("the simple reader reads what npm:yaml reads, or leaves it to npm:yaml", () => {
   const seed = testSeed("simple reader", 20261201);
   const next = random(seed);
   let simple = 0;
@@ -117,7 +118,7 @@ Deno.test("the simple reader reads what npm:yaml reads, or leaves it to npm:yaml
   assert.ok(left > 400, `seed ${seed}: only ${left} texts left to npm:yaml`);
 });
 
-Deno.test("the simple reader takes the usual shapes of a config file", () => {
+test("the simple reader takes the usual shapes of a config file", () => {
   const text = `# settings
 app:
   name: web shop
@@ -163,7 +164,7 @@ top: ~
   assert.deepEqual(plain(readSimple(long)!), plain(readYaml(long, "x", false)));
 });
 
-Deno.test("what the simple reader leaves is read, or refused with its place, by npm:yaml", async () => {
+test("what the simple reader leaves is read, or refused with its place, by npm:yaml", async () => {
   const cases: [string, unknown][] = [
     ["a: one\n  two\n", [["a", "one two"]]],
     ["a: |\n  line 1\n  line 2\n", [["a", "line 1\nline 2\n"]]],

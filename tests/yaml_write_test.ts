@@ -8,6 +8,7 @@ import { parse as parseYaml } from "npm:yaml@^2.9.1";
 import { type Data, toJson, toYaml } from "../cli/_yaml.ts";
 import { fromYaml } from "../cli/_yaml_read.ts";
 import { random, testSeed } from "./_random.ts";
+import { test } from "./_wait.ts";
 
 const PYTHON = "/usr/bin/python3";
 
@@ -175,7 +176,7 @@ function build(next: () => number): Map<string, Data> {
   return data;
 }
 
-Deno.test("etcd2yaml's YAML reads back the same in PyYAML, npm:yaml (1.1 and 1.2) and yaml2etcd", async (t) => {
+test("etcd2yaml's YAML reads back the same in PyYAML, npm:yaml (1.1 and 1.2) and yaml2etcd", async (t) => {
   const seed = testSeed("YAML writer", 1201);
   const data = build(random(seed));
   const want = plain(data);
