@@ -19,8 +19,12 @@ import { Failure } from "./_common.ts";
 import type { Data } from "./_yaml.ts";
 import { keyProblem } from "./_yaml_read.ts";
 
-/** Most values (scalars and mappings) a document may expand to. */
-export const MAX_VALUES = 1_000_000;
+/**
+ * Most values (scalars and mappings) aliases may stand for, all told: a
+ * file may hold millions of values of its own, but a few aliases nested in
+ * each other multiply (nine levels of nine are 387 million).
+ */
+export const MAX_ALIASED = 100_000;
 /** Most characters of text a document may expand to. */
 export const MAX_TEXT = 256 * 1024 * 1024;
 /** Deepest nesting of mappings and sequences. */
@@ -84,7 +88,7 @@ class Reader {
   readonly #arrays: boolean;
   /** The aliases being expanded, innermost last: a cycle is refused. */
   readonly #expanding = new Set<YamlNode>();
-  #values = 0;
+  #aliased = 0;
   #characters = 0;
 
   constructor(doc: Document, text: string, source: string, arrays: boolean) {
@@ -199,14 +203,14 @@ class Reader {
   }
 
   #count(node: unknown, characters: number): void {
-    if (characters === 0) this.#values++;
+    if (characters === 0 && this.#expanding.size > 0) this.#aliased++;
     this.#characters += characters;
-    if (this.#values > MAX_VALUES) {
+    if (this.#aliased > MAX_ALIASED) {
       this.#fail(
         node,
-        `the document expands to more than ${
-          MAX_VALUES.toLocaleString("en")
-        } values (aliases repeat what they refer to)`,
+        `its aliases expand to more than ${
+          MAX_ALIASED.toLocaleString("en")
+        } values (an alias repeats all it refers to)`,
       );
     }
     if (this.#characters > MAX_TEXT) {

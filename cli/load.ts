@@ -83,7 +83,8 @@ Usage: yaml2etcd PREFIX [FILE|-] [options] [connection flags]
                      refused before anything is written
 
 Values are stored as the file spells them; a file of one value sets PREFIX
-itself. Writes compare with the state that was read, so a concurrent change
+itself. Merge keys (<<) merge; aliases may stand for at most 100,000
+values in all, and nesting is limited to 256 levels. Writes compare with the state that was read, so a concurrent change
 is reported as a conflict (exit 1). Interrupted (Ctrl-C, or etcd gone), it
 says how far it got; running it again finishes the job.
 
