@@ -4,7 +4,9 @@
  * {@linkcode startEtcd} starts a real `etcd` process on free loopback ports
  * with a temporary data directory, waits until it is healthy, and removes
  * everything again on dispose. {@linkcode startCluster} does the same for an
- * N-member cluster. The binary is `etcd` on `PATH`, or `ETCD_BIN`.
+ * N-member cluster. The binary is `etcd` on `PATH`, or `ETCD_BIN`; with
+ * `version: "3.5"`, `ETCD35_BIN` or the etcd 3.5 that `tools/dev.sh`
+ * unpacks into `.tools/etcd-3.5`.
  *
  * Needs `--allow-run`, `--allow-net`, `--allow-read`, `--allow-write` and
  * `--allow-env`.
@@ -27,6 +29,13 @@
 /** Options of {@linkcode startEtcd}. */
 export interface EtcdServerOptions {
   /**
+   * Which etcd to run: `"3.4"` is `ETCD_BIN` or `etcd` on `PATH` (Debian's
+   * `etcd-server`); `"3.5"` is `ETCD35_BIN` or `.tools/etcd-3.5/usr/bin/etcd`
+   * (what `tools/dev.sh` downloads). Without it (or `binary`), `ETCD_BIN`
+   * or `etcd`, whatever its version. The version is checked.
+   */
+  version?: "3.4" | "3.5";
+  /**
    * Serve the v2 API (`--enable-v2=true`). etcd 3.5 and later ship without
    * it, so the default is `true` for etcd 3.4 and `false` after.
    */
@@ -34,7 +43,7 @@ export interface EtcdServerOptions {
   /** Further command-line arguments for `etcd`. */
   args?: readonly string[];
   /**
-   * The `etcd` binary.
+   * The `etcd` binary (its version is not checked).
    *
    * @default {Deno.env.get("ETCD_BIN") ?? "etcd"}
    */
@@ -159,6 +168,14 @@ export class EtcdServer implements AsyncDisposable {
     return this.#version;
   }
 
+  /**
+   * The `etcd` binary it runs; `etcdctl` and `etcdutl` of the same version
+   * are usually beside it.
+   */
+  get binary(): string {
+    return binaryOf(this.#options);
+  }
+
   /** Whether the process is running. */
   get running(): boolean {
     return this.#child !== undefined;
@@ -180,8 +197,8 @@ export class EtcdServer implements AsyncDisposable {
     if (this.#child) return;
     const plan = this.#plan;
     const peer = `http://127.0.0.1:${plan.peerPort}`;
-    const binary = this.#options.binary ?? Deno.env.get("ETCD_BIN") ?? "etcd";
-    this.#version ||= await versionOf(binary);
+    const binary = this.binary;
+    this.#version ||= await versionOf(binary, this.#options.version);
     const enableV2 = this.#options.enableV2 ?? this.#version.startsWith("3.4.");
     const args = [
       "--name",
@@ -493,10 +510,55 @@ function advertised(
   return typeof advertise === "function" ? advertise(endpoint) : advertise;
 }
 
+/** The binary that `options` ask for. */
+function binaryOf(options: EtcdServerOptions): string {
+  if (options.binary !== undefined) return options.binary;
+  if (options.version === "3.5") {
+    const given = Deno.env.get("ETCD35_BIN");
+    if (given) return given;
+    const local = new URL("./.tools/etcd-3.5/usr/bin/etcd", import.meta.url);
+    return local.protocol === "file:"
+      ? decodeURIComponent(local.pathname)
+      : `${Deno.cwd()}/.tools/etcd-3.5/usr/bin/etcd`;
+  }
+  if (options.version !== undefined && options.version !== "3.4") {
+    throw new TypeError(
+      `Invalid version ${
+        JSON.stringify(options.version)
+      }: expected "3.4" or "3.5"`,
+    );
+  }
+  return Deno.env.get("ETCD_BIN") ?? "etcd";
+}
+
+const INSTALL_HINT_35 =
+  'run "bash tools/dev.sh test" as root once (it downloads Debian\'s etcd 3.5 into .tools/etcd-3.5), or point ETCD35_BIN at an etcd 3.5 binary';
+
 const versions = new Map<string, Promise<string>>();
 
-/** The version an etcd binary prints, such as `"3.4.23"` (cached). */
-function versionOf(binary: string): Promise<string> {
+/**
+ * The version an etcd binary prints, such as `"3.4.23"` (cached), checked
+ * against the one asked for.
+ */
+async function versionOf(
+  binary: string,
+  wanted: string | undefined,
+): Promise<string> {
+  const version = await printedVersion(binary, wanted);
+  if (wanted !== undefined && !version.startsWith(`${wanted}.`)) {
+    throw new Error(
+      `Cannot start etcd ${wanted}: ${binary} is etcd ${version}; ${
+        wanted === "3.5" ? INSTALL_HINT_35 : INSTALL_HINT
+      }`,
+    );
+  }
+  return version;
+}
+
+function printedVersion(
+  binary: string,
+  wanted: string | undefined,
+): Promise<string> {
   let version = versions.get(binary);
   if (version === undefined) {
     version = (async () => {
@@ -510,7 +572,9 @@ function versionOf(binary: string): Promise<string> {
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) {
           throw new Error(
-            `Cannot start etcd: no "${binary}" executable found; ${INSTALL_HINT}`,
+            `Cannot start etcd: no "${binary}" executable found; ${
+              wanted === "3.5" ? INSTALL_HINT_35 : INSTALL_HINT
+            }`,
           );
         }
         throw error;

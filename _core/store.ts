@@ -7,6 +7,8 @@
 // protocol backend (v2/store.ts, later v3/store.ts) maps that onto its API
 // and says what it can do; what it cannot do is refused with a clear error.
 
+import { type ErrorKind, KIND } from "./kinds.ts";
+
 /** What a backend can do. */
 export interface Capabilities {
   /** The protocol's name, for messages: `"v2"`. */
@@ -49,6 +51,10 @@ export interface Entry {
   modifiedIndex: number;
   /** When the key expires, in milliseconds since the epoch. */
   expires?: number;
+  /** How many times the key was written since created (v3). */
+  version?: number;
+  /** The lease the key lives by (v3; `"0"` none). */
+  lease?: string;
 }
 
 /** A subtree as it was at one index. */
@@ -60,6 +66,11 @@ export interface Snapshot {
    * subtree does not exist.
    */
   entries: Entry[];
+  /**
+   * Keys under the subtree that cannot be paths (not UTF-8, or with empty
+   * segments), described for messages; they are left out of `entries`.
+   */
+  skipped?: string[];
 }
 
 /** One change of a followed subtree. */
@@ -86,6 +97,11 @@ export interface ChangeStream extends AsyncIterable<Change>, AsyncDisposable {
 export interface FollowOptions {
   /** Follow only this key (a path below the subtree), not the subtree. */
   only?: string;
+  /**
+   * Give each put over an existing key its entry before (`prev`), where
+   * the store can; v2 always does.
+   */
+  prev?: boolean;
   /** Give up after this long unable to reach etcd (milliseconds). */
   retryFor?: number;
   /** Told when following starts retrying after a failure, and recovers. */
@@ -148,7 +164,7 @@ export interface Subtree {
  * whole TTL, or a key is found gone, the lease is lost.
  */
 export interface Lease extends AsyncDisposable {
-  /** An id for messages and key names (v3: the lease ID in hex). */
+  /** An id for messages (v3: the lease ID). */
   readonly id: string;
   /** Seconds to live without a refresh. */
   readonly ttl: number;
@@ -253,5 +269,9 @@ export class Unsupported extends TypeError {
   constructor(protocol: string, what: string, instead: string) {
     super(`Cannot ${what} with etcd's ${protocol} API: ${instead}`);
     this.name = "Unsupported";
+  }
+
+  get [KIND](): ErrorKind {
+    return "unsupported";
   }
 }

@@ -86,9 +86,11 @@ export interface Protocol {
   clusterOf?(headers: ResponseHeaders): string | undefined;
   /**
    * Whether an error thrown by `decode` is this member's trouble (no
-   * leader, say), so that another member may answer a read.
+   * leader, say), so that another member may answer a read; `"not applied"`
+   * when the error also proves that a write was not applied, so that it may
+   * go to another member too.
    */
-  memberTrouble(error: unknown): boolean;
+  memberTrouble(error: unknown): boolean | "not applied";
   /** The default content type of request bodies. */
   readonly contentType: string;
   /** What to say when an answer is 404 because of a path in the endpoint. */
@@ -188,6 +190,13 @@ export class Dispatcher {
   /** Whether TLS client options were given. */
   get hasClientCertificate(): boolean {
     return this.#tls?.cert !== undefined;
+  }
+
+  /** Moves on from `endpoint`: later requests start at the next one. */
+  avoid(endpoint: string): void {
+    if (this.current === endpoint && this.endpoints.length > 1) {
+      this.#current = (this.#current + 1) % this.endpoints.length;
+    }
   }
 
   /** Replaces the headers sent with every request (a new token, say). */
@@ -527,8 +536,12 @@ export class Dispatcher {
     } catch (error) {
       // The protocol's "no leader" and the like are this member's trouble:
       // another may answer. So is a 5xx that is not etcd's own answer.
-      if (this.#protocol.memberTrouble(error)) {
-        throw new MemberFailure(error, NOT_RESENDABLE);
+      const trouble = this.#protocol.memberTrouble(error);
+      if (trouble !== false) {
+        throw new MemberFailure(error, {
+          resendable: trouble === "not applied",
+          afterHeaders: false,
+        });
       }
       if (serverError && error instanceof UnexpectedResponse) {
         throw new MemberFailure(memberError(request, answer), NOT_RESENDABLE);

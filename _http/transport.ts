@@ -701,19 +701,34 @@ class SocketAnswer implements Incoming {
   lines(onLine: (line: string) => void): Promise<string> {
     const body = this.body;
     if (body === undefined) return this.#read(onLine);
-    return Promise.resolve(splitLines(body, onLine));
+    try {
+      return Promise.resolve(splitLines(body, onLine));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   discard(): void {
     this.#done(false);
   }
 
-  async #read(onLine: ((line: string) => void) | undefined): Promise<string> {
+  async #read(given: ((line: string) => void) | undefined): Promise<string> {
     const connection = this.#connection;
     const framing = this.#head.framing;
     const streaming = new TextDecoder();
     const parts: Uint8Array[] = [];
     let rest = "";
+    // What the caller's line handler throws is the caller's, not a network
+    // failure: it is passed on as it is.
+    let refused: { error: unknown } | undefined;
+    const onLine = given === undefined ? undefined : (line: string) => {
+      try {
+        given(line);
+      } catch (error) {
+        refused = { error };
+        throw error;
+      }
+    };
     const deliver = (bytes: Uint8Array) => {
       if (onLine === undefined) {
         // `take` may hand out the read buffer itself: keep a copy.
@@ -763,6 +778,7 @@ class SocketAnswer implements Incoming {
       }
     } catch (error) {
       this.#done(false);
+      if (refused !== undefined) throw refused.error;
       this.#signal.throwIfAborted();
       throw error instanceof NetworkError
         ? error

@@ -2,7 +2,14 @@
 // etcd it needs. A suite written once loops over BACKENDS.
 
 import { Client } from "../mod.ts";
+import { Client as V3Client } from "../v3/mod.ts";
 import type { EtcdClient } from "../client.ts";
+import {
+  type Lease,
+  type Store,
+  storeOf,
+  type Subtree,
+} from "../_core/store.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 
 /** A running backend: a server and a client of the protocol. */
@@ -11,6 +18,16 @@ export interface Running extends AsyncDisposable {
   readonly client: EtcdClient;
   /** Another client of the same protocol on the same server. */
   connect(): EtcdClient;
+  /**
+   * Makes etcd forget the history up to now (v2: more writes than it keeps
+   * under `subtree`; v3: a compaction).
+   */
+  forgetHistory(store: Store, subtree: Subtree): Promise<void>;
+  /**
+   * Ends a lease from outside its holder (v2: deletes its key `path`;
+   * v3: revokes it from another client).
+   */
+  endLease(lease: Lease, subtree: Subtree, path: string): Promise<void>;
 }
 
 /** A backend to test. */
@@ -19,9 +36,12 @@ export interface Backend {
   start(): Promise<Running>;
 }
 
+type Extras = Pick<Running, "forgetHistory" | "endLease">;
+
 function running(
   server: EtcdServer,
   connect: () => EtcdClient,
+  extras: (connect: () => EtcdClient) => Extras,
 ): Running {
   const clients: EtcdClient[] = [];
   const make = () => {
@@ -34,6 +54,7 @@ function running(
     server,
     client,
     connect: make,
+    ...extras(make),
     async [Symbol.asyncDispose]() {
       for (const client of clients) await client.close();
       await server[Symbol.asyncDispose]();
@@ -46,8 +67,47 @@ export const BACKENDS: readonly Backend[] = [
   {
     name: "v2",
     async start() {
-      const server = await startEtcd();
-      return running(server, () => new Client({ endpoints: server.endpoint }));
+      const server = await startEtcd({ version: "3.4" });
+      return running(
+        server,
+        () => new Client({ endpoints: server.endpoint }),
+        (connect) => ({
+          async forgetHistory(store, subtree) {
+            // v2 keeps the last 1000 events.
+            for (let i = 0; i < 1100; i += 50) {
+              await Promise.all(
+                Array.from(
+                  { length: 50 },
+                  (_, j) => store.put(subtree, `forget${j}`, `${i}`),
+                ),
+              );
+            }
+          },
+          async endLease(_lease, subtree, path) {
+            await storeOf(connect()).remove(subtree, path);
+          },
+        }),
+      );
+    },
+  },
+  {
+    name: "v3",
+    async start() {
+      const server = await startEtcd({ version: "3.5" });
+      return running(
+        server,
+        () => new V3Client({ endpoints: server.endpoint }),
+        (connect) => ({
+          async forgetHistory() {
+            const v3 = connect() as V3Client;
+            const { revision } = await v3.put("forget", "now");
+            await v3.compact(revision);
+          },
+          async endLease(lease) {
+            await (connect() as V3Client).lease.revoke(lease.id);
+          },
+        }),
+      );
     },
   },
 ];

@@ -1,0 +1,301 @@
+// Turning the v3 gateway's JSON into results and errors. Internal; the
+// result types are public through v3/mod.ts.
+//
+// The gateway's JSON has traps: 64-bit integers are strings, zero values
+// are left out (no `kvs` for no match, no `type` for a PUT event), bytes
+// are base64. Everything here reads absent as zero.
+
+import { describeRequest, type HttpResponse } from "../_http/dispatcher.ts";
+import { UnexpectedResponse } from "../_http/errors.ts";
+import { Compacted, EtcdV3Error } from "./errors.ts";
+import { describeBytes, fromBase64, textOf } from "./keys.ts";
+
+/** A key-value pair as the gateway sends it. */
+export interface RawKeyValue {
+  key?: string;
+  value?: string;
+  create_revision?: string;
+  mod_revision?: string;
+  version?: string;
+  lease?: string;
+}
+
+/** The header every answer carries (some without a revision). */
+export interface RawHeader {
+  cluster_id?: string;
+  member_id?: string;
+  revision?: string;
+  raft_term?: string;
+}
+
+/** A revision, version or count: a JSON string of a 64-bit integer. */
+export function int(text: string | number | undefined): number {
+  if (text === undefined) return 0;
+  const value = typeof text === "number" ? text : Number(text);
+  if (!Number.isSafeInteger(value)) {
+    throw new TypeError(
+      `Cannot read the number ${JSON.stringify(text)} from etcd exactly`,
+    );
+  }
+  return value;
+}
+
+/** An ID (lease, member, cluster): kept as the exact decimal string. */
+export function id(text: string | number | undefined): string {
+  if (text === undefined) return "0";
+  return typeof text === "number" ? BigInt(text).toString() : text;
+}
+
+/** What the store looked like when it answered. */
+export interface ResponseHeader {
+  /** The cluster's ID (decimal). */
+  readonly clusterId: string;
+  /** The answering member's ID (decimal). */
+  readonly memberId: string;
+  /** The store's revision when it answered (0 when not given). */
+  readonly revision: number;
+  /** The raft term. */
+  readonly raftTerm: number;
+}
+
+/** The header of an answer. */
+export function header(raw: RawHeader | undefined): ResponseHeader {
+  return {
+    clusterId: id(raw?.cluster_id),
+    memberId: id(raw?.member_id),
+    revision: int(raw?.revision),
+    raftTerm: int(raw?.raft_term),
+  };
+}
+
+/**
+ * One key with its value and metadata. Keys and values are bytes
+ * (`keyBytes`, `valueBytes`); `key` and `value` give them as text, and
+ * throw a `TypeError` when they are not UTF-8 (nothing is lossy).
+ *
+ * @example Usage
+ * ```ts
+ * import { KeyValue } from "@etcd-tree/etcd-tree/v3";
+ * import assert from "node:assert/strict";
+ *
+ * const kv = new KeyValue({ key: "YS8x", value: "eA==", create_revision: "2", mod_revision: "2", version: "1" });
+ * assert.equal(kv.key, "a/1");
+ * assert.equal(kv.value, "x");
+ * assert.equal(kv.modRevision, 2);
+ * ```
+ */
+export class KeyValue {
+  readonly #raw: RawKeyValue;
+  readonly #strip: number;
+  #key: Uint8Array | undefined;
+  #value: Uint8Array | undefined;
+
+  /**
+   * Wraps a key-value pair as the gateway sends it.
+   *
+   * @param raw The gateway's JSON object.
+   * @param strip Bytes to leave off the key's start (a namespace's).
+   */
+  constructor(raw: RawKeyValue, strip = 0) {
+    this.#raw = raw;
+    this.#strip = strip;
+  }
+
+  /** The key's bytes (relative to the namespace, in a namespace). */
+  get keyBytes(): Uint8Array {
+    return this.#key ??= fromBase64(this.#raw.key).subarray(this.#strip);
+  }
+
+  /** The value's bytes (empty for a deleted key). */
+  get valueBytes(): Uint8Array {
+    return this.#value ??= fromBase64(this.#raw.value);
+  }
+
+  /**
+   * The key as text.
+   *
+   * @throws {TypeError} When the key is not UTF-8 (use `keyBytes`).
+   */
+  get key(): string {
+    return text(this.keyBytes, "key");
+  }
+
+  /**
+   * The value as text.
+   *
+   * @throws {TypeError} When the value is not UTF-8 (use `valueBytes`).
+   */
+  get value(): string {
+    return text(this.valueBytes, `value of ${describeBytes(this.keyBytes)}`);
+  }
+
+  /** The revision that created the key (since it last did not exist). */
+  get createRevision(): number {
+    return int(this.#raw.create_revision);
+  }
+
+  /** The revision that last changed the key. */
+  get modRevision(): number {
+    return int(this.#raw.mod_revision);
+  }
+
+  /** How many times the key was written since it was created. */
+  get version(): number {
+    return int(this.#raw.version);
+  }
+
+  /** The ID of the lease the key is attached to; `"0"` for none. */
+  get lease(): string {
+    return id(this.#raw.lease);
+  }
+
+  /** The pair as plain data, for JSON and logs. */
+  toJSON(): Record<string, unknown> {
+    const key = textOf(this.keyBytes);
+    const value = textOf(this.valueBytes);
+    return {
+      key: key ?? { base64: this.keyBytes.toBase64() },
+      value: value ?? { base64: this.#raw.value ?? "" },
+      createRevision: this.createRevision,
+      modRevision: this.modRevision,
+      version: this.version,
+      lease: this.lease,
+    };
+  }
+}
+
+function text(bytes: Uint8Array, what: string): string {
+  const decoded = textOf(bytes);
+  if (decoded === undefined) {
+    throw new TypeError(
+      `Cannot give the ${what} as text: it is not UTF-8; use ${
+        what === "key" ? "keyBytes" : "valueBytes"
+      }`,
+    );
+  }
+  return decoded;
+}
+
+/** The key-value pairs of an answer (absent means none). */
+export function keyValues(
+  raw: RawKeyValue[] | undefined,
+  strip = 0,
+): KeyValue[] {
+  if (raw === undefined) return [];
+  const out = new Array<KeyValue>(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = new KeyValue(raw[i]!, strip);
+  return out;
+}
+
+/** A JSON object from an answer's text; anything else is unexpected. */
+export function parseBody(
+  request: { method: string; path: string },
+  response: HttpResponse,
+): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = response.text === "" ? {} : JSON.parse(response.text);
+  } catch {
+    throw new UnexpectedResponse(
+      describeRequest(request),
+      response.status,
+      response.text,
+      `HTTP ${response.status} with a body that is not JSON${
+        response.status === 404
+          ? ` (${response.endpoint} serves no etcd v3 JSON gateway here)`
+          : ""
+      }`,
+    );
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new UnexpectedResponse(
+      describeRequest(request),
+      response.status,
+      response.text,
+    );
+  }
+  return body as Record<string, unknown>;
+}
+
+/** The error of a failed answer, by the gateway's body (3.4 or 3.5 shape). */
+export function errorOf(
+  body: Record<string, unknown>,
+  status: number,
+  context?: string,
+): EtcdV3Error | undefined {
+  // 3.5: {code, message}; 3.4: {error, message, code}; in streams: {error:
+  // {code | grpc_code, message, ...}}.
+  const inner = typeof body.error === "object" && body.error !== null
+    ? body.error as Record<string, unknown>
+    : body;
+  const code = inner.code ?? inner.grpc_code;
+  const message = inner.message ?? inner.error;
+  if (typeof code !== "number" && typeof message !== "string") return undefined;
+  return EtcdV3Error.from(
+    typeof code === "number" ? code : 2,
+    status,
+    typeof message === "string" ? message : "",
+    context,
+  );
+}
+
+/**
+ * Decodes an answer: the body on success, the typed error otherwise.
+ * `context` names what the call was about, for messages.
+ */
+export function decodeAnswer(
+  request: { method: string; path: string },
+  response: HttpResponse,
+  context?: string,
+): Record<string, unknown> {
+  const body = parseBody(request, response);
+  if (response.status === 200) return body;
+  const error = errorOf(body, response.status, context);
+  if (error !== undefined) throw error;
+  throw new UnexpectedResponse(
+    describeRequest(request),
+    response.status,
+    response.text,
+  );
+}
+
+/** A watch's cancel message as the error it stands for. */
+export function watchCancel(
+  result: Record<string, unknown>,
+  context: string,
+): EtcdV3Error {
+  const compact = result.compact_revision;
+  if (compact !== undefined) {
+    const error = new Compacted(
+      11,
+      0,
+      "etcdserver: mvcc: required revision has been compacted",
+      context,
+    );
+    error.compactRevision = int(compact as string);
+    return error;
+  }
+  const reason = typeof result.cancel_reason === "string"
+    ? result.cancel_reason
+    : "the watch was canceled";
+  // "rpc error: code = PermissionDenied desc = etcdserver: permission denied"
+  const match = /code = (\w+) desc = (.*)$/.exec(reason);
+  const code = match ? CODE_OF_NAME[match[1]!] ?? 2 : 1;
+  return EtcdV3Error.from(code, 0, match ? match[2]! : reason, context);
+}
+
+const CODE_OF_NAME: Readonly<Record<string, number>> = {
+  Canceled: 1,
+  Unknown: 2,
+  InvalidArgument: 3,
+  DeadlineExceeded: 4,
+  NotFound: 5,
+  AlreadyExists: 6,
+  PermissionDenied: 7,
+  ResourceExhausted: 8,
+  FailedPrecondition: 9,
+  OutOfRange: 11,
+  Unimplemented: 12,
+  Unavailable: 14,
+  Unauthenticated: 16,
+};

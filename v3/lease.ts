@@ -1,0 +1,368 @@
+// v3 leases: grant, revoke, time to live, list, and a keep-alive that
+// refreshes in the background and says when the lease is lost. Public
+// through v3/mod.ts.
+
+import type { Caller, CallOptions } from "./call.ts";
+import {
+  errorOf,
+  header,
+  id,
+  int,
+  type RawHeader,
+  type ResponseHeader,
+} from "./decode.ts";
+import { errorKind, retryable } from "../_core/kinds.ts";
+import { leaseId } from "./kv.ts";
+import { fromBase64 } from "./keys.ts";
+
+/** A granted lease. */
+export interface LeaseGrant {
+  /** The lease ID (decimal digits; it may exceed 2^53). */
+  readonly id: string;
+  /** Seconds it lives without a keep-alive. */
+  readonly ttl: number;
+  /** The store's header. */
+  readonly header: ResponseHeader;
+}
+
+/** What etcd says of a lease now. */
+export interface LeaseInfo {
+  /** The lease ID. */
+  readonly id: string;
+  /** Seconds left; -1 when the lease no longer exists. */
+  readonly ttl: number;
+  /** The TTL it was granted with. */
+  readonly grantedTtl: number;
+  /** The keys attached (with `keys: true`). */
+  readonly keys: Uint8Array[];
+}
+
+/** Why a kept lease was lost. */
+export class LeaseLost extends Error {
+  /**
+   * Constructs the error.
+   *
+   * @param message What happened.
+   * @param options The cause.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LeaseLost";
+  }
+}
+
+/** The lease calls of a client, as `client.lease`. */
+export class LeaseApi {
+  readonly #caller: Caller;
+
+  /**
+   * Makes the calls; use the client's property rather than this.
+   *
+   * @param caller How calls travel.
+   */
+  constructor(caller: Caller) {
+    this.#caller = caller;
+  }
+
+  /**
+   * Grants a lease.
+   *
+   * @param ttl Seconds (etcd's minimum is 2; it raises smaller ones).
+   * @param options An ID of your own, and a signal.
+   * @returns The lease.
+   */
+  async grant(
+    ttl: number,
+    options: CallOptions & { id?: string | bigint } = {},
+  ): Promise<LeaseGrant> {
+    if (!Number.isSafeInteger(ttl) || ttl < 1) {
+      throw new RangeError(
+        `Invalid ttl ${ttl}: expected a whole number of seconds >= 1`,
+      );
+    }
+    const body: Record<string, unknown> = { TTL: ttl };
+    if (options.id !== undefined) body.ID = leaseId(options.id, "lease ID");
+    return await this.#caller.call(
+      "lease/grant",
+      body,
+      "write",
+      (answer) => ({
+        id: id(answer.ID as string | undefined),
+        ttl: int(answer.TTL as string | undefined),
+        header: header(answer.header as RawHeader | undefined),
+      }),
+      options,
+    );
+  }
+
+  /**
+   * Revokes a lease: its keys are deleted.
+   *
+   * @param lease The lease ID.
+   * @param options A signal.
+   * @throws {LeaseNotFound} When there is no such lease.
+   */
+  async revoke(
+    lease: string | bigint,
+    options: CallOptions = {},
+  ): Promise<void> {
+    await this.#caller.call(
+      "lease/revoke",
+      { ID: leaseId(lease, "lease ID") },
+      "write",
+      () => undefined,
+      options,
+    );
+  }
+
+  /**
+   * What etcd says of a lease now.
+   *
+   * @param lease The lease ID.
+   * @param options `keys` to list the keys attached, and a signal.
+   * @returns Its time to live (-1 when gone) and keys.
+   */
+  async timeToLive(
+    lease: string | bigint,
+    options: CallOptions & { keys?: boolean } = {},
+  ): Promise<LeaseInfo> {
+    const body: Record<string, unknown> = { ID: leaseId(lease, "lease ID") };
+    if (options.keys) body.keys = true;
+    return await this.#caller.call(
+      "lease/timetolive",
+      body,
+      "read",
+      (answer) => ({
+        id: id(answer.ID as string | undefined),
+        ttl: int(answer.TTL as string | undefined),
+        grantedTtl: int(answer.grantedTTL as string | undefined),
+        keys: ((answer.keys as string[] | undefined) ?? []).map(fromBase64),
+      }),
+      options,
+    );
+  }
+
+  /**
+   * Every lease's ID.
+   *
+   * @param options A signal.
+   * @returns The IDs.
+   */
+  async list(options: CallOptions = {}): Promise<string[]> {
+    return await this.#caller.call(
+      "lease/leases",
+      {},
+      "read",
+      (answer) =>
+        ((answer.leases as { ID?: string }[] | undefined) ?? []).map((lease) =>
+          id(lease.ID)
+        ),
+      options,
+    );
+  }
+
+  /**
+   * Refreshes a lease once; its TTL now, or -1 when it is gone.
+   *
+   * @param lease The lease ID.
+   * @param options A signal.
+   * @returns The TTL.
+   */
+  async keepAliveOnce(
+    lease: string | bigint,
+    options: CallOptions = {},
+  ): Promise<number> {
+    // The gateway's keep-alive is a stream of one answer per request.
+    const path = await this.#caller.path("lease/keepalive", options.signal);
+    const send = async (token: string | undefined) => {
+      // Refreshing twice is harmless: a failed refresh may go elsewhere.
+      const response = await this.#caller.http.request({
+        kind: "read",
+        method: "POST",
+        path,
+        body: JSON.stringify({ ID: leaseId(lease, "lease ID") }),
+        headers: token === undefined ? undefined : { authorization: token },
+        signal: options.signal,
+        timeout: options.timeout,
+      });
+      return response;
+    };
+    const headers = await this.#caller.streamHeaders();
+    let response = await send(headers?.authorization);
+    if (response.status === 401 && this.#caller.auth && headers) {
+      const fresh = await this.#caller.auth.renew(headers.authorization!);
+      response = await send(fresh);
+    }
+    const line = response.text.trim().split("\n")[0] ?? "";
+    let message: { result?: { TTL?: string }; error?: unknown };
+    try {
+      message = JSON.parse(line === "" ? "{}" : line);
+    } catch {
+      throw new LeaseLost(`the keep-alive of lease ${lease} got no answer`);
+    }
+    if (message.error !== undefined || response.status !== 200) {
+      throw errorOf(
+        message as Record<string, unknown>,
+        response.status,
+        "keep-alive",
+      ) ??
+        new LeaseLost(
+          `the keep-alive of lease ${lease} failed: HTTP ${response.status}`,
+        );
+    }
+    // An unknown or expired lease answers without a TTL.
+    const ttl = message.result?.TTL;
+    return ttl === undefined ? -1 : int(ttl);
+  }
+
+  /**
+   * Keeps a lease alive in the background: refreshed every third of its
+   * TTL until `close()` (or revoked with `revoke()`); `lost` resolves and
+   * `signal` aborts when it expired, or could not be refreshed for a whole
+   * TTL.
+   *
+   * @param lease A lease ID, or a TTL in seconds to grant a new one.
+   * @returns The kept lease.
+   */
+  async keepAlive(lease: string | bigint | number): Promise<KeptLease> {
+    if (typeof lease === "number") {
+      const granted = await this.grant(lease);
+      return new KeptLease(this, granted.id, granted.ttl);
+    }
+    const info = await this.timeToLive(lease);
+    if (info.ttl < 0) {
+      throw new LeaseLost(
+        `lease ${lease} does not exist (it expired or was revoked)`,
+      );
+    }
+    return new KeptLease(this, info.id, info.grantedTtl);
+  }
+}
+
+/**
+ * A lease kept alive in the background (from `client.lease.keepAlive()`).
+ * It is also what the tree, the tools and the recipes hold their keys by.
+ */
+export class KeptLease implements AsyncDisposable {
+  /** The lease ID (decimal). */
+  readonly id: string;
+  /** Seconds it lives without a refresh. */
+  readonly ttl: number;
+  /** Resolves with the reason if the lease is lost (never, if closed). */
+  readonly lost: Promise<Error>;
+  readonly #api: LeaseApi;
+  readonly #controller = new AbortController();
+  #resolveLost!: (error: Error) => void;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #refreshed = performance.now();
+  #ended = false;
+
+  /**
+   * Keeps a lease. Use `client.lease.keepAlive()`.
+   *
+   * @param api The client's lease calls.
+   * @param id The lease ID.
+   * @param ttl Its TTL.
+   */
+  constructor(api: LeaseApi, id: string, ttl: number) {
+    this.#api = api;
+    this.id = id;
+    this.ttl = ttl;
+    this.lost = new Promise((resolve) => this.#resolveLost = resolve);
+    this.#schedule();
+  }
+
+  /** The lease ID in hex, as etcdctl and Go's recipes name keys. */
+  get hex(): string {
+    return BigInt(this.id).toString(16);
+  }
+
+  /** Aborted with the reason if the lease is lost. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Whether the lease is still kept. */
+  get active(): boolean {
+    return !this.#ended && !this.#controller.signal.aborted;
+  }
+
+  /** Stops refreshing: the lease (and its keys) go when the TTL runs out. */
+  abandon(): void {
+    this.#ended = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Stops refreshing; the lease expires after its TTL. */
+  close(): Promise<void> {
+    this.abandon();
+    return Promise.resolve();
+  }
+
+  /** Revokes the lease now: its keys are deleted. */
+  async revoke(): Promise<void> {
+    if (this.#ended) return;
+    this.abandon();
+    try {
+      await this.#api.revoke(this.id);
+    } catch (error) {
+      if (errorKind(error) !== "not found") throw error;
+    }
+  }
+
+  /** Revokes the lease, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.revoke();
+  }
+
+  #lose(error: Error): void {
+    if (this.#controller.signal.aborted) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#controller.abort(error);
+    this.#resolveLost(error);
+  }
+
+  #schedule(): void {
+    this.#timer = setTimeout(() => void this.#refresh(), this.ttl * 1000 / 3);
+  }
+
+  async #refresh(): Promise<void> {
+    if (!this.active) return;
+    try {
+      const ttl = await this.#api.keepAliveOnce(this.id, {
+        timeout: Math.max(500, this.ttl * 1000 / 3),
+      });
+      if (!this.active) return;
+      if (ttl < 0) {
+        this.#lose(new LeaseLost(`lease ${this.id} expired or was revoked`));
+        return;
+      }
+      this.#refreshed = performance.now();
+    } catch (error) {
+      if (!this.active) return;
+      if (errorKind(error) === "not found") {
+        this.#lose(
+          new LeaseLost(`lease ${this.id} expired or was revoked`, {
+            cause: error,
+          }),
+        );
+        return;
+      }
+      if (
+        !retryable(error) ||
+        performance.now() - this.#refreshed >= this.ttl * 1000
+      ) {
+        this.#lose(
+          new LeaseLost(
+            `lease ${this.id} could not be refreshed for its TTL of ${this.ttl} s`,
+            { cause: error },
+          ),
+        );
+        return;
+      }
+    }
+    if (this.active) this.#schedule();
+  }
+}

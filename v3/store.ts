@@ -1,0 +1,598 @@
+// The store seam (_core/store.ts) over etcd's v3 API. Internal.
+//
+// A subtree is the keys below a prefix: `app` holds `app/port` (path
+// `port`) and the key `app` itself (path `""`). Directories are inferred
+// from `/`; keys that cannot be paths (not UTF-8, an empty segment) are
+// left out of snapshots and changes, and a snapshot names them. Conditions
+// are compares in a transaction whose failure branch reads the key, so a
+// failed write says whether the key changed, exists or is gone. A TTL is a
+// lease: keys written with the same TTL within the same second share one,
+// which is never kept alive, so each expires within a second of its TTL.
+
+import {
+  type Capabilities,
+  type Change,
+  type ChangeStream,
+  type Condition,
+  type Entry,
+  type FollowOptions,
+  type Lease,
+  type PutOptions,
+  type RemoveOptions,
+  type Snapshot,
+  type Store,
+  type Subtree,
+  Unsupported,
+  type Written,
+} from "../_core/store.ts";
+import type { Caller } from "./call.ts";
+import type { KeySpace } from "./client.ts";
+import {
+  header,
+  int,
+  type KeyValue,
+  type RawHeader,
+  type RawKeyValue,
+} from "./decode.ts";
+import { ConditionFailed } from "./errors.ts";
+import {
+  type Bytes,
+  bytesOf,
+  concat,
+  describeBytes,
+  fromBase64,
+  prefixEnd,
+  startsWith,
+  textOf,
+  ZERO,
+} from "./keys.ts";
+import {
+  type Compare,
+  compare,
+  type Namespace,
+  op,
+  type Operation,
+  rangeRequest,
+  type TxnResult,
+} from "./kv.ts";
+import { KeptLease, type LeaseApi } from "./lease.ts";
+import type { WatchEvent } from "./watch.ts";
+
+const CAPABILITIES: Capabilities = {
+  protocol: "v3",
+  directories: false,
+  ttl: false,
+  hiddenUnderscore: false,
+  binary: true,
+  inOrderKeys: false,
+  // etcd's default --max-request-bytes.
+  maxRequestBytes: 1.5 * 1024 * 1024,
+};
+
+/** Keys per page of a snapshot. */
+const PAGE_SIZE = 5000;
+
+/** How long a lease made for a TTL is reused for other keys, in ms. */
+const SHARE_TTL_LEASE_FOR = 1000;
+
+const encoder = new TextEncoder();
+
+/** A v3 subtree: the key of its root and the prefix of every key below. */
+class V3Subtree implements Subtree {
+  /** The root's own key, as text (`""`: there is none). */
+  readonly key: string;
+  /** The root's own key's bytes. */
+  readonly rootKey: Uint8Array;
+  /** Every key below starts with these bytes. */
+  readonly base: Uint8Array;
+
+  constructor(key: string) {
+    this.key = key.length > 1 && key.endsWith("/") ? key.slice(0, -1) : key;
+    this.rootKey = encoder.encode(this.key);
+    this.base = key === "" || key.endsWith("/")
+      ? encoder.encode(key)
+      : encoder.encode(key + "/");
+  }
+
+  keyOf(path: string): string {
+    if (path === "") return this.key;
+    return new TextDecoder().decode(this.base) + path;
+  }
+
+  /** The full key of a path below the subtree (relative to the namespace). */
+  full(path: string): Uint8Array {
+    if (path === "") {
+      if (this.rootKey.length === 0) {
+        throw new TypeError(
+          "Invalid path: the whole key space has no key of its own; name a key below it",
+        );
+      }
+      return this.rootKey;
+    }
+    return concat(this.base, encoder.encode(checkPath(path)));
+  }
+
+  /**
+   * The path of a full key, or `undefined` when the key is not in the
+   * subtree or cannot be a path.
+   */
+  pathOf(key: Uint8Array): string | undefined {
+    const base = this.base;
+    if (key.length === this.rootKey.length && equal(key, this.rootKey)) {
+      return this.rootKey.length === 0 ? undefined : "";
+    }
+    if (key.length <= base.length || !startsWith(key, base)) {
+      return undefined;
+    }
+    const path = textOf(key.subarray(base.length));
+    if (path === undefined || !isPath(path)) return undefined;
+    return path;
+  }
+}
+
+/** The store over etcd's v3 API. */
+export class V3Store implements Store {
+  readonly capabilities: Capabilities = CAPABILITIES;
+  readonly #keys: KeySpace;
+  readonly #caller: Caller;
+  readonly #namespace: Namespace;
+  readonly #leases: LeaseApi;
+  #ttlLeases = new Map<number, { id: Promise<string>; at: number }>();
+
+  constructor(keys: KeySpace, caller: Caller, namespace: Namespace) {
+    this.#keys = keys;
+    this.#caller = caller;
+    this.#namespace = namespace;
+    this.#leases = keys.lease;
+  }
+
+  subtree(prefix: string | readonly string[], what = "prefix"): V3Subtree {
+    let key: string;
+    if (typeof prefix === "string") key = prefix;
+    else if (Array.isArray(prefix)) {
+      key = prefix.map((segment) => checkSegment(segment, prefix, what))
+        .join("/");
+    } else {
+      throw new TypeError(
+        `Invalid ${what}: expected a string or an array of strings, got ${typeof prefix}`,
+      );
+    }
+    bytesOf(key, what); // refuses a lone surrogate, naming the prefix
+    return new V3Subtree(key);
+  }
+
+  // Page by page at the revision of the first page, decoded straight from
+  // JSON: no result objects are made for what becomes the caller's nodes.
+  async snapshot(
+    subtree: Subtree,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Snapshot> {
+    const base = own(subtree);
+    const entries: Entry[] = [];
+    const skipped: string[] = [];
+    const values = new Set<string>();
+    const strip = this.#namespace.length;
+    const add = (raw: RawKeyValue) => {
+      const key = fromBase64(raw.key).subarray(strip);
+      const path = base.pathOf(key);
+      if (path === undefined) {
+        if (inside(key, base)) skipped.push(describeBytes(key));
+        return;
+      }
+      entries.push(entryOf(path, raw));
+      values.add(path);
+    };
+    let revision = 0; // of the first read; every page is read at it
+    const end = base.base.length === 0 ? ZERO : prefixEnd(base.base);
+    let start = base.base.length === 0 ? ZERO : base.base;
+    if (base.rootKey.length > 0) {
+      const root = await this.#range(base.rootKey, undefined, undefined, 0, {
+        signal: options.signal,
+      });
+      revision = root.revision;
+      for (const raw of root.kvs) add(raw);
+    }
+    for (;;) {
+      const page = await this.#range(
+        start,
+        end,
+        revision || undefined,
+        PAGE_SIZE,
+        { signal: options.signal },
+      );
+      revision ||= page.revision;
+      for (const raw of page.kvs) add(raw);
+      const last = page.kvs.at(-1);
+      if (!page.more || last === undefined) break;
+      start = concat(fromBase64(last.key).subarray(strip), ZERO);
+    }
+    const kept = withoutShadowed(entries, values, skipped);
+    const snapshot: Snapshot = { index: revision, entries: kept };
+    if (skipped.length > 0) snapshot.skipped = skipped;
+    return snapshot;
+  }
+
+  follow(
+    subtree: Subtree,
+    from: number | undefined,
+    options: FollowOptions = {},
+  ): ChangeStream {
+    const base = own(subtree);
+    const only = options.only;
+    const range: { prefix?: boolean; end?: Bytes } = {};
+    let key: Uint8Array;
+    if (only !== undefined) key = base.full(only);
+    else if (base.base.length === 0) {
+      key = base.base;
+      range.prefix = true;
+    } else {
+      // From the root's own key to the end of the keys below it; keys in
+      // between that are neither (`app-x` for `app`) are left out.
+      key = base.rootKey.length > 0 ? base.rootKey : base.base;
+      range.end = prefixEnd(base.base);
+    }
+    const watcher = this.#keys.watch(key, {
+      ...range,
+      ...(from === undefined ? {} : { startRevision: from }),
+      ...(options.prev ? { prevKv: true } : {}),
+      ...(options.retryFor === undefined ? {} : { retryFor: options.retryFor }),
+      ...(options.onState ? { onState: options.onState } : {}),
+    });
+    return {
+      async *[Symbol.asyncIterator]() {
+        for await (const event of watcher) {
+          const change = changeOf(event, base);
+          if (change !== undefined) yield change;
+        }
+      },
+      close: () => watcher.close(),
+      [Symbol.asyncDispose]: () => watcher.close(),
+    };
+  }
+
+  async put(
+    subtree: Subtree,
+    path: string,
+    value: string | Uint8Array,
+    options: PutOptions = {},
+  ): Promise<Written> {
+    const key = own(subtree).full(path);
+    const bytes = bytesOf(value, `value of ${JSON.stringify(path)}`);
+    const lease = await this.#leaseFor(options);
+    const put = op.put(key, bytes, lease === undefined ? {} : { lease });
+    const result = await this.#write(key, options.condition, [put], options);
+    return { index: result.revision, path };
+  }
+
+  async remove(
+    subtree: Subtree,
+    path: string,
+    options: RemoveOptions = {},
+  ): Promise<Written> {
+    const base = own(subtree);
+    const condition = options.condition;
+    if (options.dir === "empty") {
+      throw new Unsupported(
+        "v3",
+        `remove the directory ${JSON.stringify(base.keyOf(path))} alone`,
+        "directories are inferred from the keys below them and go with the last one; remove the keys",
+      );
+    }
+    if (options.dir === "recursive") {
+      if (condition !== undefined) {
+        throw new Unsupported(
+          "v3",
+          `remove ${JSON.stringify(base.keyOf(path))} with a condition`,
+          "a directory has no revision of its own; remove its keys with a compare each",
+        );
+      }
+      const below = path === "" ? base.base : concat(base.full(path), SLASH);
+      const operations: Operation[] = [op.delete(below, rangeBelow(below))];
+      if (path !== "" || base.rootKey.length > 0) {
+        operations.push(op.delete(base.full(path)));
+      }
+      const result = await this.#keys.txn(
+        { success: operations },
+        signalOf(options),
+      );
+      const deleted = result.responses.reduce(
+        (sum, item) => sum + (item.type === "delete" ? item.result.deleted : 0),
+        0,
+      );
+      if (deleted === 0) {
+        throw new ConditionFailed("not found", base.keyOf(path));
+      }
+      return { index: result.revision, path };
+    }
+    const key = base.full(path);
+    const result = await this.#write(
+      key,
+      condition ?? { present: true },
+      [op.delete(key)],
+      options,
+    );
+    return { index: result.revision, path };
+  }
+
+  mkdir(subtree: Subtree, path: string): Promise<Written> {
+    return Promise.reject(
+      new Unsupported(
+        "v3",
+        `make the directory ${JSON.stringify(own(subtree).keyOf(path))}`,
+        "etcd v3 has no directories; they appear with the first key below them",
+      ),
+    );
+  }
+
+  async createUnique(
+    subtree: Subtree,
+    path: string,
+    value: string,
+    options: PutOptions = {},
+  ): Promise<Written> {
+    const base = own(subtree);
+    const given = options.lease;
+    if (given === undefined) {
+      throw new Unsupported(
+        "v3",
+        `create a unique key below ${JSON.stringify(base.keyOf(path))}`,
+        "v3 names such keys after their lease; pass a lease",
+      );
+    }
+    const lease = leaseOf(given);
+    const name = path === "" ? lease.hex : `${path}/${lease.hex}`;
+    const key = base.full(name);
+    const put = op.put(key, value, { lease: lease.id });
+    const result = await this.#write(key, { absent: true }, [put], options);
+    return { index: result.revision, path: name };
+  }
+
+  async grant(ttl: number): Promise<Lease> {
+    return await this.#leases.keepAlive(ttl);
+  }
+
+  requestSize(
+    subtree: Subtree,
+    path: string,
+    value: string | Uint8Array,
+  ): number {
+    // The protobuf etcd measures: the key twice (the compare and the put),
+    // the value, a lease and a revision, and their framing.
+    const key = own(subtree).full(path).length;
+    const bytes = typeof value === "string"
+      ? encoder.encode(value).length
+      : value.length;
+    return 2 * key + bytes + 64;
+  }
+
+  /** Reads raw key-values, `limit` 0 meaning all. */
+  async #range(
+    key: Uint8Array,
+    end: Uint8Array | undefined,
+    revision: number | undefined,
+    limit: number,
+    options: { signal?: AbortSignal | undefined },
+  ): Promise<{ kvs: RawKeyValue[]; more: boolean; revision: number }> {
+    const body = rangeRequest(key, {
+      ...(end === undefined ? {} : { end }),
+      ...(revision === undefined ? {} : { revision }),
+      ...(limit > 0 ? { limit } : {}),
+    }, this.#namespace);
+    return await this.#caller.call(
+      "kv/range",
+      body,
+      "read",
+      (answer) => ({
+        kvs: (answer.kvs as RawKeyValue[] | undefined) ?? [],
+        more: answer.more === true,
+        revision: header(answer.header as RawHeader | undefined).revision,
+      }),
+      { signal: options.signal, context: describeBytes(key) },
+    );
+  }
+
+  /**
+   * Runs `operations` if `condition` holds on `key`; otherwise reads the
+   * key to say which condition failed.
+   */
+  async #write(
+    key: Uint8Array,
+    condition: Condition,
+    operations: Operation[],
+    options: { signal?: AbortSignal },
+  ): Promise<TxnResult> {
+    const compares = comparesOf(key, condition);
+    const result = await this.#keys.txn(
+      {
+        compare: compares,
+        success: operations,
+        failure: compares.length > 0 ? [op.get(key, { keysOnly: true })] : [],
+      },
+      signalOf(options),
+    );
+    if (!result.succeeded) {
+      const found = result.responses[0];
+      const exists = found?.type === "get" && found.result.kvs.length > 0;
+      throw new ConditionFailed(
+        condition !== undefined && "absent" in condition
+          ? "exists"
+          : exists
+          ? "compare failed"
+          : "not found",
+        describeBytes(key),
+      );
+    }
+    return result;
+  }
+
+  /** The lease a write needs: the one given, or one for its TTL. */
+  async #leaseFor(options: PutOptions): Promise<string | undefined> {
+    if (options.lease !== undefined) return leaseOf(options.lease).id;
+    const ttl = options.ttl;
+    if (ttl === undefined || ttl === null) return undefined;
+    if (!Number.isSafeInteger(ttl) || ttl < 1) {
+      throw new RangeError(
+        `Invalid ttl ${ttl}: expected whole seconds >= 1`,
+      );
+    }
+    const now = performance.now();
+    const shared = this.#ttlLeases.get(ttl);
+    if (shared !== undefined && now - shared.at < SHARE_TTL_LEASE_FOR) {
+      return await shared.id;
+    }
+    const id = this.#leases.grant(ttl).then((granted) => granted.id);
+    this.#ttlLeases.set(ttl, { id, at: now });
+    id.catch(() => this.#ttlLeases.delete(ttl));
+    return await id;
+  }
+}
+
+const SLASH = Uint8Array.of(0x2f);
+
+function own(subtree: Subtree): V3Subtree {
+  if (!(subtree instanceof V3Subtree)) {
+    throw new TypeError("Invalid subtree: not one of this v3 store");
+  }
+  return subtree;
+}
+
+function leaseOf(lease: Lease): KeptLease {
+  if (!(lease instanceof KeptLease)) {
+    throw new TypeError("Invalid lease: not one of this v3 store");
+  }
+  return lease;
+}
+
+function signalOf(options: { signal?: AbortSignal }): { signal?: AbortSignal } {
+  return options.signal ? { signal: options.signal } : {};
+}
+
+/** The range of every key that starts with `prefix`. */
+function rangeBelow(prefix: Uint8Array): { end: Uint8Array } {
+  return { end: prefix.length === 0 ? ZERO : prefixEnd(prefix) };
+}
+
+/** A condition as compares. */
+function comparesOf(key: Uint8Array, condition: Condition): Compare[] {
+  if (condition === undefined) return [];
+  if ("modifiedIndex" in condition) {
+    return [compare.modRevision(key, "==", condition.modifiedIndex)];
+  }
+  if ("absent" in condition) return [compare.createRevision(key, "==", 0)];
+  return [compare.createRevision(key, ">", 0)];
+}
+
+function entryOf(path: string, raw: RawKeyValue): Entry {
+  const bytes = fromBase64(raw.value);
+  const entry: Entry = {
+    path,
+    value: textOf(bytes) ?? bytes,
+    createdIndex: int(raw.create_revision),
+    modifiedIndex: int(raw.mod_revision),
+    version: int(raw.version),
+  };
+  if (raw.lease !== undefined && raw.lease !== "0") entry.lease = raw.lease;
+  return entry;
+}
+
+/** A watch event as a change, if its key is a path of the subtree. */
+function changeOf(event: WatchEvent, base: V3Subtree): Change | undefined {
+  const path = base.pathOf(event.kv.keyBytes);
+  if (path === undefined) return undefined;
+  const entry = kvEntry(path, event.kv);
+  if (event.type === "delete") {
+    return { index: event.revision, type: "delete", expired: false, entry };
+  }
+  const change: Change = {
+    index: event.revision,
+    type: "put",
+    expired: false,
+    entry,
+  };
+  const prev = event.prevKv;
+  if (prev !== undefined) change.prev = kvEntry(path, prev);
+  return change;
+}
+
+function kvEntry(path: string, kv: KeyValue): Entry {
+  const bytes = kv.valueBytes;
+  const entry: Entry = {
+    path,
+    createdIndex: kv.createRevision,
+    modifiedIndex: kv.modRevision,
+    version: kv.version,
+  };
+  if (kv.version > 0) entry.value = textOf(bytes) ?? bytes;
+  const lease = kv.lease;
+  if (lease !== "0") entry.lease = lease;
+  return entry;
+}
+
+/**
+ * Leaves out values that also have keys below them (`a` beside `a/b`): a
+ * tree node is a value or a directory, not both; the directory wins and
+ * the value is named in `skipped`.
+ */
+function withoutShadowed(
+  entries: Entry[],
+  values: ReadonlySet<string>,
+  skipped: string[],
+): Entry[] {
+  const shadowed = new Set<string>();
+  if (values.has("") && values.size > 1) shadowed.add("");
+  for (const path of values) {
+    for (let at = path.indexOf("/"); at > 0; at = path.indexOf("/", at + 1)) {
+      const above = path.slice(0, at);
+      if (values.has(above)) shadowed.add(above);
+    }
+  }
+  if (shadowed.size === 0) return entries;
+  for (const path of shadowed) {
+    skipped.push(`${JSON.stringify(path)} (a value with keys below it)`);
+  }
+  return entries.filter((entry) => !shadowed.has(entry.path));
+}
+
+/** Whether a key lies below the subtree's prefix (path or not). */
+function inside(key: Uint8Array, base: V3Subtree): boolean {
+  return key.length > base.base.length && startsWith(key, base.base);
+}
+
+function isPath(path: string): boolean {
+  if (path === "" || path.charCodeAt(0) === 47 || path.endsWith("/")) {
+    return false;
+  }
+  return !path.includes("//");
+}
+
+function checkPath(path: string): string {
+  if (typeof path !== "string" || !isPath(path) || !path.isWellFormed()) {
+    throw new TypeError(
+      `Invalid path ${
+        JSON.stringify(path)
+      }: expected non-empty segments joined by "/", as text`,
+    );
+  }
+  return path;
+}
+
+function checkSegment(
+  segment: unknown,
+  prefix: readonly string[],
+  what: string,
+): string {
+  if (typeof segment !== "string" || segment === "" || segment.includes("/")) {
+    throw new TypeError(
+      `Invalid ${what} ${
+        JSON.stringify(prefix)
+      }: every segment must be a non-empty string without "/"`,
+    );
+  }
+  return segment;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

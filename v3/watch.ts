@@ -1,0 +1,403 @@
+// A v3 watch: every change of a key or range, once, in revision order,
+// through dropped connections, restarts, hung members and lost quorums.
+// Public through v3/mod.ts.
+//
+// One POST stream per watch: the gateway's WebSocket is full duplex but
+// cannot carry an auth token, and a POST stream can. A stream is a run of
+// every change from its start revision on; when it ends or breaks, a new
+// one starts at the revision after the last change delivered, so nothing
+// is missed or repeated. Every request says it needs a leader, so a member
+// that loses quorum ends the stream within seconds; one that hangs is
+// noticed by a probe after a second of silence (when there is another
+// member to go to).
+
+import { AsyncQueue } from "../_core/queue.ts";
+import { backoff, pause, retryable } from "../_core/retry.ts";
+import type { Caller } from "./call.ts";
+import {
+  errorOf,
+  header,
+  KeyValue,
+  type RawHeader,
+  type RawKeyValue,
+  watchCancel,
+} from "./decode.ts";
+import { InvalidAuthToken } from "./errors.ts";
+import { type KeyRange, keyRange, type Namespace } from "./kv.ts";
+import type { Bytes } from "./keys.ts";
+
+/** Options of `watch()`. */
+export interface WatchOptions extends KeyRange {
+  /**
+   * The first revision to report. Without it, changes from the moment the
+   * watch reaches etcd on. One older than the last compaction ends the
+   * watch with `Compacted` (its `compactRevision` says where history
+   * starts).
+   */
+  startRevision?: number;
+  /** Report each key as it was before the change too. */
+  prevKv?: boolean;
+  /** Leave out puts, or deletes. */
+  filters?: readonly ("noPut" | "noDelete")[];
+  /**
+   * How long, in milliseconds, to keep retrying while etcd cannot be
+   * reached before iteration rejects with the last error. Default: retry
+   * until closed.
+   */
+  retryFor?: number;
+  /** Told when the watch starts retrying after a failure, and recovers. */
+  onState?: (state: "live" | "retrying", error?: unknown) => void;
+  /** Stops the watch; iteration then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** One change. */
+export interface WatchEvent {
+  /** `put`: created or changed; `delete`: deleted (or its lease expired). */
+  readonly type: "put" | "delete";
+  /** The key after the change (for a delete: its key and revision). */
+  readonly kv: KeyValue;
+  /** The key before, when asked for with `prevKv` (and it existed). */
+  readonly prevKv: KeyValue | undefined;
+  /** The revision of the change. */
+  readonly revision: number;
+}
+
+/** After this long without a word, check that the member still answers. */
+const HEARTBEAT_EVERY = 1000;
+
+interface RawEvent {
+  type?: string;
+  kv?: RawKeyValue;
+  prev_kv?: RawKeyValue;
+}
+
+/**
+ * The changes of a key or range, as an async iterable, from
+ * `client.watch()`. Events are fetched in the background and buffered
+ * until taken. Iteration ends after `close()` (or a `break`); it rejects
+ * with `Compacted` when etcd no longer has the history needed, and with
+ * another error when the watch cannot go on (`PermissionDenied`, say).
+ *
+ * @example Usage
+ * ```ts
+ * import { Client } from "@etcd-tree/etcd-tree/v3";
+ *
+ * async function usage(client: Client) {
+ *   await using watcher = client.watch("config/", { prefix: true });
+ *   for await (const event of watcher) {
+ *     console.log(event.type, event.kv.key, event.revision);
+ *   }
+ * }
+ * ```
+ */
+export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
+  readonly #caller: Caller;
+  readonly #body: Record<string, unknown>;
+  readonly #strip: number;
+  readonly #retryFor: number;
+  readonly #onState: WatchOptions["onState"];
+  readonly #signal: AbortSignal | undefined;
+  readonly #events = new AsyncQueue<WatchEvent>();
+  readonly #sleeps = new Set<() => void>();
+  #next: number | undefined;
+  #closed = false;
+  #retrying = false;
+  #stream: AbortController | undefined;
+  /** The heartbeat ended the stream on purpose: start another. */
+  #restart = false;
+  #endpoint: string | undefined;
+  #heard = performance.now();
+  #fragments: RawEvent[] = [];
+  readonly #running: Promise<void>;
+  readonly #beating: Promise<void>;
+  readonly #onAbort = () => {
+    this.#events.fail(this.#signal?.reason, true);
+    void this.close();
+  };
+
+  /**
+   * Starts watching. Use `client.watch()` rather than this constructor.
+   *
+   * @param caller How calls travel.
+   * @param key The key.
+   * @param options The range and the options.
+   * @param namespace The client's namespace.
+   */
+  constructor(
+    caller: Caller,
+    key: Bytes,
+    options: WatchOptions,
+    namespace: Namespace,
+  ) {
+    this.#caller = caller;
+    this.#strip = namespace.length;
+    const create: Record<string, unknown> = keyRange(key, options, namespace);
+    if (options.prevKv) create.prev_kv = true;
+    const filters = options.filters ?? [];
+    if (filters.length > 0) {
+      create.filters = filters.map((filter) => {
+        if (filter !== "noPut" && filter !== "noDelete") {
+          throw new TypeError(
+            `Invalid filter ${
+              JSON.stringify(filter)
+            }: expected "noPut" or "noDelete"`,
+          );
+        }
+        return filter === "noPut" ? 0 : 1;
+      });
+    }
+    // Large batches come in pieces rather than one huge message.
+    create.fragment = true;
+    this.#body = create;
+    const start = options.startRevision;
+    if (start !== undefined) {
+      if (!Number.isSafeInteger(start) || start < 1) {
+        throw new RangeError(
+          `Invalid startRevision ${start}: expected a revision, a whole number >= 1`,
+        );
+      }
+      this.#next = start;
+    }
+    const retryFor = options.retryFor ?? Infinity;
+    if (!(retryFor >= 0)) {
+      throw new RangeError(
+        `Invalid retryFor ${retryFor}: expected milliseconds >= 0`,
+      );
+    }
+    this.#retryFor = retryFor;
+    this.#onState = options.onState;
+    this.#signal = options.signal;
+    if (this.#signal?.aborted) {
+      this.#events.fail(this.#signal.reason, true);
+      this.#closed = true;
+      this.#running = this.#beating = Promise.resolve();
+      return;
+    }
+    this.#signal?.addEventListener("abort", this.#onAbort);
+    this.#running = this.#run();
+    this.#beating = this.#heartbeat();
+  }
+
+  /**
+   * The revision the watch goes on from: one past the last change
+   * delivered (or past what etcd said has been sent). `0` until a watch
+   * started from now has reached etcd.
+   */
+  get revision(): number {
+    return this.#next ?? 0;
+  }
+
+  /**
+   * Iterates over the changes. Leaving the loop early closes the watch.
+   *
+   * @returns The iterator.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
+    return {
+      next: () => this.#events.next(),
+      return: async () => {
+        await this.close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /** Stops watching; iteration ends after the changes already fetched. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#signal?.removeEventListener("abort", this.#onAbort);
+      this.#stream?.abort();
+      for (const done of [...this.#sleeps]) done();
+      this.#events.end();
+    }
+    await this.#running;
+    await this.#beating;
+  }
+
+  /** Closes the watch, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    let failingSince = 0;
+    while (!this.#closed) {
+      try {
+        await this.#follow();
+        failures = 0; // the stream ended cleanly: start another at once
+      } catch (error) {
+        if (this.#closed) break;
+        if (this.#restart) {
+          this.#restart = false;
+          failures = 0;
+          continue;
+        }
+        if (error instanceof InvalidAuthToken && this.#caller.auth) {
+          // A token that expired between streams: renew it and go on.
+          await this.#caller.auth.renew(
+            (await this.#caller.streamHeaders())?.authorization ?? "",
+          ).catch(() => {});
+          if (failures++ === 0) continue;
+        }
+        if (failures === 0) failingSince = performance.now();
+        if (
+          !retryable(error) ||
+          performance.now() - failingSince >= this.#retryFor
+        ) {
+          this.#events.fail(error);
+          this.#closed = true;
+          break;
+        }
+        if (!this.#retrying) {
+          this.#retrying = true;
+          this.#onState?.("retrying", error);
+        }
+        if (this.#endpoint !== undefined) {
+          this.#caller.http.avoid(this.#endpoint);
+        }
+        await pause(backoff(failures++), this.#sleeps);
+      }
+    }
+    this.#stream?.abort();
+  }
+
+  /** One stream, from the next revision on, until it ends or breaks. */
+  async #follow(): Promise<void> {
+    const controller = new AbortController();
+    this.#stream = controller;
+    const body: Record<string, unknown> = { ...this.#body };
+    if (this.#next !== undefined) body.start_revision = this.#next;
+    this.#fragments = [];
+    const path = await this.#caller.path("watch");
+    const headers = await this.#caller.streamHeaders();
+    this.#endpoint = this.#caller.http.current;
+    const response = await this.#caller.http.request({
+      kind: "stream",
+      method: "POST",
+      path,
+      body: JSON.stringify({ create_request: body }),
+      headers,
+      signal: controller.signal,
+      onLine: (line) => this.#line(line),
+    });
+    // 3.4 ends a stream's last error without a line break.
+    const rest = response.text.trim();
+    if (response.status !== 200) {
+      let parsed: Record<string, unknown> = {};
+      try {
+        parsed = JSON.parse(rest);
+      } catch {
+        // not JSON: the status says it
+      }
+      throw errorOf(parsed, response.status, "watch") ??
+        new Error(`Cannot watch: HTTP ${response.status}`);
+    }
+    if (rest !== "") this.#line(rest);
+  }
+
+  /** One message of the stream. */
+  #line(line: string): void {
+    if (this.#closed) return;
+    this.#heard = performance.now();
+    const message = JSON.parse(line) as {
+      result?: Record<string, unknown>;
+      error?: unknown;
+    };
+    if (message.error !== undefined) {
+      throw errorOf(message as Record<string, unknown>, 0, "watch") ??
+        new Error(`Cannot watch: ${line.slice(0, 200)}`);
+    }
+    const result = message.result ?? {};
+    if (result.canceled === true) throw watchCancel(result, "watch");
+    const head = header(result.header as RawHeader | undefined);
+    if (result.created === true) {
+      this.#next ??= head.revision + 1;
+      this.#recovered();
+    }
+    const events = result.events as RawEvent[] | undefined;
+    if (events === undefined || events.length === 0) {
+      // A progress message: everything up to its revision has been sent.
+      if (
+        result.created !== true && this.#next !== undefined &&
+        head.revision >= this.#next
+      ) {
+        this.#next = head.revision + 1;
+      }
+      return;
+    }
+    if (result.fragment === true) {
+      this.#fragments.push(...events);
+      return;
+    }
+    const all = this.#fragments.length > 0
+      ? [...this.#fragments.splice(0), ...events]
+      : events;
+    this.#deliver(all);
+  }
+
+  /** Queues a message's events, none before the next revision. */
+  #deliver(events: RawEvent[]): void {
+    const from = this.#next ?? 0;
+    let last = from - 1;
+    for (const raw of events) {
+      const kv = new KeyValue(raw.kv ?? {}, this.#strip);
+      const revision = kv.modRevision;
+      if (revision < from) continue; // delivered before a reconnect
+      this.#events.push({
+        type: raw.type === "DELETE" ? "delete" : "put",
+        kv,
+        prevKv: raw.prev_kv === undefined
+          ? undefined
+          : new KeyValue(raw.prev_kv, this.#strip),
+        revision,
+      });
+      last = Math.max(last, revision);
+    }
+    if (last >= from) this.#next = last + 1;
+  }
+
+  #recovered(): void {
+    if (!this.#retrying) return;
+    this.#retrying = false;
+    this.#onState?.("live");
+  }
+
+  /**
+   * After a second of silence, asks the client's current endpoint a
+   * trivial question; if another member answers (the one the stream is on
+   * hangs, so the client moved on), the stream starts over there.
+   */
+  async #heartbeat(): Promise<void> {
+    const http = this.#caller.http;
+    while (!this.#closed) {
+      await pause(HEARTBEAT_EVERY, this.#sleeps);
+      if (this.#closed) return;
+      const endpoint = this.#endpoint;
+      if (
+        endpoint === undefined || http.endpoints.length < 2 ||
+        performance.now() - this.#heard < HEARTBEAT_EVERY
+      ) {
+        continue;
+      }
+      let answered: string | undefined;
+      try {
+        answered = (await http.request({
+          kind: "probe",
+          method: "GET",
+          path: "/version",
+        })).endpoint;
+      } catch {
+        // Nobody answers: the stream will fail and retry on its own.
+      }
+      this.#heard = performance.now();
+      if (this.#closed) return;
+      if (answered !== undefined && answered !== endpoint) {
+        this.#restart = true;
+        this.#stream?.abort(); // #follow rejects; #run starts anew
+      }
+    }
+  }
+}
