@@ -9,6 +9,12 @@ export interface Pki extends AsyncDisposable {
   /** A server certificate for IP 127.0.0.1 only. */
   serverCertFile: string;
   serverKeyFile: string;
+  /**
+   * A server certificate that may also act as a client (EKU serverAuth and
+   * clientAuth), as etcd's v3 gateway needs with `--trusted-ca-file`.
+   */
+  serverBothCertFile: string;
+  serverBothKeyFile: string;
   /** A client certificate (extended key usage clientAuth). */
   clientCertFile: string;
   clientKeyFile: string;
@@ -123,6 +129,11 @@ export async function mintPki(): Promise<Pki> {
   );
   await leaf(
     dir,
+    "server-both",
+    "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n",
+  );
+  await leaf(
+    dir,
     "client",
     "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n",
   );
@@ -133,6 +144,8 @@ export async function mintPki(): Promise<Pki> {
     caPem: await read("ca.pem"),
     serverCertFile: `${dir}/server.pem`,
     serverKeyFile: `${dir}/server.key`,
+    serverBothCertFile: `${dir}/server-both.pem`,
+    serverBothKeyFile: `${dir}/server-both.key`,
     clientCertFile: `${dir}/client.pem`,
     clientKeyFile: `${dir}/client.key`,
     clientCertPem: await read("client.pem"),

@@ -521,6 +521,7 @@ export class Client extends KeySpace implements AsyncDisposable {
       method: "GET",
       path: "/health",
       signal: options.signal,
+      timeout: options.timeout,
     });
     let body: { health?: string | boolean; reason?: string };
     try {

@@ -331,7 +331,9 @@ export class MaintenanceApi {
    *
    * @param revision Up to this revision (0: now).
    * @param options A signal.
-   * @returns The hash, and the revisions it covers.
+   * @returns The hash; the revision it covers up to (the store's revision
+   *   when `revision` is 0); the last compaction's revision (`-1`: never
+   *   compacted).
    */
   async hashKV(
     revision = 0,
@@ -344,7 +346,11 @@ export class MaintenanceApi {
       (body) => ({
         hash: Number(body.hash ?? 0),
         compactRevision: int(body.compact_revision as string | undefined),
-        hashRevision: int(body.hash_revision as string | undefined),
+        // 3.5.30's gateway has no hash_revision: the revision asked for is it.
+        hashRevision: body.hash_revision !== undefined
+          ? int(body.hash_revision as string)
+          : revision ||
+            header(body.header as RawHeader | undefined).revision,
       }),
       options,
     );

@@ -222,6 +222,7 @@ export function errorOf(
   body: Record<string, unknown>,
   status: number,
   context?: string,
+  tls = false,
 ): EtcdV3Error | undefined {
   // 3.5: {code, message}; 3.4: {error, message, code}; in streams: {error:
   // {code | grpc_code, message, ...}}.
@@ -231,13 +232,21 @@ export function errorOf(
   const code = inner.code ?? inner.grpc_code;
   const message = inner.message ?? inner.error;
   if (typeof code !== "number" && typeof message !== "string") return undefined;
+  let text = typeof message === "string" ? message : "";
+  if (tls && code === 14 && GATEWAY_DIAL.test(text)) text += EKU_HINT;
   return EtcdV3Error.from(
     typeof code === "number" ? code : 2,
     status,
-    typeof message === "string" ? message : "",
+    text,
     context,
   );
 }
+
+// The gateway dials etcd's own gRPC port presenting the server's
+// certificate: with --trusted-ca-file that needs EKU clientAuth.
+const GATEWAY_DIAL = /bad certificate|^connection closed$/;
+const EKU_HINT =
+  " (etcd's gateway could not reach its own gRPC port: when etcd has --trusted-ca-file, its server certificate must allow extended key usage clientAuth as well as serverAuth)";
 
 /**
  * Decodes an answer: the body on success, the typed error otherwise.
@@ -250,7 +259,12 @@ export function decodeAnswer(
 ): Record<string, unknown> {
   const body = parseBody(request, response);
   if (response.status === 200) return body;
-  const error = errorOf(body, response.status, context);
+  const error = errorOf(
+    body,
+    response.status,
+    context,
+    response.endpoint.startsWith("https:"),
+  );
   if (error !== undefined) throw error;
   throw new UnexpectedResponse(
     describeRequest(request),

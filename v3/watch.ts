@@ -103,6 +103,8 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
   #next: number | undefined;
   #closed = false;
   #retrying = false;
+  /** The token was renewed since the last stream started. */
+  #renewed = false;
   #stream: AbortController | undefined;
   /** The heartbeat ended the stream on purpose: start another. */
   #restart = false;
@@ -235,12 +237,17 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
           failures = 0;
           continue;
         }
-        if (error instanceof InvalidAuthToken && this.#caller.auth) {
-          // A token that expired between streams: renew it and go on.
+        if (
+          error instanceof InvalidAuthToken && this.#caller.auth &&
+          !this.#renewed
+        ) {
+          // A token that expired between streams: renew it, once until a
+          // stream starts again, and go on at once.
+          this.#renewed = true;
           await this.#caller.auth.renew(
             (await this.#caller.streamHeaders())?.authorization ?? "",
           ).catch(() => {});
-          if (failures++ === 0) continue;
+          continue;
         }
         if (failures === 0) failingSince = performance.now();
         if (
@@ -249,6 +256,7 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
         ) {
           this.#events.fail(error);
           this.#closed = true;
+          for (const done of [...this.#sleeps]) done(); // the heartbeat's
           break;
         }
         if (!this.#retrying) {
@@ -314,6 +322,7 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
     if (result.canceled === true) throw watchCancel(result, "watch");
     const head = header(result.header as RawHeader | undefined);
     if (result.created === true) {
+      this.#renewed = false;
       this.#next ??= head.revision + 1;
       this.#recovered();
     }

@@ -1,0 +1,138 @@
+// v3 leases against real etcd: grant, time to live with keys, list,
+// revoke, exact IDs, and a keep-alive that holds keys past their TTL and
+// says when the lease is lost (revoked elsewhere, or etcd out of reach for
+// a whole TTL).
+
+import assert from "node:assert/strict";
+import {
+  Client,
+  errorKind,
+  LeaseLost,
+  LeaseNotFound,
+  LeaseTtlTooLarge,
+} from "../v3/mod.ts";
+import { startEtcd } from "../testing.ts";
+import { delay, test, until, within } from "./_wait.ts";
+
+test("v3 leases", async (t) => {
+  await using etcd = await startEtcd({ version: "3.5" });
+  await using client = new Client({ endpoints: etcd.endpoint, timeout: 1000 });
+
+  await t.step("grant, time to live with keys, list, revoke", async () => {
+    const lease = await client.lease.grant(30);
+    assert.match(lease.id, /^\d+$/);
+    assert.equal(lease.ttl, 30);
+    await client.put("l/a", "1", { lease: lease.id });
+    await client.put("l/b", "2", { lease: BigInt(lease.id) });
+    const info = await client.lease.timeToLive(lease.id, { keys: true });
+    assert.equal(info.id, lease.id);
+    assert.equal(info.grantedTtl, 30);
+    assert.ok(info.ttl > 0 && info.ttl <= 30);
+    assert.deepEqual(
+      info.keys.map((key) => new TextDecoder().decode(key)).sort(),
+      ["l/a", "l/b"],
+    );
+    assert.ok((await client.lease.list()).includes(lease.id));
+    await client.lease.revoke(lease.id);
+    assert.equal((await client.range("l/", { prefix: true })).count, 0);
+    assert.ok(!(await client.lease.list()).includes(lease.id));
+    const gone = await client.lease.timeToLive(lease.id);
+    assert.equal(gone.ttl, -1);
+    const error = await client.lease.revoke(lease.id).then(
+      () => undefined,
+      (error) => error,
+    );
+    assert.ok(error instanceof LeaseNotFound, String(error));
+    assert.equal(errorKind(error), "not found");
+  });
+
+  await t.step("IDs are exact beyond 2^53, and can be chosen", async () => {
+    const big = (1n << 62n) + 12345n;
+    const lease = await client.lease.grant(30, { id: big });
+    assert.equal(lease.id, big.toString());
+    await client.put("id/k", "v", { lease: big });
+    assert.equal((await client.get("id/k"))?.lease, big.toString());
+    await client.lease.revoke(big);
+    await assert.rejects(client.lease.grant(1e11), LeaseTtlTooLarge);
+  });
+
+  await t.step("a kept lease holds its keys past its TTL", async () => {
+    await using kept = await client.lease.keepAlive(2);
+    await client.put("k/held", "1", { lease: kept.id });
+    await delay(3500);
+    assert.equal((await client.get("k/held"))?.value, "1");
+    assert.ok(kept.active);
+    assert.equal(kept.hex, BigInt(kept.id).toString(16));
+    const ttl = await client.lease.keepAliveOnce(kept.id);
+    assert.ok(ttl >= 1 && ttl <= 2, String(ttl));
+  });
+
+  await t.step("a kept lease's keys go when it is revoked", async () => {
+    const kept = await client.lease.keepAlive(10);
+    await client.put("k/revoked", "1", { lease: kept.id });
+    await kept.revoke();
+    assert.equal(await client.get("k/revoked"), undefined);
+    assert.equal(kept.active, false);
+  });
+
+  await t.step("an existing lease can be kept by its ID", async () => {
+    const granted = await client.lease.grant(2);
+    await using kept = await client.lease.keepAlive(granted.id);
+    assert.equal(kept.ttl, 2);
+    await client.put("k/existing", "1", { lease: granted.id });
+    await delay(3000);
+    assert.equal((await client.get("k/existing"))?.value, "1");
+    await assert.rejects(
+      client.lease.keepAlive("1234567"),
+      (error: Error) =>
+        error instanceof LeaseLost && /does not exist/.test(error.message),
+    );
+  });
+
+  await t.step("a lease revoked elsewhere is lost", async () => {
+    const kept = await client.lease.keepAlive(3);
+    await client.lease.revoke(kept.id);
+    const reason = await within(kept.lost, 3000, "the loss to be noticed");
+    assert.ok(reason instanceof LeaseLost);
+    assert.ok(kept.signal.aborted);
+    assert.equal(kept.signal.reason, reason);
+    assert.equal(kept.active, false);
+  });
+
+  await t.step(
+    "a lease etcd cannot be reached about for its TTL is lost",
+    async () => {
+      const kept = await client.lease.keepAlive(2);
+      const started = performance.now();
+      etcd.pause();
+      try {
+        const reason = await within(kept.lost, 6000, "the loss to be noticed");
+        assert.match(
+          reason.message,
+          /could not be refreshed for its TTL of 2 s/,
+        );
+        const after = performance.now() - started;
+        assert.ok(after >= 1500 && after < 4500, `lost after ${after} ms`);
+      } finally {
+        etcd.resume();
+      }
+      await until(
+        async () => (await client.lease.timeToLive(kept.id)).ttl === -1,
+        10_000,
+        "the lease to expire on etcd too",
+      );
+    },
+  );
+
+  await t.step("an abandoned lease expires with its keys", async () => {
+    const kept = await client.lease.keepAlive(2);
+    await client.put("k/abandoned", "1", { lease: kept.id });
+    kept.abandon();
+    await until(
+      async () => (await client.get("k/abandoned")) === undefined,
+      6000,
+      "the key to expire",
+    );
+    assert.equal(kept.signal.aborted, false, "abandoning is not a loss");
+  });
+});

@@ -1,0 +1,111 @@
+// The v3 client over TLS against real etcd 3.5, with certificates minted by
+// openssl: server TLS, client certificates, and the gateway's trap (with
+// --trusted-ca-file the server certificate needs EKU clientAuth too) named
+// in the error.
+
+import assert from "node:assert/strict";
+import { Client, ConnectionFailed, errorKind } from "../v3/mod.ts";
+import { startEtcd } from "../testing.ts";
+import { mintPki } from "./_tls.ts";
+import { take, test } from "./_wait.ts";
+
+test("v3 over TLS", async (t) => {
+  await using pki = await mintPki();
+
+  await t.step("server TLS: KV and watch, verified", async () => {
+    await using etcd = await startEtcd({
+      version: "3.5",
+      tls: {
+        certFile: pki.serverCertFile,
+        keyFile: pki.serverKeyFile,
+        caFile: pki.caFile,
+      },
+    });
+    assert.match(etcd.endpoint, /^https:/);
+    await using client = new Client({
+      endpoints: etcd.endpoint,
+      tls: { caCert: pki.caPem },
+    });
+    const { revision } = await client.put("tls/k", "1");
+    await using watcher = client.watch("tls/k", { startRevision: revision });
+    const [event] = await take(
+      watcher[Symbol.asyncIterator](),
+      1,
+      5000,
+      "a put",
+    );
+    assert.equal(event!.kv.value, "1");
+    await using untrusting = new Client({
+      endpoints: etcd.endpoint,
+      tls: { caCert: pki.otherCaPem },
+      timeout: 2000,
+    });
+    await assert.rejects(untrusting.get("tls/k"), ConnectionFailed);
+  });
+
+  await t.step("client certificates: required, and accepted", async () => {
+    await using etcd = await startEtcd({
+      version: "3.5",
+      tls: {
+        certFile: pki.serverBothCertFile,
+        keyFile: pki.serverBothKeyFile,
+        caFile: pki.caFile,
+        clientCertAuth: true,
+        clientCertFile: pki.clientCertFile,
+        clientKeyFile: pki.clientKeyFile,
+      },
+    });
+    await using client = new Client({
+      endpoints: etcd.endpoint,
+      tls: {
+        caCert: pki.caPem,
+        cert: pki.clientCertPem,
+        key: pki.clientKeyPem,
+      },
+    });
+    await client.put("mtls/k", "1");
+    assert.equal((await client.get("mtls/k"))?.value, "1");
+    await using anonymous = new Client({
+      endpoints: etcd.endpoint,
+      tls: { caCert: pki.caPem },
+      timeout: 2000,
+    });
+    const error = await anonymous.get("mtls/k").catch((error) => error);
+    assert.ok(error instanceof ConnectionFailed, String(error));
+    assert.match(error.message, /requires a client certificate/);
+  });
+
+  await t.step(
+    "a server certificate without clientAuth: the error says so",
+    async () => {
+      await using etcd = await startEtcd({
+        version: "3.5",
+        tls: {
+          certFile: pki.serverCertFile,
+          keyFile: pki.serverKeyFile,
+          caFile: pki.caFile,
+          clientCertAuth: true,
+          clientCertFile: pki.clientCertFile,
+          clientKeyFile: pki.clientKeyFile,
+        },
+      });
+      await using client = new Client({
+        endpoints: etcd.endpoint,
+        tls: {
+          caCert: pki.caPem,
+          cert: pki.clientCertPem,
+          key: pki.clientKeyPem,
+        },
+        timeout: 3000,
+      });
+      // /health answers; every /v3/ call fails.
+      assert.equal((await client.health()).health, true);
+      const error = await client.get("k").catch((error) => error);
+      assert.equal(errorKind(error), "unavailable", String(error));
+      assert.match(
+        error.message,
+        /server certificate must allow extended key usage clientAuth/,
+      );
+    },
+  );
+});
