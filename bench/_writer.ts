@@ -2,22 +2,29 @@
 // not share the watcher's event loop. Prints one JSON object: the index of
 // every write and the wall-clock time (ms) its reply arrived.
 //
+// With WRITER_API=v3 the writes are v3 puts, and the index is the revision.
+//
 //   deno run -A bench/_writer.ts ENDPOINT PREFIX steady SECONDS
 //   deno run -A bench/_writer.ts ENDPOINT PREFIX burst COUNT
 
 import { Client } from "../mod.ts";
+import { Client as V3Client } from "../v3/mod.ts";
 
 const [endpoint, prefix, mode, amount] = Deno.args;
-await using client = new Client({
+const options = {
   endpoints: endpoint!,
   timeout: 30_000,
   maxConcurrency: Number(Deno.env.get("WRITER_CONCURRENCY") ?? 64),
-});
+};
+const v3 = Deno.env.get("WRITER_API") === "v3";
+await using client = v3 ? new V3Client(options) : new Client(options);
 const writes: [number, number][] = [];
 const now = () => performance.timeOrigin + performance.now();
 
 async function set(key: string): Promise<void> {
-  const { index } = await client.set(key, "x");
+  const index = client instanceof V3Client
+    ? (await client.put(key, "x")).revision
+    : (await client.set(key, "x")).index;
   writes.push([index, now()]);
 }
 

@@ -251,6 +251,7 @@ if (!flags.quick) {
       ["tree_bench.ts", true],
       ["cli_bench.ts", false],
       ["view_bench.ts", false],
+      ["v3_bench.ts", false],
     ] as const
   ) {
     console.error(`running bench/${file} ...`);

@@ -174,7 +174,7 @@ const output = await new Deno.Command(Deno.execPath(), {
   args: [
     "run",
     "--allow-net",
-    "--allow-env=WRITER_CONCURRENCY",
+    "--allow-env=WRITER_CONCURRENCY,WRITER_API",
     new URL("./_writer.ts", import.meta.url).pathname,
     etcd.endpoint,
     "steady",

@@ -62,7 +62,7 @@ async function scenario(prefix: string, args: string[]): Promise<Run> {
     args: [
       "run",
       "--allow-net",
-      "--allow-env=WRITER_CONCURRENCY",
+      "--allow-env=WRITER_CONCURRENCY,WRITER_API",
       new URL("./_writer.ts", import.meta.url).pathname,
       etcd.endpoint,
       prefix,

@@ -1,0 +1,429 @@
+/**
+ * The v3 client against a throwaway etcd 3.5, side by side with the
+ * ceiling and the peers, in one run:
+ *
+ * - Calls: range and put of the same 100 keys, sequentially and 16 at a
+ *   time, by `wrk` on the gateway (the ceiling), bare `fetch` on the
+ *   gateway, microsoft/etcd3 (npm `etcd3`, gRPC, under Node.js) and this
+ *   `Client`; median of alternating rounds. Goals: range x1 and x16 at
+ *   least 0.5x wrk, put x1 at least 0.8x and put x16 at least 0.7x wrk; at
+ *   least 3x etcd3 for ranges and 1.2x for puts.
+ * - Watch: 16 writers at full speed for 10 s, then a burst of 5,000 puts
+ *   (in a process of their own, `_writer.ts`), a prefix watch on them.
+ *   Goal: 100% delivered, p99 lag under 50 ms.
+ * - One range of 100,000 keys, every key and value read as text, beside a
+ *   bare `fetch` + `JSON.parse` + base64 decode of the same answer. Goal:
+ *   at most 1.3x.
+ *
+ * Needs `wrk`, Node.js with npm (etcd3 is installed on first use into
+ * `.tools/peer-v3/`) and etcd 3.5 (`tools/dev.sh` downloads it).
+ *
+ * ```sh
+ * deno run -A bench/v3_bench.ts [--seconds 2] [--rounds 5] [--watch 10]
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { Client } from "../v3/mod.ts";
+import { startEtcd } from "../testing.ts";
+import { median, percentile } from "./_stats.ts";
+import { wrkRate } from "./_wrk.ts";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    seconds: { type: "string", default: "2" },
+    rounds: { type: "string", default: "5" },
+    watch: { type: "string", default: "10" },
+    burst: { type: "string", default: "5000" },
+    big: { type: "string", default: "100000" },
+  },
+});
+const SECONDS = Number(flags.seconds);
+const ROUNDS = Number(flags.rounds);
+const WATCH_SECONDS = Number(flags.watch);
+const BURST = Number(flags.burst);
+const BIG = Number(flags.big);
+const KEYS = 100;
+const ETCD3 = "1.1.2";
+const root = new URL("..", import.meta.url).pathname;
+
+async function run(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<string> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(command, {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+      ...options,
+    }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(
+        `Cannot run ${command}: not installed (install Node.js and npm: apt-get install nodejs npm)`,
+      );
+    }
+    throw error;
+  }
+  if (!output.success) {
+    throw new Error(
+      `${command} ${args.join(" ")} failed: ${
+        new TextDecoder().decode(output.stderr)
+      }`,
+    );
+  }
+  return new TextDecoder().decode(output.stdout);
+}
+
+async function ensurePeer(): Promise<string> {
+  const dir = `${root}.tools/peer-v3`;
+  try {
+    await Deno.stat(`${dir}/node_modules/etcd3/package.json`);
+  } catch {
+    console.error(`Installing etcd3 ${ETCD3} into .tools/peer-v3 ...`);
+    await Deno.mkdir(dir, { recursive: true });
+    await run("npm", [
+      "install",
+      "--prefix",
+      dir,
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      `etcd3@${ETCD3}`,
+    ]);
+  }
+  return dir;
+}
+
+type Scenario = "range x1" | "put x1" | "range x16" | "put x16";
+const SCENARIOS: Scenario[] = ["range x1", "put x1", "range x16", "put x16"];
+
+await using etcd = await startEtcd({ version: "3.5" });
+await using client = new Client({ endpoints: etcd.endpoint });
+for (let i = 0; i < KEYS; i++) await client.put(`bench/k${i}`, "v");
+const peerDir = await ensurePeer();
+const nodeVersion = (await run("node", ["--version"])).trim();
+
+const b64 = (text: string) => new TextEncoder().encode(text).toBase64();
+const bodies = (kind: string) =>
+  Array.from(
+    { length: KEYS },
+    (_, i) =>
+      JSON.stringify(
+        kind === "range"
+          ? { key: b64(`bench/k${i}`) }
+          : { key: b64(`bench/k${i}`), value: b64("v") },
+      ),
+  );
+
+const scripts = await Deno.makeTempDir();
+for (const kind of ["range", "put"]) {
+  await Deno.writeTextFile(
+    `${scripts}/${kind}.lua`,
+    `local bodies = {${bodies(kind).map((body) => `'${body}'`).join(",")}}
+local i = 0
+request = function()
+  i = (i % ${KEYS}) + 1
+  return wrk.format("POST", "/v3/kv/${kind}", nil, bodies[i])
+end
+`,
+  );
+}
+
+function wrk(scenario: Scenario): Promise<number> {
+  const [kind, times] = scenario.split(" x") as [string, string];
+  return wrkRate(
+    etcd.endpoint,
+    `${scripts}/${kind}.lua`,
+    Number(times),
+    SECONDS,
+  );
+}
+
+async function rate(
+  scenario: Scenario,
+  send: (kind: string, i: number) => Promise<unknown>,
+): Promise<number> {
+  const [kind, times] = scenario.split(" x") as [string, string];
+  const end = performance.now() + SECONDS * 1000;
+  let count = 0;
+  await Promise.all(
+    Array.from({ length: Number(times) }, async () => {
+      while (performance.now() < end) await send(kind, count++ % KEYS);
+    }),
+  );
+  return count / SECONDS;
+}
+
+function ours(scenario: Scenario): Promise<number> {
+  return rate(scenario, async (kind, i) => {
+    if (kind === "put") return await client.put(`bench/k${i}`, "v");
+    return (await client.get(`bench/k${i}`))?.value;
+  });
+}
+
+const rangeBodies = bodies("range");
+const putBodies = bodies("put");
+
+/** Deno's `fetch` doing the same calls, decoding what a caller needs. */
+function bare(scenario: Scenario): Promise<number> {
+  const decoder = new TextDecoder();
+  return rate(scenario, async (kind, i) => {
+    const response = await fetch(`${etcd.endpoint}/v3/kv/${kind}`, {
+      method: "POST",
+      body: (kind === "range" ? rangeBodies[i] : putBodies[i])!,
+    });
+    const body = JSON.parse(await response.text());
+    if (kind === "range") {
+      return decoder.decode(Uint8Array.fromBase64(body.kvs[0].value));
+    }
+    return body.header.revision;
+  });
+}
+
+async function peer(): Promise<Record<Scenario, number>> {
+  const text = await run(
+    "node",
+    [`${root}bench/_peer_v3.cjs`, etcd.endpoint, String(SECONDS)],
+    { env: { NODE_PATH: `${peerDir}/node_modules` } },
+  );
+  return JSON.parse(text);
+}
+
+const figures: Record<string, Record<Scenario, number[]>> = {};
+for (const who of ["wrk", "fetch", "etcd3", "Client"]) {
+  figures[who] = {
+    "range x1": [],
+    "put x1": [],
+    "range x16": [],
+    "put x16": [],
+  };
+}
+for (let round = 0; round < ROUNDS; round++) {
+  console.error(`round ${round + 1} of ${ROUNDS} ...`);
+  for (const scenario of SCENARIOS) {
+    figures.wrk![scenario].push(await wrk(scenario));
+    figures.fetch![scenario].push(await bare(scenario));
+    figures.Client![scenario].push(await ours(scenario));
+  }
+  const fromPeer = await peer();
+  for (const scenario of SCENARIOS) {
+    figures.etcd3![scenario].push(fromPeer[scenario]);
+  }
+}
+await Deno.remove(scripts, { recursive: true });
+
+const m = (who: string, scenario: Scenario) => median(figures[who]![scenario]);
+const goals: Record<Scenario, { wrk: number; peer: number }> = {
+  "range x1": { wrk: 0.5, peer: 3 },
+  "put x1": { wrk: 0.8, peer: 1.2 },
+  "range x16": { wrk: 0.5, peer: 3 },
+  "put x16": { wrk: 0.7, peer: 1.2 },
+};
+let met = true;
+const table = [
+  "scenario".padEnd(11) + "wrk".padStart(8) + "fetch".padStart(8) +
+  "etcd3".padStart(8) + "Client".padStart(8) + "/wrk".padStart(7) +
+  "/fetch".padStart(8) + "/etcd3".padStart(8) + "  goals",
+];
+for (const scenario of SCENARIOS) {
+  const toWrk = m("Client", scenario) / m("wrk", scenario);
+  const toPeer = m("Client", scenario) / m("etcd3", scenario);
+  const goal = goals[scenario];
+  const ok = toWrk >= goal.wrk && toPeer >= goal.peer;
+  met &&= ok;
+  table.push(
+    scenario.padEnd(11) + m("wrk", scenario).toFixed(0).padStart(8) +
+      m("fetch", scenario).toFixed(0).padStart(8) +
+      m("etcd3", scenario).toFixed(0).padStart(8) +
+      m("Client", scenario).toFixed(0).padStart(8) +
+      `${toWrk.toFixed(2)}x`.padStart(7) +
+      `${(m("Client", scenario) / m("fetch", scenario)).toFixed(2)}x`.padStart(
+        8,
+      ) +
+      `${toPeer.toFixed(2)}x`.padStart(8) +
+      `  >=${goal.wrk}x wrk, >=${goal.peer}x etcd3: ${ok ? "met" : "missed"}`,
+  );
+}
+
+// Watch delivery.
+interface WatchRun {
+  writes: number;
+  seconds: number;
+  missing: number;
+  extra: number;
+  lags: number[];
+  error: string | undefined;
+}
+
+async function watchScenario(
+  prefix: string,
+  args: string[],
+): Promise<WatchRun> {
+  const start = (await client.put(`${prefix}/seed`, "0")).revision + 1;
+  const watcher = client.watch(`${prefix}/`, {
+    prefix: true,
+    startRevision: start,
+  });
+  const seen = new Map<number, number>(); // revision -> wall-clock time
+  let extra = 0;
+  let error: string | undefined;
+  const reading = (async () => {
+    for await (const event of watcher) {
+      if (seen.has(event.revision)) extra++;
+      seen.set(event.revision, performance.timeOrigin + performance.now());
+    }
+  })().catch((reason) => error = String(reason));
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env=WRITER_CONCURRENCY,WRITER_API",
+      new URL("./_writer.ts", import.meta.url).pathname,
+      etcd.endpoint,
+      prefix,
+      ...args,
+    ],
+    env: { WRITER_API: "v3" },
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`The writer failed: ${output.code}`);
+  const { seconds, writes } = JSON.parse(
+    new TextDecoder().decode(output.stdout),
+  ) as { seconds: number; writes: [number, number][] };
+  const deadline = performance.now() + 5000;
+  while (
+    error === undefined && performance.now() < deadline &&
+    writes.some(([revision]) => !seen.has(revision))
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await watcher.close();
+  await reading;
+  const lags: number[] = [];
+  let missing = 0;
+  for (const [revision, at] of writes) {
+    const got = seen.get(revision);
+    if (got === undefined) missing++;
+    else lags.push(Math.max(0, got - at));
+  }
+  lags.sort((a, b) => a - b);
+  return { writes: writes.length, seconds, missing, extra, lags, error };
+}
+
+const watchLines = [
+  "watch".padEnd(22) + "writes/s".padStart(10) + "writes".padStart(9) +
+  "delivered".padStart(11) + "missing".padStart(9) + "lag p50".padStart(10) +
+  "lag p99".padStart(10),
+];
+let watchMet = true;
+for (
+  const [name, prefix, args] of [
+    [`16 writers, ${WATCH_SECONDS} s`, "steady", [
+      "steady",
+      `${WATCH_SECONDS}`,
+    ]],
+    [`burst of ${BURST}`, "burst", ["burst", `${BURST}`]],
+  ] as const
+) {
+  console.error(`watch: ${name} ...`);
+  const result = await watchScenario(prefix, [...args]);
+  const p99 = percentile(result.lags, 0.99);
+  watchMet &&= result.missing === 0 && result.extra === 0 && p99 < 50 &&
+    result.error === undefined;
+  watchLines.push(
+    name.padEnd(22) + (result.writes / result.seconds).toFixed(0).padStart(10) +
+      String(result.writes).padStart(9) +
+      `${(100 * (result.writes - result.missing) / result.writes).toFixed(2)}%`
+        .padStart(11) +
+      String(result.missing).padStart(9) +
+      `${percentile(result.lags, 0.5).toFixed(1)} ms`.padStart(10) +
+      `${p99.toFixed(1)} ms`.padStart(10) +
+      (result.extra ? `  ${result.extra} twice` : "") +
+      (result.error ? `  failed: ${result.error}` : ""),
+  );
+}
+
+// One big range.
+console.error(`range of ${BIG} keys ...`);
+const value = "v".repeat(100);
+for (let i = 0; i < BIG; i += 128) {
+  await client.txn({
+    success: Array.from(
+      { length: Math.min(128, BIG - i) },
+      (_, j) => ({ put: `big/${String(i + j).padStart(6, "0")}`, value }),
+    ),
+  });
+}
+const decoder = new TextDecoder();
+const bigBody = JSON.stringify({
+  key: b64("big/"),
+  range_end: b64("big0"),
+});
+async function bareBig(): Promise<number> {
+  const response = await fetch(`${etcd.endpoint}/v3/kv/range`, {
+    method: "POST",
+    body: bigBody,
+  });
+  const body = JSON.parse(await response.text());
+  let bytes = 0;
+  for (const kv of body.kvs) {
+    bytes += decoder.decode(Uint8Array.fromBase64(kv.key)).length +
+      decoder.decode(Uint8Array.fromBase64(kv.value)).length;
+  }
+  return bytes;
+}
+async function ourBig(): Promise<number> {
+  const { kvs } = await client.range("big/", { prefix: true });
+  let bytes = 0;
+  for (const kv of kvs) bytes += kv.key.length + kv.value.length;
+  return bytes;
+}
+const bigTimes: Record<string, number[]> = { bare: [], Client: [] };
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [who, read] of [["bare", bareBig], ["Client", ourBig]] as const) {
+    const started = performance.now();
+    const bytes = await read();
+    bigTimes[who]!.push(performance.now() - started);
+    if (bytes !== BIG * (10 + value.length)) {
+      throw new Error(`${who} read ${bytes} bytes of text, not ${BIG * 110}`);
+    }
+  }
+}
+const bigRatio = median(bigTimes.Client!) / median(bigTimes.bare!);
+const bigMet = bigRatio <= 1.3;
+
+console.log(
+  `etcd ${etcd.version}, Deno ${Deno.version.deno}, Node.js ${nodeVersion}, etcd3 ${ETCD3}, ${navigator.hardwareConcurrency} cores`,
+);
+console.log(
+  `calls: ops/s, median of ${ROUNDS} alternating rounds of ${SECONDS} s, the same ${KEYS} keys`,
+);
+console.log(table.join("\n"));
+console.log(
+  `goal (calls, ratios above): ${met ? "met" : "missed"}`,
+);
+console.log("");
+console.log(watchLines.join("\n"));
+console.log(
+  `goal (watch: 100% delivered, p99 lag under 50 ms): ${
+    watchMet ? "met" : "missed"
+  }`,
+);
+console.log("");
+console.log(
+  `range of ${BIG} keys (100 B values), median of ${ROUNDS}: bare fetch + JSON.parse + base64 ${
+    median(bigTimes.bare!).toFixed(0)
+  } ms, Client ${median(bigTimes.Client!).toFixed(0)} ms, ${
+    bigRatio.toFixed(2)
+  }x`,
+);
+console.log(
+  `goal (big range at most 1.3x the bare read): ${bigMet ? "met" : "missed"}`,
+);
