@@ -25,7 +25,9 @@
  * Turns a stored string into a typed value and back.
  *
  * `decode` throws on text it does not accept; `encode` throws a `TypeError`
- * on a value it cannot store.
+ * on a value it cannot store. etcd v3 stores bytes: a codec that takes
+ * values that are not UTF-8 text has `decodeBytes` (as `codecs.bytes`
+ * does), and may encode to bytes.
  *
  * @typeParam T The type of the decoded values.
  *
@@ -59,12 +61,20 @@ export interface Codec<T> {
    */
   decode(text: string): T;
   /**
-   * Turns a value into the string to store.
+   * Turns stored bytes that are not UTF-8 text into a value (etcd v3).
+   * Without it, such a value does not decode.
+   *
+   * @param bytes The stored bytes.
+   * @returns The value.
+   */
+  decodeBytes?(bytes: Uint8Array): T;
+  /**
+   * Turns a value into the string (or, for etcd v3, the bytes) to store.
    *
    * @param value The value.
-   * @returns The string.
+   * @returns The string or bytes.
    */
-  encode(value: T): string;
+  encode(value: T): string | Uint8Array;
 }
 
 function excerpt(text: string): string {
@@ -93,6 +103,8 @@ const INTEGER = /^-?\d+$/;
  * - `number`: finite numbers in JavaScript's syntax, such as `0.5` or `1e3`.
  * - `boolean`: `true` and `false`.
  * - `json`: any JSON text.
+ * - `bytes`: the stored bytes as a `Uint8Array`, whatever they are (etcd
+ *   v3 stores any bytes; v2 only UTF-8 text).
  *
  * @example Usage
  * ```ts
@@ -110,6 +122,7 @@ export const codecs: {
   readonly number: Codec<number>;
   readonly boolean: Codec<boolean>;
   readonly json: Codec<unknown>;
+  readonly bytes: Codec<Uint8Array>;
 } = {
   string: {
     name: "string",
@@ -195,6 +208,17 @@ export const codecs: {
       }
       if (text === undefined) refuse(value, "json", "a JSON value");
       return text;
+    },
+  },
+  bytes: {
+    name: "bytes",
+    decode: (text) => new TextEncoder().encode(text),
+    decodeBytes: (bytes) => bytes,
+    encode(value) {
+      if (!(value instanceof Uint8Array)) {
+        refuse(value, "bytes", "a Uint8Array");
+      }
+      return value;
     },
   },
 };

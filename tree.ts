@@ -172,6 +172,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
   #closed = false;
   #failure: OutOfSync | undefined;
   #resyncs = 0;
+  #skipped: readonly string[] = [];
   #state: TreeState = "live";
   readonly #onAbort = () => void this.close();
 
@@ -224,8 +225,9 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
       {
         advanced: () => this.#applied.settle(this.#mirror.index),
         state: (state, error) => this.#setState(state, error),
-        resync: () => {
+        resync: (snapshot) => {
           this.#resyncs++;
+          this.#skipped = snapshot.skipped ?? [];
           this.dispatchEvent(new Event("resync"));
         },
         failed: (error) => this.#fail(error),
@@ -284,6 +286,24 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
   /** How many times the tree re-read the subtree after losing history. */
   get resyncs(): number {
     return this.#resyncs;
+  }
+
+  /**
+   * etcd v3: the paths of values hidden by keys below them (etcd may hold
+   * both `a` and `a/b`; the tree shows the directory `a`, and the value
+   * comes back when the directory empties).
+   */
+  get shadowed(): string[] {
+    return this.#mirror.shadowed;
+  }
+
+  /**
+   * etcd v3: keys below the prefix that cannot be paths of the tree (not
+   * UTF-8 text, or with an empty segment such as `a//b`), as of the last
+   * read, described for messages. Their changes are left out too.
+   */
+  get skipped(): readonly string[] {
+    return this.#skipped;
   }
 
   /**
@@ -570,11 +590,13 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
   /**
    * Writes a nested object: each value at its path (with the same
    * compare-and-swap as {@linkcode EtcdTree.set}), each empty object as a
-   * directory. Every value is encoded before anything is sent, so bad input
-   * writes nothing; the writes then go out together (etcd v2 has no
-   * transactions: if one fails, the others may have happened). A path whose
-   * codec is registered takes the object as one value (a `json` codec, for
-   * example).
+   * directory (v2; v3 has none, and refuses one). Every value is encoded
+   * before anything is sent, so bad input writes nothing. On etcd v3 the
+   * writes are one transaction when they fit in etcd's limit (128 by
+   * default; the v3 client's `maxTxnOps`): all happen, or none. Otherwise
+   * (and on v2, which has no transactions) they go out together, and if one
+   * fails the others may have happened. A path whose codec is registered
+   * takes the object as one value (a `json` codec, for example).
    *
    * @param path Where the object goes; `""` is the root.
    * @param object The values.
@@ -599,7 +621,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
   ): Promise<number> {
     const writer = this.#writer;
     const base = writer.writable(path, true);
-    const values: [string[], string][] = [];
+    const values: [string[], string | Uint8Array][] = [];
     const dirs: string[][] = [];
     const visit = (segments: string[], value: unknown, top: boolean) => {
       const codec = writer.codec(segments);
@@ -623,6 +645,17 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
       );
     }
     visit(base, object, true);
+    const { capabilities } = this.#store;
+    if (!capabilities.directories && dirs.length > 0) {
+      throw new TypeError(
+        `Invalid object for ${JSON.stringify(base.join("/"))}: ${
+          JSON.stringify(dirs[0]!.join("/"))
+        } is an empty object, and etcd ${capabilities.protocol} has no empty directories (they exist while keys are below them)`,
+      );
+    }
+    if (values.length > 1 && values.length <= capabilities.maxTxnOps) {
+      return await writer.commit(values, options);
+    }
     const writes = [
       ...values.map(([segments, raw]) =>
         writer.put(segments, raw, false, options)
@@ -770,6 +803,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
       signal ? { signal } : {},
     );
     this.#mirror.load(snapshot);
+    this.#skipped = snapshot.skipped ?? [];
     signal?.addEventListener("abort", this.#onAbort);
     this.#follower.start();
   }

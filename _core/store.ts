@@ -32,6 +32,11 @@ export interface Capabilities {
   readonly inOrderKeys: boolean;
   /** The largest write request etcd takes by default, in bytes. */
   readonly maxRequestBytes: number;
+  /**
+   * Most writes `commit` takes in one transaction (etcd's `--max-txn-ops`);
+   * `0` where the protocol has no transactions (v2).
+   */
+  readonly maxTxnOps: number;
 }
 
 /** One key of a snapshot or a change, relative to the subtree's root. */
@@ -85,6 +90,11 @@ export interface Change {
   entry: Entry;
   /** The entry before a put over an existing key, when the store knows it. */
   prev?: Entry;
+  /**
+   * More changes of the same index follow at once (one transaction): the
+   * index is not applied until the last of them is.
+   */
+  more?: boolean;
 }
 
 /** The changes of a subtree from an index on, in order, none left out. */
@@ -149,6 +159,32 @@ export interface Written {
   index: number;
   path: string;
 }
+
+/** One write of a transaction: a value put, or (without one) a key removed. */
+export interface TxnWrite {
+  /** The path below the subtree. */
+  readonly path: string;
+  /** The value to put; absent: the key is removed. */
+  readonly value?: string | Uint8Array;
+  /** What must hold of this key for the transaction to happen. */
+  readonly condition?: Condition;
+  /** Seconds to live (a put). */
+  readonly ttl?: number;
+  /** The lease the key lives by (a put). */
+  readonly lease?: Lease;
+}
+
+/** What a transaction did: its index, or which conditions did not hold. */
+export type Committed =
+  | { readonly ok: true; readonly index: number }
+  | {
+    readonly ok: false;
+    /** Every write whose condition did not hold, and how. */
+    readonly failed: readonly {
+      readonly path: string;
+      readonly kind: "compare failed" | "exists" | "not found";
+    }[];
+  };
 
 /** A named subtree of a store: what every operation is relative to. */
 export interface Subtree {
@@ -234,6 +270,15 @@ export interface Store {
     value: string,
     options?: PutOptions,
   ): Promise<Written>;
+  /**
+   * Writes several keys at once, all or nothing, each under its condition
+   * (where `capabilities.maxTxnOps` is not 0, and up to it).
+   */
+  commit(
+    subtree: Subtree,
+    writes: readonly TxnWrite[],
+    options?: { signal?: AbortSignal },
+  ): Promise<Committed>;
   /** Grants a lease of `ttl` seconds and keeps it alive. */
   grant(ttl: number): Promise<Lease>;
   /** The size in bytes of the request that writes `value` at `path`. */

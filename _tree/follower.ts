@@ -4,7 +4,7 @@
 
 import { errorKind } from "../_core/kinds.ts";
 import { backoff, pause, retryable } from "../_core/retry.ts";
-import type { ChangeStream, Store, Subtree } from "../_core/store.ts";
+import type { ChangeStream, Snapshot, Store, Subtree } from "../_core/store.ts";
 import type { Mirror } from "./mirror.ts";
 
 /** What the follower tells its tree. */
@@ -13,8 +13,8 @@ export interface FollowerEvents {
   advanced(): void;
   /** `live` or `reconnecting` (with the error), `resyncing`. */
   state(state: "live" | "reconnecting" | "resyncing", error?: unknown): void;
-  /** History was lost and the subtree is re-read. */
-  resync(): void;
+  /** History was lost and the subtree is re-read: the fresh read. */
+  resync(snapshot: Snapshot): void;
   /** The mirror cannot be kept in sync any more. */
   failed(error: unknown): void;
 }
@@ -76,7 +76,7 @@ export class Follower {
       try {
         for await (const change of stream) {
           this.#mirror.apply(change);
-          this.#events.advanced();
+          if (!change.more) this.#events.advanced();
         }
         return; // closed
       } catch (error) {
@@ -108,7 +108,7 @@ export class Follower {
       try {
         const snapshot = await this.#store.snapshot(this.#subtree);
         if (this.#closed) return;
-        this.#events.resync();
+        this.#events.resync(snapshot);
         this.#mirror.resync(snapshot);
         this.#events.advanced();
         return;

@@ -37,6 +37,14 @@ type Node = TreeValue | TreeDirectory;
 export class Mirror {
   #root: Node | undefined;
   #index = 0;
+  /** Changes up to this index are in the snapshot loaded last. */
+  #loaded = 0;
+  /**
+   * Values hidden by keys below them (`a` beside `a/b`, possible where
+   * directories are inferred): a node is a value or a directory, and the
+   * directory wins. Each comes back when its directory empties.
+   */
+  readonly #shadowed = new Map<string, Entry>();
   readonly #registry: CodecRegistry;
   readonly #inferDirs: boolean;
   readonly #onChange: MirrorListener;
@@ -64,10 +72,16 @@ export class Mirror {
     return root instanceof TreeDirectory ? root.node(segments) : undefined;
   }
 
+  /** The paths of values hidden by keys below them, sorted. */
+  get shadowed(): string[] {
+    return [...this.#shadowed.keys()].sort();
+  }
+
   /** Builds the nodes of a snapshot, reporting nothing. */
   load(snapshot: Snapshot): void {
     this.#root = undefined;
-    this.#index = snapshot.index;
+    this.#shadowed.clear();
+    this.#index = this.#loaded = snapshot.index;
     const dirs = new Map<string, TreeDirectory>();
     for (const entry of snapshot.entries) {
       const path = entry.path;
@@ -76,7 +90,18 @@ export class Mirror {
       let parent: TreeDirectory | undefined;
       if (path !== "") {
         const above = slash < 0 ? "" : path.slice(0, slash);
-        parent = dirs.get(above) ?? this.#ensureDirs(splitPath(above), 0);
+        parent = dirs.get(above);
+        if (parent === undefined) {
+          parent = this.#ensureDirs(splitPath(above), 0);
+          if (this.#inferDirs) dirs.set(above, parent);
+        }
+      }
+      const there = parent === undefined
+        ? this.#root
+        : childrenOf(parent).get(name);
+      if (there instanceof TreeDirectory && entry.dir !== true) {
+        this.#shadowed.set(path, entry); // keys below it came first
+        continue;
       }
       const node = this.#make(entry, name, parent, path);
       this.#attach(parent, name, node);
@@ -84,10 +109,13 @@ export class Mirror {
     }
   }
 
-  /** Applies one change (ignored if not newer than the mirror). */
+  /**
+   * Applies one change: ignored if the mirror has a later one, or the last
+   * snapshot has it. Changes of one index (a transaction) apply in turn.
+   */
   apply(change: Change): void {
     const index = change.index;
-    if (index <= this.#index) return;
+    if (index < this.#index || index <= this.#loaded) return;
     const segments = splitPath(change.entry.path);
     if (change.type === "put") this.#put(segments, change.entry, index);
     else this.#delete(segments, index, change.expired);
@@ -100,6 +128,7 @@ export class Mirror {
    */
   resync(snapshot: Snapshot): void {
     const index = Math.max(this.#index, snapshot.index);
+    this.#shadowed.clear(); // the snapshot says again what is hidden
     const incoming = new Set<string>();
     for (const entry of snapshot.entries) {
       incoming.add(entry.path);
@@ -119,7 +148,7 @@ export class Mirror {
       this.#removeMissing(this.#root, "", incoming, index);
     }
     for (const entry of snapshot.entries) this.#merge(entry, index);
-    this.#index = index;
+    this.#index = this.#loaded = index;
   }
 
   #removeMissing(
@@ -163,12 +192,20 @@ export class Mirror {
         }
         return;
       }
+      if (
+        existing instanceof TreeDirectory && this.#inferDirs &&
+        entry.dir !== true && existing.size > 0
+      ) {
+        this.#shadowed.set(entry.path, entry); // keys below it hide it
+        return;
+      }
       if (existing instanceof TreeValue && entry.dir !== true) {
         if (
           entry.createdIndex === existing.createdIndex &&
           entry.modifiedIndex === existing.modifiedIndex &&
-          entry.value === existing.raw &&
-          entry.expires === existing.expiration?.getTime()
+          sameValue(entry.value, existing.raw) &&
+          entry.expires === existing.expiration?.getTime() &&
+          entry.lease === existing.lease
         ) {
           return;
         }
@@ -200,6 +237,10 @@ export class Mirror {
       : childrenOf(parent).get(name);
     if (existing !== undefined) {
       if (index <= existing.modifiedIndex) return; // older than what we have
+      if (existing instanceof TreeDirectory && this.#inferDirs) {
+        this.#shadowed.set(entry.path, entry); // keys below it hide it
+        return;
+      }
       if (
         existing instanceof TreeDirectory && entry.dir === true &&
         entry.createdIndex === existing.createdIndex
@@ -225,13 +266,22 @@ export class Mirror {
 
   #delete(segments: string[], index: number, expired: boolean): void {
     const node = this.node(segments);
+    if (this.#inferDirs && !(node instanceof TreeValue)) {
+      // An inferred directory is no key: the key that went is a value it
+      // hid (or one the mirror never had).
+      this.#shadowed.delete(segments.join("/"));
+      return;
+    }
     if (node === undefined || index <= node.modifiedIndex) return;
     this.#detach(node);
     this.#drop(node, index, expired);
     if (this.#inferDirs) this.#prune(node.parent, index, expired);
   }
 
-  /** Removes directories left empty, up to the root (inferred ones only). */
+  /**
+   * Removes directories left empty, up to the root (inferred ones only); a
+   * value the directory hid takes its place.
+   */
   #prune(
     dir: TreeDirectory | undefined,
     index: number,
@@ -239,10 +289,34 @@ export class Mirror {
   ): void {
     while (dir !== undefined && dir.size === 0) {
       const above = dir.parent;
+      const path = dir.path;
       this.#detach(dir);
       this.#onChange("deleted", dir, undefined, index, expired);
+      const hidden = this.#shadowed.get(path);
+      if (hidden !== undefined) {
+        this.#shadowed.delete(path);
+        const node = this.#make(hidden, dir.name, above, path);
+        this.#attach(above, dir.name, node);
+        this.#onChange("added", node, undefined, index, false);
+        return;
+      }
       dir = above;
     }
+  }
+
+  /**
+   * A value in the way of a directory: dropped, or where directories are
+   * inferred, hidden until the directory empties.
+   */
+  #makeWay(node: Node, index: number | undefined): void {
+    if (this.#inferDirs && node instanceof TreeValue) {
+      this.#shadowed.set(node.path, entryOf(node));
+      if (index !== undefined) {
+        this.#onChange("deleted", node, undefined, index, false);
+      }
+      return;
+    }
+    if (index !== undefined) this.#drop(node, index, false);
   }
 
   /** Adds an entry's node at its place, making its parents if need be. */
@@ -270,9 +344,7 @@ export class Mirror {
   ): TreeDirectory {
     let node = this.#root;
     if (!(node instanceof TreeDirectory)) {
-      if (node !== undefined && index !== undefined) {
-        this.#drop(node, index, false);
-      }
+      if (node !== undefined) this.#makeWay(node, index);
       node = this.#root = new TreeDirectory(
         "",
         undefined,
@@ -288,9 +360,7 @@ export class Mirror {
       const children = childrenOf(node);
       let child = children.get(name);
       if (!(child instanceof TreeDirectory)) {
-        if (child !== undefined && index !== undefined) {
-          this.#drop(child, index, false);
-        }
+        if (child !== undefined) this.#makeWay(child, index);
         child = new TreeDirectory(
           name,
           node,
@@ -326,15 +396,17 @@ export class Mirror {
     const codec = this.#registry.empty
       ? STRING
       : this.#registry.lookup(path) ?? STRING;
-    const value = entry.value;
     return new TreeValue(
       name,
       parent,
-      typeof value === "string" ? value : "",
+      entry.value ?? "",
       entry.createdIndex,
       entry.modifiedIndex,
       entry.expires,
       codec,
+      entry.version === undefined && entry.lease === undefined
+        ? undefined
+        : { version: entry.version, lease: entry.lease },
     );
   }
 
@@ -365,4 +437,32 @@ export class Mirror {
 
 function splitPath(path: string): string[] {
   return path === "" ? [] : path.split("/");
+}
+
+/** The entry a value node was made from. */
+function entryOf(node: TreeValue): Entry {
+  const entry: Entry = {
+    path: node.path,
+    value: node.raw,
+    createdIndex: node.createdIndex,
+    modifiedIndex: node.modifiedIndex,
+  };
+  const expires = node.expiration?.getTime();
+  if (expires !== undefined) entry.expires = expires;
+  if (node.version !== undefined) entry.version = node.version;
+  if (node.lease !== undefined) entry.lease = node.lease;
+  return entry;
+}
+
+/** Whether two stored values are the same text or the same bytes. */
+function sameValue(
+  a: string | Uint8Array | undefined,
+  b: string | Uint8Array,
+): boolean {
+  if (typeof a === "string" || typeof b === "string" || a === undefined) {
+    return a === b;
+  }
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

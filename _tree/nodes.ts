@@ -16,6 +16,14 @@ export let childrenOf: (
   dir: TreeDirectory,
 ) => Map<string, TreeValue | TreeDirectory>;
 
+/** What etcd v3 says of a key besides its revisions. */
+export interface KeyMeta {
+  /** How many times the key was written since created. */
+  readonly version?: number | undefined;
+  /** The lease it lives by (its ID, decimal). */
+  readonly lease?: string | undefined;
+}
+
 /**
  * What every node of a tree has: its name, place, indices and TTL.
  *
@@ -107,6 +115,16 @@ export abstract class TreeNode {
     if (this.#expires === undefined) return undefined;
     return Math.max(0, Math.ceil((this.#expires - Date.now()) / 1000));
   }
+
+  /** etcd v3's name of `createdIndex`: the revision that created the key. */
+  get createRevision(): number {
+    return this.createdIndex;
+  }
+
+  /** etcd v3's name of `modifiedIndex`: the revision that last changed it. */
+  get modRevision(): number {
+    return this.modifiedIndex;
+  }
 }
 
 /**
@@ -130,12 +148,19 @@ export abstract class TreeNode {
  * ```
  */
 export class TreeValue<T = unknown> extends TreeNode {
-  /** The string etcd stores. */
-  readonly raw: string;
+  /**
+   * What etcd stores: the string, or on etcd v3 the bytes when they are not
+   * UTF-8 text (kept exactly, whatever the codec).
+   */
+  readonly raw: string | Uint8Array;
   /** The decoded value; `undefined` when decoding failed (see `error`). */
   readonly value: T | undefined;
-  /** Why the stored string did not decode, if it did not. */
+  /** Why the stored value did not decode, if it did not. */
   readonly error: Error | undefined;
+  /** etcd v3: how many times the key was written since it was created. */
+  readonly version: number | undefined;
+  /** etcd v3: the ID of the lease the key lives by, if any. */
+  readonly lease: string | undefined;
 
   /**
    * Constructs a value, decoding it. Decoding errors are kept, not thrown.
@@ -147,22 +172,32 @@ export class TreeValue<T = unknown> extends TreeNode {
    * @param modifiedIndex The index that last changed it.
    * @param expires When it expires (milliseconds since the epoch).
    * @param codec How to decode `raw`.
+   * @param meta etcd v3's version and lease of the key.
    */
   constructor(
     name: string,
     parent: TreeDirectory | undefined,
-    raw: string,
+    raw: string | Uint8Array,
     createdIndex: number,
     modifiedIndex: number,
     expires: number | undefined,
     codec: Codec<T>,
+    meta: KeyMeta = {},
   ) {
     super(name, parent, createdIndex, modifiedIndex, expires);
     this.raw = raw;
+    this.version = meta.version;
+    this.lease = meta.lease;
     let value: T | undefined;
     let error: Error | undefined;
     try {
-      value = codec.decode(raw);
+      if (typeof raw === "string") value = codec.decode(raw);
+      else if (codec.decodeBytes) value = codec.decodeBytes(raw);
+      else {
+        throw new TypeError(
+          `Cannot decode ${raw.length} bytes as ${codec.name}: they are not UTF-8 text (kept as they are in raw; register codecs.bytes for the path)`,
+        );
+      }
     } catch (failure) {
       error = failure instanceof Error ? failure : new Error(String(failure));
     }

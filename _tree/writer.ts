@@ -4,12 +4,14 @@
 import { type Codec, type CodecRegistry, codecs } from "../codec.ts";
 import { errorKind } from "../_core/kinds.ts";
 import { type Key, keySegments } from "../_core/paths.ts";
-import type {
-  Condition,
-  PutOptions,
-  Store,
-  Subtree,
-  Written,
+import {
+  type Condition,
+  type PutOptions,
+  type Store,
+  type Subtree,
+  type TxnWrite,
+  Unsupported,
+  type Written,
 } from "../_core/store.ts";
 import { WriteConflict } from "./events.ts";
 import type { Mirror } from "./mirror.ts";
@@ -19,6 +21,13 @@ import type { IndexWaiters, PathWaiters } from "./waiters.ts";
 const STRING: Codec<unknown> = codecs.string;
 
 type Node = TreeValue | TreeDirectory;
+
+/** The compare a write based on the mirror's node makes. */
+function conditionOn(base: Node | undefined): Condition {
+  if (base instanceof TreeValue) return { modifiedIndex: base.modifiedIndex };
+  if (base === undefined) return { absent: true };
+  return undefined;
+}
 
 /** Options every write takes. */
 export interface WriteOptions {
@@ -78,7 +87,7 @@ export class Writer {
   }
 
   /** A value as its codec stores it; a `TypeError` naming the path if not. */
-  encode(segments: readonly string[], value: unknown): string {
+  encode(segments: readonly string[], value: unknown): string | Uint8Array {
     const codec = this.codec(segments);
     try {
       return (codec ?? STRING).encode(value);
@@ -101,19 +110,16 @@ export class Writer {
    */
   put(
     segments: string[],
-    raw: string,
+    raw: string | Uint8Array,
     force: boolean,
     options: WriteOptions & { ttl?: number },
   ): Promise<number> {
     const base = this.#parts.mirror.node(segments);
+    this.#placeable(segments, base);
     const write: PutOptions = {};
     if (options.ttl !== undefined) write.ttl = options.ttl;
     if (options.signal) write.signal = options.signal;
-    if (!force) {
-      if (base instanceof TreeValue) {
-        write.condition = { modifiedIndex: base.modifiedIndex };
-      } else if (base === undefined) write.condition = { absent: true };
-    }
+    if (!force) write.condition = conditionOn(base);
     const { store, subtree } = this.#parts;
     return this.send(
       segments,
@@ -121,6 +127,102 @@ export class Writer {
       () => store.put(subtree, segments.join("/"), raw, write),
       options,
     );
+  }
+
+  /**
+   * Writes several values in one transaction, each with the compare that
+   * `put` would use; resolves once the mirror shows them.
+   */
+  async commit(
+    values: readonly (readonly [string[], string | Uint8Array])[],
+    options: WriteOptions,
+  ): Promise<number> {
+    const { mirror } = this.#parts;
+    return await this.#commit(
+      values.map(([segments, raw]) => {
+        const base = mirror.node(segments);
+        this.#placeable(segments, base);
+        const condition = conditionOn(base);
+        return {
+          segments,
+          base,
+          write: condition === undefined
+            ? { path: segments.join("/"), value: raw }
+            : { path: segments.join("/"), value: raw, condition },
+        };
+      }),
+      options,
+    );
+  }
+
+  /** Sends one transaction; a condition that failed is a WriteConflict. */
+  async #commit(
+    items: readonly {
+      segments: string[];
+      base: Node | undefined;
+      write: TxnWrite;
+    }[],
+    options: WriteOptions,
+  ): Promise<number> {
+    const { store, subtree, mirror } = this.#parts;
+    const result = await store.commit(
+      subtree,
+      items.map((item) => item.write),
+      options.signal ? { signal: options.signal } : {},
+    );
+    if (!result.ok) {
+      const first = result.failed[0];
+      const item = items.find((item) => item.write.path === first?.path);
+      if (first === undefined || item === undefined) {
+        throw new Error(
+          "The transaction failed, yet etcd shows every condition holding",
+        );
+      }
+      await this.#changedFrom(
+        first.path,
+        item.segments,
+        item.base,
+        options.signal,
+      );
+      throw new WriteConflict(
+        first.path,
+        mirror.node(item.segments),
+        new Error(
+          `${
+            subtree.keyOf(first.path)
+          }: the transaction's condition did not hold (${first.kind})`,
+        ),
+      );
+    }
+    await this.applied(result.index, options.signal);
+    return result.index;
+  }
+
+  /**
+   * Where directories are inferred (v3), a value cannot go where the tree
+   * has a directory, or below a value: etcd would hold both, and the tree
+   * show one.
+   */
+  #placeable(segments: readonly string[], base: Node | undefined): void {
+    const { store, mirror } = this.#parts;
+    if (store.capabilities.directories) return;
+    const path = JSON.stringify(segments.join("/"));
+    if (base instanceof TreeDirectory) {
+      throw new TypeError(
+        `Cannot set ${path}: the tree has a directory there (keys below it); delete them first`,
+      );
+    }
+    for (let at = segments.length - 1; at >= 0; at--) {
+      const above = mirror.node(segments.slice(0, at));
+      if (above instanceof TreeValue) {
+        throw new TypeError(
+          `Cannot set ${path}: ${
+            JSON.stringify(segments.slice(0, at).join("/"))
+          } is a value, so nothing can go below it; delete it first`,
+        );
+      }
+      if (above instanceof TreeDirectory) return;
+    }
   }
 
   /** Creates a directory that the mirror does not have. */
@@ -156,6 +258,18 @@ export class Writer {
     const base = this.#parts.mirror.node(segments);
     if (base instanceof TreeDirectory && recursive && !force) {
       return this.#deleteTree(base, options);
+    }
+    if (
+      base instanceof TreeDirectory &&
+      !this.#parts.store.capabilities.directories
+    ) {
+      if (!recursive && base.size > 0) {
+        throw new TypeError(
+          `Cannot delete ${
+            JSON.stringify(segments.join("/"))
+          }: the directory holds keys; pass recursive`,
+        );
+      }
     }
     const remove: {
       condition?: Condition;
@@ -208,6 +322,21 @@ export class Writer {
         options,
       );
     };
+    const max = store.capabilities.maxTxnOps;
+    if (values.length > 0 && values.length <= max) {
+      // One transaction: every value goes, or none does.
+      return await this.#commit(
+        values.map((node) => ({
+          segments: node.path === "" ? [] : node.path.split("/"),
+          base: node,
+          write: {
+            path: node.path,
+            condition: { modifiedIndex: node.modifiedIndex },
+          },
+        })),
+        options,
+      );
+    }
     let index = mirror.index;
     const settled = await Promise.allSettled(values.map(removeValue));
     for (const outcome of settled) {
@@ -280,11 +409,21 @@ export class Writer {
   /** Adds a value with a new in-order name below a directory. */
   async append(
     segments: string[],
-    raw: string,
+    raw: string | Uint8Array,
     ttl: number | undefined,
     options: WriteOptions,
   ): Promise<string> {
     const { store, subtree } = this.#parts;
+    if (!store.capabilities.inOrderKeys) {
+      throw new Unsupported(
+        store.capabilities.protocol,
+        `append to ${JSON.stringify(segments.join("/"))}`,
+        "it has no in-order keys; set() a name of your own (a timestamp, or crypto.randomUUID()) and order by createRevision",
+      );
+    }
+    if (typeof raw !== "string") {
+      throw new TypeError("Invalid value: append takes text values");
+    }
     const write: PutOptions = {};
     if (ttl !== undefined) write.ttl = ttl;
     if (options.signal) write.signal = options.signal;

@@ -75,19 +75,28 @@ Exit status: 0 ended (Ctrl-C), 1 failed, 2 bad usage.`;
 /** A node as the page gets it. */
 interface PageNode {
   dir: boolean;
+  /** The text; for bytes that are not text, base64 of them. */
   raw: string;
+  /** The value is bytes that are not UTF-8 text (`raw` is base64). */
+  binary: boolean;
   modifiedIndex: number;
   createdIndex: number;
   expiration: number | null;
+  version: number | null;
+  lease: string | null;
 }
 
 function pageNode(node: TreeNode): PageNode {
+  const raw = node instanceof TreeValue ? node.raw : "";
   return {
     dir: node instanceof TreeDirectory,
-    raw: node instanceof TreeValue ? node.raw : "",
+    raw: typeof raw === "string" ? raw : raw.toBase64(),
+    binary: typeof raw !== "string",
     modifiedIndex: node.modifiedIndex,
     createdIndex: node.createdIndex,
     expiration: node.expiration?.getTime() ?? null,
+    version: node instanceof TreeValue ? node.version ?? null : null,
+    lease: node instanceof TreeValue ? node.lease ?? null : null,
   };
 }
 

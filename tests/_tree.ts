@@ -10,11 +10,12 @@ import {
   TreeValue,
   type Value,
 } from "../mod.ts";
+import type { Client as V3Client } from "../v3/mod.ts";
 
 /** A node as plain data: everything a mirror must get right. */
 export interface Flat {
   dir: boolean;
-  value?: string;
+  value?: string | Uint8Array;
   createdIndex: number;
   modifiedIndex: number;
   expiration?: number;
@@ -66,6 +67,71 @@ export function treeFlat(tree: EtcdTree): Map<string, Flat> {
   };
   if (tree.root) add(tree.root);
   return nodes;
+}
+
+/**
+ * What a tree of the v3 keys below `prefix/` must show, worked out from a
+ * plain range on its own: directories are the paths above values (index
+ * 0: inferred), and a value with keys below it is hidden by its directory.
+ */
+export async function readFlatV3(
+  client: V3Client,
+  prefix: string,
+): Promise<{ index: number; nodes: Map<string, Flat> }> {
+  const { kvs, header } = await client.range(`${prefix}/`, { prefix: true });
+  const values = new Map(
+    kvs.map((kv) => [kv.key.slice(prefix.length + 1), kv] as const),
+  );
+  const nodes = new Map<string, Flat>();
+  for (const path of values.keys()) {
+    const segments = path.split("/");
+    for (let at = 0; at < segments.length; at++) {
+      const above = segments.slice(0, at).join("/");
+      nodes.set(above, { dir: true, createdIndex: 0, modifiedIndex: 0 });
+    }
+  }
+  for (const [path, kv] of values) {
+    if (nodes.has(path)) continue; // a directory hides it
+    const bytes = kv.valueBytes;
+    let value: string | Uint8Array = bytes;
+    try {
+      value = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      // bytes that are not text stay bytes
+    }
+    nodes.set(path, {
+      dir: false,
+      value,
+      createdIndex: kv.createRevision,
+      modifiedIndex: kv.modRevision,
+    });
+  }
+  return { index: header.revision, nodes };
+}
+
+/** Asserts that a tree on v3 equals etcd now, node for node. */
+export async function assertMirrorsV3(
+  client: V3Client,
+  tree: EtcdTree,
+): Promise<void> {
+  // The tree's index moves only with changes of its subtree: wait until it
+  // shows what etcd holds (or give the difference after 10 s).
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    const fresh = await readFlatV3(client, tree.prefix);
+    const shown = Object.fromEntries([...treeFlat(tree)].sort());
+    const held = Object.fromEntries([...fresh.nodes].sort());
+    if (performance.now() > deadline) {
+      assert.deepEqual(shown, held);
+      return;
+    }
+    try {
+      assert.deepEqual(shown, held);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** Asserts that the mirror equals etcd now, node for node. */

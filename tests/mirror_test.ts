@@ -12,7 +12,7 @@ interface Seen {
   kind: string;
   path: string;
   index: number;
-  previous?: string;
+  previous?: string | Uint8Array;
   expired?: true;
 }
 
@@ -290,4 +290,88 @@ test("mirror with inferred directories (v3)", async (t) => {
       ]);
     },
   );
+});
+
+test("mirror with inferred directories: transactions and hidden values (v3)", async (t) => {
+  await t.step("changes of one index (a transaction) all apply", () => {
+    const { m } = mirror(true);
+    m.load({ index: 5, entries: [value("a", "1", 2)] });
+    m.apply({ ...put(6, value("b", "2", 6)), more: true });
+    m.apply(put(6, value("c/d", "3", 6)));
+    m.apply(put(6, value("b", "again", 6))); // the same change twice
+    assert.deepEqual(shape(m).sort(), ["/", "a=1", "b=2", "c/", "c/d=3"]);
+    assert.equal(m.index, 6);
+    m.apply(put(5, value("e", "in the snapshot", 5)));
+    assert.equal(m.node(["e"]), undefined, "the snapshot had it");
+  });
+
+  await t.step("a value with keys below it is hidden, then comes back", () => {
+    const { m, seen } = mirror(true);
+    m.load({
+      index: 9,
+      entries: [
+        value("a", "hidden", 2),
+        value("a/b", "1", 3),
+        value("x", "x", 4),
+      ],
+    });
+    assert.deepEqual(shape(m).sort(), ["/", "a/", "a/b=1", "x=x"]);
+    assert.deepEqual(m.shadowed, ["a"]);
+    m.apply(put(10, value("a", "hidden, changed", 2, 10)));
+    assert.deepEqual(m.shadowed, ["a"], "a change of it stays hidden");
+    m.apply(del(11, "a/b"));
+    assert.deepEqual(shape(m).sort(), ["/", "a=hidden, changed", "x=x"]);
+    assert.deepEqual(m.shadowed, []);
+    assert.deepEqual(
+      seen.map((s) => `${s.kind} ${s.path}`),
+      ["deleted a/b", "deleted a", "added a"],
+    );
+    // A key below a value hides the value.
+    m.apply(put(12, value("x/y", "2", 12)));
+    assert.deepEqual(shape(m).sort(), [
+      "/",
+      "a=hidden, changed",
+      "x/",
+      "x/y=2",
+    ]);
+    assert.deepEqual(m.shadowed, ["x"]);
+    // Deleting the hidden value leaves the directory alone.
+    m.apply(del(13, "x"));
+    assert.deepEqual(shape(m).sort(), [
+      "/",
+      "a=hidden, changed",
+      "x/",
+      "x/y=2",
+    ]);
+    assert.deepEqual(m.shadowed, []);
+    m.apply(del(14, "x/y"));
+    assert.deepEqual(shape(m).sort(), ["/", "a=hidden, changed"]);
+  });
+
+  await t.step("a re-read places hidden values as a load does", () => {
+    const { m } = mirror(true);
+    m.load({ index: 3, entries: [value("a", "v", 2)] });
+    m.resync({
+      index: 9,
+      entries: [value("a", "v", 2), value("a/b", "1", 8)],
+    });
+    assert.deepEqual(shape(m).sort(), ["/", "a/", "a/b=1"]);
+    assert.deepEqual(m.shadowed, ["a"]);
+    m.resync({ index: 12, entries: [value("a", "v", 2)] });
+    assert.deepEqual(shape(m).sort(), ["/", "a=v"]);
+    assert.deepEqual(m.shadowed, []);
+  });
+
+  await t.step("bytes are kept exactly", () => {
+    const { m } = mirror(true);
+    const bytes = new Uint8Array([0xff, 0]);
+    m.load({
+      index: 3,
+      entries: [{ path: "b", value: bytes, createdIndex: 2, modifiedIndex: 2 }],
+    });
+    const node = m.node(["b"]);
+    assert.ok(node instanceof TreeValue);
+    assert.deepEqual(node.raw, bytes);
+    assert.ok(node.error instanceof TypeError);
+  });
 });

@@ -6,6 +6,7 @@ import {
   type Capabilities,
   type Change,
   type ChangeStream,
+  type Committed,
   type Condition,
   type Entry,
   type FollowOptions,
@@ -40,6 +41,7 @@ const CAPABILITIES: Capabilities = {
   inOrderKeys: true,
   // Go's limit on a form body, which v2 writes are.
   maxRequestBytes: 10 * 1024 * 1024,
+  maxTxnOps: 0,
 };
 
 /** A v2 subtree: its checked segments. */
@@ -227,6 +229,16 @@ export class V2Store implements Store {
     );
     lease?.attach(keySegments(result.node.key));
     return written(result, subtree);
+  }
+
+  commit(): Promise<Committed> {
+    return Promise.reject(
+      new Unsupported(
+        "v2",
+        "write several keys in one transaction",
+        "etcd's v2 API has no transactions; write the keys one by one",
+      ),
+    );
   }
 
   grant(ttl: number): Promise<Lease> {

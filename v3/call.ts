@@ -62,12 +62,19 @@ export class TokenAuth {
 export class Caller {
   readonly http: Dispatcher;
   readonly auth: TokenAuth | undefined;
+  /** The server's limits that callers plan by. */
+  readonly limits: { readonly maxTxnOps: number };
   /** The gateway's path prefix: `/v3` (3.4 and later) or `/v3beta` (3.3). */
   #prefix: string | undefined;
 
-  constructor(http: Dispatcher, auth: TokenAuth | undefined) {
+  constructor(
+    http: Dispatcher,
+    auth: TokenAuth | undefined,
+    limits: { maxTxnOps: number } = { maxTxnOps: 128 },
+  ) {
     this.http = http;
     this.auth = auth;
+    this.limits = limits;
   }
 
   /**

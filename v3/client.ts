@@ -80,6 +80,13 @@ export interface ClientOptions {
   transport?: "sockets" | "fetch";
   /** Told what `sync()` leaves out. Default: `console.warn`. */
   onWarning?: (message: string) => void;
+  /**
+   * The server's `--max-txn-ops`: the most operations the tree and the
+   * tools put in one transaction.
+   *
+   * @default {128}
+   */
+  maxTxnOps?: number;
 }
 
 /** Options of {@linkcode Client.pages}. */
@@ -412,7 +419,13 @@ export class Client extends KeySpace implements AsyncDisposable {
       }
       auth = new TokenAuth(() => authenticate(caller, username, password));
     }
-    const caller = new Caller(http, auth);
+    const maxTxnOps = options.maxTxnOps ?? 128;
+    if (!Number.isSafeInteger(maxTxnOps) || maxTxnOps < 1) {
+      throw new RangeError(
+        `Invalid maxTxnOps ${maxTxnOps}: expected a whole number >= 1 (etcd's --max-txn-ops)`,
+      );
+    }
+    const caller = new Caller(http, auth, { maxTxnOps });
     super(caller, new Uint8Array(0), new LeaseApi(caller));
     this.#http = http;
     this.#caller = caller;

@@ -2,8 +2,9 @@
 //
 // A subtree is the keys below a prefix: `app` holds `app/port` (path
 // `port`) and the key `app` itself (path `""`). Directories are inferred
-// from `/`; keys that cannot be paths (not UTF-8, an empty segment) are
-// left out of snapshots and changes, and a snapshot names them. Conditions
+// from `/` (a value with keys below it, `a` beside `a/b`, is for the layer
+// above to place); keys that cannot be paths (not UTF-8, an empty segment)
+// are left out of snapshots and changes, and a snapshot names them. Conditions
 // are compares in a transaction whose failure branch reads the key, so a
 // failed write says whether the key changed, exists or is gone. A TTL is a
 // lease: keys written with the same TTL within the same second share one,
@@ -13,6 +14,7 @@ import {
   type Capabilities,
   type Change,
   type ChangeStream,
+  type Committed,
   type Condition,
   type Entry,
   type FollowOptions,
@@ -22,6 +24,7 @@ import {
   type Snapshot,
   type Store,
   type Subtree,
+  type TxnWrite,
   Unsupported,
   type Written,
 } from "../_core/store.ts";
@@ -57,17 +60,6 @@ import {
 } from "./kv.ts";
 import { KeptLease, type LeaseApi } from "./lease.ts";
 import type { WatchEvent } from "./watch.ts";
-
-const CAPABILITIES: Capabilities = {
-  protocol: "v3",
-  directories: false,
-  ttl: false,
-  hiddenUnderscore: false,
-  binary: true,
-  inOrderKeys: false,
-  // etcd's default --max-request-bytes.
-  maxRequestBytes: 1.5 * 1024 * 1024,
-};
 
 /** Keys per page of a snapshot. */
 const PAGE_SIZE = 5000;
@@ -132,7 +124,7 @@ class V3Subtree implements Subtree {
 
 /** The store over etcd's v3 API. */
 export class V3Store implements Store {
-  readonly capabilities: Capabilities = CAPABILITIES;
+  readonly capabilities: Capabilities;
   readonly #keys: KeySpace;
   readonly #caller: Caller;
   readonly #namespace: Namespace;
@@ -144,6 +136,17 @@ export class V3Store implements Store {
     this.#caller = caller;
     this.#namespace = namespace;
     this.#leases = keys.lease;
+    this.capabilities = {
+      protocol: "v3",
+      directories: false,
+      ttl: false,
+      hiddenUnderscore: false,
+      binary: true,
+      inOrderKeys: false,
+      // etcd's default --max-request-bytes.
+      maxRequestBytes: 1.5 * 1024 * 1024,
+      maxTxnOps: caller.limits.maxTxnOps,
+    };
   }
 
   subtree(prefix: string | readonly string[], what = "prefix"): V3Subtree {
@@ -170,7 +173,6 @@ export class V3Store implements Store {
     const base = own(subtree);
     const entries: Entry[] = [];
     const skipped: string[] = [];
-    const values = new Set<string>();
     const strip = this.#namespace.length;
     const add = (raw: RawKeyValue) => {
       const key = fromBase64(raw.key).subarray(strip);
@@ -180,7 +182,6 @@ export class V3Store implements Store {
         return;
       }
       entries.push(entryOf(path, raw));
-      values.add(path);
     };
     let revision = 0; // of the first read; every page is read at it
     const end = base.base.length === 0 ? ZERO : prefixEnd(base.base);
@@ -206,8 +207,7 @@ export class V3Store implements Store {
       if (!page.more || last === undefined) break;
       start = concat(fromBase64(last.key).subarray(strip), ZERO);
     }
-    const kept = withoutShadowed(entries, values, skipped);
-    const snapshot: Snapshot = { index: revision, entries: kept };
+    const snapshot: Snapshot = { index: revision, entries };
     if (skipped.length > 0) snapshot.skipped = skipped;
     return snapshot;
   }
@@ -240,9 +240,18 @@ export class V3Store implements Store {
     });
     return {
       async *[Symbol.asyncIterator]() {
-        for await (const event of watcher) {
-          const change = changeOf(event, base);
-          if (change !== undefined) yield change;
+        for await (const batch of watcher.batches()) {
+          const changes: Change[] = [];
+          for (const event of batch) {
+            const change = changeOf(event, base);
+            if (change !== undefined) changes.push(change);
+          }
+          for (let i = 0; i < changes.length - 1; i++) {
+            if (changes[i + 1]!.index === changes[i]!.index) {
+              changes[i]!.more = true;
+            }
+          }
+          yield* changes;
         }
       },
       close: () => watcher.close(),
@@ -347,6 +356,58 @@ export class V3Store implements Store {
     return { index: result.revision, path: name };
   }
 
+  async commit(
+    subtree: Subtree,
+    writes: readonly TxnWrite[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Committed> {
+    const base = own(subtree);
+    const max = this.capabilities.maxTxnOps;
+    if (writes.length > max) {
+      throw new RangeError(
+        `Cannot write ${writes.length} keys in one transaction: etcd takes at most ${max} (its --max-txn-ops)`,
+      );
+    }
+    const keys = writes.map((write) => base.full(write.path));
+    const compares: Compare[] = [];
+    const success: Operation[] = [];
+    const checked: number[] = [];
+    for (const [i, write] of writes.entries()) {
+      const key = keys[i]!;
+      const conditions = comparesOf(key, write.condition);
+      if (conditions.length > 0) checked.push(i);
+      compares.push(...conditions);
+      if (write.value === undefined) success.push(op.delete(key));
+      else {
+        const lease = await this.#leaseFor(write);
+        success.push(
+          op.put(
+            key,
+            bytesOf(write.value, `value of ${JSON.stringify(write.path)}`),
+            lease === undefined ? {} : { lease },
+          ),
+        );
+      }
+    }
+    const result = await this.#keys.txn(
+      {
+        compare: compares,
+        success,
+        failure: checked.map((i) => op.get(keys[i]!, { keysOnly: true })),
+      },
+      signalOf(options),
+    );
+    if (result.succeeded) return { ok: true, index: result.revision };
+    const failed: { path: string; kind: ConditionKind }[] = [];
+    for (const [at, i] of checked.entries()) {
+      const found = result.responses[at];
+      const kv = found?.type === "get" ? found.result.kvs[0] : undefined;
+      const kind = failure(writes[i]!.condition, kv?.modRevision);
+      if (kind !== undefined) failed.push({ path: writes[i]!.path, kind });
+    }
+    return { ok: false, failed };
+  }
+
   async grant(ttl: number): Promise<Lease> {
     return await this.#leases.keepAlive(ttl);
   }
@@ -426,7 +487,9 @@ export class V3Store implements Store {
   }
 
   /** The lease a write needs: the one given, or one for its TTL. */
-  async #leaseFor(options: PutOptions): Promise<string | undefined> {
+  async #leaseFor(
+    options: { lease?: Lease; ttl?: number | null },
+  ): Promise<string | undefined> {
     if (options.lease !== undefined) return leaseOf(options.lease).id;
     const ttl = options.ttl;
     if (ttl === undefined || ttl === null) return undefined;
@@ -470,6 +533,24 @@ function signalOf(options: { signal?: AbortSignal }): { signal?: AbortSignal } {
 /** The range of every key that starts with `prefix`. */
 function rangeBelow(prefix: Uint8Array): { end: Uint8Array } {
   return { end: prefix.length === 0 ? ZERO : prefixEnd(prefix) };
+}
+
+type ConditionKind = "compare failed" | "exists" | "not found";
+
+/** How `condition` fails on a key last changed at `modified` (or absent). */
+function failure(
+  condition: Condition,
+  modified: number | undefined,
+): ConditionKind | undefined {
+  if (condition === undefined) return undefined;
+  if ("absent" in condition) {
+    return modified === undefined ? undefined : "exists";
+  }
+  if (modified === undefined) return "not found";
+  if ("modifiedIndex" in condition && modified !== condition.modifiedIndex) {
+    return "compare failed";
+  }
+  return undefined;
 }
 
 /** A condition as compares. */
@@ -526,31 +607,6 @@ function kvEntry(path: string, kv: KeyValue): Entry {
   const lease = kv.lease;
   if (lease !== "0") entry.lease = lease;
   return entry;
-}
-
-/**
- * Leaves out values that also have keys below them (`a` beside `a/b`): a
- * tree node is a value or a directory, not both; the directory wins and
- * the value is named in `skipped`.
- */
-function withoutShadowed(
-  entries: Entry[],
-  values: ReadonlySet<string>,
-  skipped: string[],
-): Entry[] {
-  const shadowed = new Set<string>();
-  if (values.has("") && values.size > 1) shadowed.add("");
-  for (const path of values) {
-    for (let at = path.indexOf("/"); at > 0; at = path.indexOf("/", at + 1)) {
-      const above = path.slice(0, at);
-      if (values.has(above)) shadowed.add(above);
-    }
-  }
-  if (shadowed.size === 0) return entries;
-  for (const path of shadowed) {
-    skipped.push(`${JSON.stringify(path)} (a value with keys below it)`);
-  }
-  return entries.filter((entry) => !shadowed.has(entry.path));
 }
 
 /** Whether a key lies below the subtree's prefix (path or not). */

@@ -98,7 +98,8 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
   readonly #retryFor: number;
   readonly #onState: WatchOptions["onState"];
   readonly #signal: AbortSignal | undefined;
-  readonly #events = new AsyncQueue<WatchEvent>();
+  /** Each message's events together: whole revisions. */
+  readonly #events = new AsyncQueue<WatchEvent[]>();
   readonly #sleeps = new Set<() => void>();
   #next: number | undefined;
   #closed = false;
@@ -196,11 +197,43 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
    * @returns The iterator.
    */
   [Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
+    let batch: WatchEvent[] = [];
+    let at = 0;
     return {
-      next: () => this.#events.next(),
+      next: async () => {
+        while (at >= batch.length) {
+          const next = await this.#events.next();
+          if (next.done) return next;
+          batch = next.value;
+          at = 0;
+        }
+        return { done: false, value: batch[at++]! };
+      },
       return: async () => {
         await this.close();
         return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /**
+   * Iterates over the changes as etcd sent them: each batch holds whole
+   * revisions (every event of a transaction together), in order. Use it
+   * or the plain iteration, not both.
+   *
+   * @returns The batches.
+   */
+  batches(): AsyncIterableIterator<WatchEvent[]> {
+    const events = this.#events;
+    const close = () => this.close();
+    return {
+      next: () => events.next(),
+      return: async () => {
+        await close();
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
       },
     };
   }
@@ -351,11 +384,12 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
   #deliver(events: RawEvent[]): void {
     const from = this.#next ?? 0;
     let last = from - 1;
+    const batch: WatchEvent[] = [];
     for (const raw of events) {
       const kv = new KeyValue(raw.kv ?? {}, this.#strip);
       const revision = kv.modRevision;
       if (revision < from) continue; // delivered before a reconnect
-      this.#events.push({
+      batch.push({
         type: raw.type === "DELETE" ? "delete" : "put",
         kv,
         prevKv: raw.prev_kv === undefined
@@ -365,6 +399,7 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
       });
       last = Math.max(last, revision);
     }
+    if (batch.length > 0) this.#events.push(batch);
     if (last >= from) this.#next = last + 1;
   }
 
