@@ -9,6 +9,26 @@
 
 import { type ErrorKind, KIND } from "./kinds.ts";
 
+/** One earlier version of a key (v3), newest first in a {@linkcode History}. */
+export interface Version {
+  modifiedIndex: number;
+  createdIndex: number;
+  version: number;
+  value: string | Uint8Array;
+}
+
+/** A key's versions, as far back as etcd still has them. */
+export interface History {
+  versions: Version[];
+  /**
+   * Why the list ends: `"created"` (the key's first version), `"compacted"`
+   * (older revisions are compacted away), `"limit"` (more exist).
+   */
+  end: "created" | "compacted" | "limit";
+  /** With `"compacted"`: the first revision etcd still has, if known. */
+  compactRevision?: number;
+}
+
 /** What a backend can do. */
 export interface Capabilities {
   /** The protocol's name, for messages: `"v2"`. */
@@ -76,6 +96,13 @@ export interface Snapshot {
    * segments), described for messages; they are left out of `entries`.
    */
   skipped?: string[];
+}
+
+/** Options of {@linkcode Store.snapshot}. */
+export interface SnapshotOptions {
+  /** Read the subtree as it was at this revision (v3; v2 keeps no past). */
+  revision?: number;
+  signal?: AbortSignal;
 }
 
 /** One change of a followed subtree. */
@@ -226,11 +253,18 @@ export interface Store {
    * @throws {TypeError} When the protocol cannot hold such a key.
    */
   subtree(prefix: string | readonly string[], what?: string): Subtree;
-  /** Reads a subtree at one index. */
+  /**
+   * Reads a subtree at one index: now, or (v3) as it was at `revision`.
+   */
   snapshot(
     subtree: Subtree,
-    options?: { signal?: AbortSignal },
+    options?: SnapshotOptions,
   ): Promise<Snapshot>;
+  /** Whether the subtree holds anything (cheaper than a snapshot). */
+  exists(
+    subtree: Subtree,
+    options?: { signal?: AbortSignal },
+  ): Promise<boolean>;
   /** Follows a subtree's changes from index `from` on (or from now). */
   follow(
     subtree: Subtree,
@@ -279,6 +313,17 @@ export interface Store {
     writes: readonly TxnWrite[],
     options?: { signal?: AbortSignal },
   ): Promise<Committed>;
+  /**
+   * A key's versions, newest first, at most `limit` (v3; the v2 store keeps
+   * no past).
+   */
+  history(
+    subtree: Subtree,
+    path: string,
+    options?: { limit?: number; signal?: AbortSignal },
+  ): Promise<History>;
+  /** Seconds left of a lease by its ID (v3); `undefined` when it is gone. */
+  leaseTtl(id: string): Promise<number | undefined>;
   /** Grants a lease of `ttl` seconds and keeps it alive. */
   grant(ttl: number): Promise<Lease>;
   /** The size in bytes of the request that writes `value` at `path`. */

@@ -5,7 +5,7 @@
 // counts as possibly applied. Internal.
 
 import { errorKind, isConflict } from "../_core/kinds.ts";
-import type { Store, Subtree } from "../_core/store.ts";
+import type { Store, Subtree, TxnWrite } from "../_core/store.ts";
 import type { Io } from "./_common.ts";
 import { visible } from "./_escape.ts";
 import { isDir, type Plan, type Step } from "./_plan.ts";
@@ -35,6 +35,18 @@ export interface ApplyOptions {
   io: Io;
   /** Stops starting writes when aborted; those in flight finish. */
   signal: AbortSignal;
+  /**
+   * Writes per transaction, where the store has them (v3): the plan goes
+   * out in transactions of up to this many writes, each with its compare.
+   * `0`: one write at a time.
+   */
+  txnOps: number;
+  /** The whole plan in one transaction, or nothing. */
+  atomic: boolean;
+  /** Most bytes a request may have (a transaction's writes together). */
+  maxRequestBytes: number;
+  /** The size of the request that writes `value` at `path`. */
+  size(path: string, value: string | Uint8Array): number;
 }
 
 /** How many writes the plan makes. */
@@ -64,6 +76,12 @@ export async function carryOut(
     interrupted: false,
   };
   const progress = new Progress(options.io, "writing", total(plan));
+  if (options.txnOps > 0) {
+    await inTransactions(store, subtree, plan, options, outcome, progress);
+    outcome.interrupted = options.signal.aborted;
+    await progress.end();
+    return outcome;
+  }
   const one = (step: Step) =>
     write(store, subtree, step, options.force, outcome).finally(() =>
       progress.step()
@@ -95,11 +113,132 @@ export async function carryOut(
   return outcome;
 }
 
+/**
+ * The plan in transactions (v3): removals and writes go together (a key is
+ * never both), in batches of at most `txnOps` writes and
+ * `maxRequestBytes`, `concurrency` batches at a time. A batch whose
+ * compares do not all hold is sent again without the writes that
+ * conflict, which are reported; with `atomic`, one batch, and any conflict
+ * writes nothing.
+ */
+async function inTransactions(
+  store: Store,
+  subtree: Subtree,
+  plan: Plan,
+  options: ApplyOptions,
+  outcome: Outcome,
+  progress: Progress,
+): Promise<void> {
+  const steps = [
+    ...plan.removals.flatMap((removal) => removal.values),
+    ...plan.writes,
+  ];
+  const batches = options.atomic
+    ? [steps]
+    : batchesOf(steps, options.txnOps, options.maxRequestBytes, options.size);
+  const commitBatch = async (batch: Step[]) => {
+    let pending = batch;
+    while (pending.length > 0) {
+      let result;
+      try {
+        result = await store.commit(
+          subtree,
+          pending.map((step) => txnWrite(step, options.force)),
+        );
+      } catch (error) {
+        if (mayHaveBeenApplied(error)) outcome.uncertain += pending.length;
+        outcome.failure ??= error;
+        return;
+      }
+      if (result.ok) {
+        for (const step of pending) {
+          count(step, outcome);
+          progress.step();
+        }
+        return;
+      }
+      const failed = new Set(result.failed.map((failure) => failure.path));
+      for (const failure of result.failed) {
+        const key = visible(JSON.stringify(subtree.keyOf(failure.path)));
+        outcome.conflicts.push(
+          `conflict: ${key} changed since it was read; not written (${
+            failure.kind === "exists"
+              ? "it exists now"
+              : failure.kind === "not found"
+              ? "it is gone"
+              : "its revision is not the one read"
+          })`,
+        );
+      }
+      if (options.atomic) return; // all or nothing: nothing
+      pending = pending.filter((step) => {
+        const conflicts = failed.has(step.path.join("/"));
+        if (conflicts) progress.step();
+        return !conflicts;
+      });
+    }
+  };
+  await inParallel(
+    batches,
+    options.concurrency,
+    commitBatch,
+    outcome,
+    options.signal,
+  );
+}
+
+/** Steps in batches of at most `ops` writes and `bytes` bytes. */
+function batchesOf(
+  steps: readonly Step[],
+  ops: number,
+  bytes: number,
+  size: (path: string, value: string | Uint8Array) => number,
+): Step[][] {
+  const batches: Step[][] = [];
+  let batch: Step[] = [];
+  let used = 0;
+  for (const step of steps) {
+    const path = step.path.join("/");
+    const cost = size(path, step.value ?? "");
+    if (batch.length === ops || (batch.length > 0 && used + cost > bytes)) {
+      batches.push(batch);
+      batch = [];
+      used = 0;
+    }
+    batch.push(step);
+    used += cost;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+/** A step as one write of a transaction, with its compare unless forced. */
+function txnWrite(step: Step, force: boolean): TxnWrite {
+  const path = step.path.join("/");
+  const condition = force
+    ? undefined
+    : step.kind === "create"
+    ? { absent: true as const }
+    : { modifiedIndex: step.modifiedIndex ?? 0 };
+  const write: { path: string; value?: string | Uint8Array } = { path };
+  if (step.kind === "create" || step.kind === "update") {
+    write.value = step.value!;
+  }
+  return condition === undefined ? write : { ...write, condition };
+}
+
+function count(step: Step, outcome: Outcome): void {
+  if (step.kind === "create") outcome.created++;
+  else if (step.kind === "update") outcome.updated++;
+  else outcome.deleted++;
+  outcome.applied++;
+}
+
 /** Runs `one` over `steps`, `limit` at a time, until a failure or abort. */
-async function inParallel(
-  steps: Step[],
+async function inParallel<T>(
+  steps: T[],
   limit: number,
-  one: (step: Step) => Promise<void>,
+  one: (step: T) => Promise<void>,
   outcome: Outcome,
   signal: AbortSignal,
 ): Promise<void> {

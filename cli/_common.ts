@@ -2,9 +2,12 @@
 // codes, one-line error messages and progress on a terminal. Internal.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { Client, type ClientOptions } from "../client.ts";
-import { keySegments } from "../_core/paths.ts";
+import { Client, type ClientOptions, type EtcdClient } from "../client.ts";
+import { errorKind } from "../_core/kinds.ts";
+import { type Store, storeOf, type Subtree } from "../_core/store.ts";
+import { UnexpectedResponse } from "../_http/errors.ts";
 import { redact } from "../_http/endpoints.ts";
+import { Client as V3Client } from "../v3/client.ts";
 import { visible } from "./_escape.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
@@ -59,6 +62,7 @@ export class Failure extends Error {
 
 /** Flags every tool takes. */
 export const COMMON_OPTIONS = {
+  api: { type: "string" },
   endpoints: { type: "string" },
   cacert: { type: "string" },
   cert: { type: "string" },
@@ -72,6 +76,9 @@ export const COMMON_OPTIONS = {
 
 /** The help text of the common flags. */
 export const COMMON_HELP = `Connection:
+  --api v3|v2               etcd's API (env ETCD_API; default: v3 when the
+                            server has its v3 gateway, else v2); etcd keeps
+                            the keys of the two apart
   --endpoints URL[,URL...]  etcd members (env ETCD_ENDPOINTS;
                             default http://127.0.0.1:2379)
   --cacert FILE             PEM certificates of authorities to trust
@@ -130,15 +137,15 @@ export async function answerInfo(
 }
 
 /**
- * The PREFIX argument (the first positional) as key segments. Without one,
- * `missing` is the usage error, or the root when it is not given; more
+ * The PREFIX argument (the first positional). Without one, `missing` is
+ * the usage error, or `undefined` (every key) when it is not given; more
  * than `max` positionals are a usage error too.
  */
 export function prefixArgument(
   positionals: readonly string[],
   max: number,
   missing?: string,
-): string[] {
+): string | undefined {
   if (positionals.length > max) {
     throw new UsageError(
       `Too many arguments: ${positionals.slice(max).join(" ")}`,
@@ -148,11 +155,74 @@ export function prefixArgument(
   if (given === undefined && missing !== undefined) {
     throw new UsageError(missing);
   }
+  return given;
+}
+
+/**
+ * The subtree of PREFIX in a store: v2's root is `/`; on v3 keys are bytes,
+ * so `/app` and `app` differ, and no PREFIX means every key.
+ */
+export function subtreeOf(store: Store, prefix: string | undefined): Subtree {
   try {
-    return keySegments(given ?? "/", "PREFIX");
+    return store.subtree(
+      prefix ?? (store.capabilities.protocol === "v2" ? "/" : ""),
+      "PREFIX",
+    );
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/**
+ * When PREFIX holds nothing in the API in use, what does hold something:
+ * the other API's store (etcd keeps v2 and v3 keys apart), or on v3 the
+ * same prefix with or without its leading "/". `undefined` when neither.
+ */
+export async function elsewhere(
+  client: EtcdClient,
+  prefix: string | undefined,
+): Promise<string | undefined> {
+  const store = storeOf(client);
+  const api = store.capabilities.protocol;
+  const count = async (other: Store, key: string | undefined) => {
+    const subtree = subtreeOf(other, key);
+    const snapshot = await other.snapshot(subtree);
+    return {
+      key: subtree.key,
+      n: snapshot.entries.filter((e) => !e.dir).length,
+    };
+  };
+  try {
+    if (api === "v3" && prefix !== undefined && prefix !== "") {
+      const twin = prefix.startsWith("/") ? prefix.slice(1) : `/${prefix}`;
+      const found = await count(store, twin);
+      if (found.n > 0) {
+        return `no v3 keys under ${
+          JSON.stringify(prefix)
+        }, but ${found.n} under ${
+          JSON.stringify(twin)
+        } (v3 keys are bytes: a leading "/" is part of the key)`;
+      }
+    }
+    const options = optionsOf.get(client);
+    if (options === undefined) return undefined;
+    await using other = api === "v2"
+      ? new V3Client({ ...options, timeout: 2000 })
+      : new Client({ ...options, timeout: 2000 });
+    const found = await count(storeOf(other), prefix);
+    if (found.n > 0) {
+      return `no ${api} keys under ${
+        JSON.stringify(prefix ?? (api === "v2" ? "/" : ""))
+      }, but etcd's ${
+        api === "v2" ? "v3" : "v2"
+      } store has ${found.n} (etcd keeps the keys of its two APIs apart): give --api ${
+        api === "v2" ? "v3" : "v2"
+      }`;
+    }
+  } catch {
+    // The other API is not served, or not to us: nothing to say.
+  }
+  return undefined;
 }
 
 /**
@@ -182,6 +252,7 @@ export function interruption(io: Io): {
 
 /** The common flags' values. */
 export interface ConnectionFlags {
+  api?: string | undefined;
   endpoints?: string | undefined;
   cacert?: string | undefined;
   cert?: string | undefined;
@@ -191,12 +262,72 @@ export interface ConnectionFlags {
   timeout?: string | undefined;
 }
 
-/** Makes the client the flags and environment describe. */
+/**
+ * Makes the client the flags and environment describe: of `--api`, or
+ * without it v3 when the server has its v3 gateway, else v2.
+ */
 export async function connect(
   flags: ConnectionFlags,
   io: Io,
-  extra: ClientOptions = {},
-): Promise<Client> {
+  extra: { maxConcurrency?: number } = {},
+): Promise<EtcdClient> {
+  const api = flags.api ?? io.env("ETCD_API");
+  if (api !== undefined && api !== "v2" && api !== "v3") {
+    throw new UsageError(
+      `Invalid ${flags.api === undefined ? "ETCD_API" : "--api"} ${
+        JSON.stringify(api)
+      }: expected v3 or v2`,
+    );
+  }
+  const options = await clientOptions(flags, io, extra);
+  const make = (which: "v2" | "v3"): EtcdClient => {
+    try {
+      const client = which === "v2"
+        ? new Client(options)
+        : new V3Client(options);
+      optionsOf.set(client, options);
+      return client;
+    } catch (error) {
+      throw new UsageError(
+        error instanceof Error ? error.message : String(error),
+      );
+    }
+  };
+  if (api === "v2" || api === "v3") return make(api);
+  const v3 = make("v3") as V3Client;
+  if (await servesV3(v3)) return v3;
+  await v3.close();
+  return make("v2");
+}
+
+/** The options each client of `connect` was made with (for `elsewhere`). */
+const optionsOf = new WeakMap<EtcdClient, ClientOptions>();
+
+/**
+ * Whether the server answers etcd's v3 gateway: any JSON answer of it (a
+ * permission error too) says so; a 404 says it is not there.
+ */
+async function servesV3(client: V3Client): Promise<boolean> {
+  try {
+    await client.get(new Uint8Array([0]), { serializable: true });
+    return true;
+  } catch (error) {
+    if (error instanceof UnexpectedResponse && error.status === 404) {
+      return false;
+    }
+    if (errorKind(error) !== undefined && errorKind(error) !== "unavailable") {
+      return true; // the gateway answered, refusing: v3 it is
+    }
+    throw error;
+  }
+}
+
+/** The client options the flags and environment describe. */
+async function clientOptions(
+  flags: ConnectionFlags,
+  io: Io,
+  extra: { maxConcurrency?: number },
+): Promise<ClientOptions> {
   const options: ClientOptions = { ...extra };
   const endpoints = flags.endpoints ?? io.env("ETCD_ENDPOINTS");
   if (endpoints !== undefined) options.endpoints = endpoints;
@@ -241,13 +372,7 @@ export async function connect(
   } else if (flags["password-file"] !== undefined) {
     throw new UsageError("Invalid --password-file: give --user NAME too");
   }
-  try {
-    return new Client(options);
-  } catch (error) {
-    throw new UsageError(
-      error instanceof Error ? error.message : String(error),
-    );
-  }
+  return options;
 }
 
 /** A PEM file's text; it must hold a block of `kind`. */

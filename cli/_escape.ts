@@ -29,7 +29,15 @@ export function showKey(key: string): string {
   return ANY_UNSAFE.test(key) ? visible(JSON.stringify(key)) : key;
 }
 
-/** A value as JSON, safe on a terminal (JSON escapes C0; the rest here). */
-export function showValue(value: string): string {
+/**
+ * A value as JSON, safe on a terminal (JSON escapes C0; the rest here);
+ * bytes that are not text as their size and first bytes in hex.
+ */
+export function showValue(value: string | Uint8Array): string {
+  if (typeof value !== "string") {
+    return `<${value.length} bytes: ${value.subarray(0, 16).toHex()}${
+      value.length > 16 ? "..." : ""
+    }>`;
+  }
   return visible(JSON.stringify(value));
 }

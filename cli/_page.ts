@@ -35,7 +35,18 @@ export function page(writable: boolean): string {
   tr.gone { opacity: 0; transition: opacity .5s; }
   @keyframes flash { from { background: #fff3a0; } to { background: transparent; } }
   .date { color: #777; margin-left: .5em; }
+  .bytes { color: #7a4b00; }
   button { font-size: .85em; }
+  #past { display: none; padding: .3em 1em; background: #e8f0ff; }
+  body.past #past { display: block; }
+  #history { display: none; position: fixed; right: 1em; top: 3.5em; width: 32em;
+    max-height: 70vh; overflow: auto; background: #fff; border: 1px solid #bbb;
+    box-shadow: 0 2px 8px #0003; padding: .5em 1em; }
+  #history.open { display: block; }
+  #history table td { font-family: ui-monospace, monospace; }
+  .v3 { display: none; }
+  body.v3 .v3 { display: table-cell; }
+  body.v3 header .v3 { display: inline; }
 </style>
 </head>
 <body>
@@ -43,16 +54,24 @@ export function page(writable: boolean): string {
   <h1>etcd-tree <span id="prefix"></span></h1>
   <input id="filter" placeholder="filter keys" autocomplete="off">
   <span id="count"></span>
+  <span id="revision"></span>
+  <span class="v3"><input id="asof" size="9" placeholder="revision" inputmode="numeric">
+  <button id="show-past">show as of</button></span>
   <span id="state">connecting</span>
 </header>
+<div id="past">As of revision <b id="past-revision"></b>, read-only. <button id="back">back to live</button></div>
+<div id="history" role="dialog" aria-label="history"><b id="history-title"></b>
+  <button id="history-close">close</button><div id="history-body"></div></div>
 <table>
-  <thead><tr><th>name</th><th>value</th><th>modifiedIndex</th>
-  <th>createdIndex</th><th>TTL</th>${writable ? "<th></th>" : ""}</tr></thead>
+  <thead><tr><th>name</th><th>value</th><th id="mod-head">modifiedIndex</th>
+  <th id="created-head">createdIndex</th><th class="v3">version</th><th class="v3">lease</th>
+  <th>TTL</th><th></th></tr></thead>
   <tbody id="rows"></tbody>
 </table>
 <script>
 "use strict";
 const WRITABLE = ${writable};
+let V3 = false;
 const token = new URLSearchParams(location.search).get("token") ?? "";
 const api = (path) => path + (path.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token);
 // The mirror: path -> node {dir, raw, modifiedIndex, createdIndex, expiration}.
@@ -126,8 +145,9 @@ function render() {
           tr.onclick = (event) => { if (!(event.target instanceof HTMLButtonElement)) toggle(child); };
         } else td.append(Object.assign(document.createElement("span"), { className: "toggle" }));
         td.append(safeText(name(child)) + (node.dir ? "/" : ""));
-        const value = cell(tr, node.dir ? "" : node.raw, "value");
-        if (!node.dir) {
+        const value = cell(tr, node.dir ? "" : shownValue(node), "value");
+        if (!node.dir && node.binary) value.classList.add("bytes");
+        if (!node.dir && !node.binary) {
           value.title = safeText(node.raw);
           if (node.raw.length > 80 || node.raw.includes("\\n")) {
             value.classList.add("long");
@@ -136,13 +156,16 @@ function render() {
           const date = asDate(node.raw);
           if (date) value.append(Object.assign(document.createElement("span"), { className: "date", textContent: date.toLocaleString() }));
         }
-        cell(tr, node.modifiedIndex, "num");
-        cell(tr, node.createdIndex, "num");
+        cell(tr, node.dir ? "" : node.modifiedIndex, "num");
+        cell(tr, node.dir ? "" : node.createdIndex, "num");
+        cell(tr, node.version ?? "", "num v3");
+        cell(tr, node.lease === null || node.lease === undefined ? "" : BigInt(node.lease).toString(16), "num v3");
         cell(tr, ttl(node), "num");
-        if (WRITABLE) {
-          const actions = tr.insertCell();
-          if (!node.dir) actions.append(button("edit", () => edit(child, node)));
-          else actions.append(button("add", () => add(child)));
+        const actions = tr.insertCell();
+        if (V3 && !node.dir && past === null) actions.append(button("history", () => history(child)));
+        if (WRITABLE && past === null) {
+          if (!node.dir && !node.binary) actions.append(button("edit", () => edit(child, node)));
+          else if (node.dir) actions.append(button("add", () => add(child)));
           actions.append(button("delete", () => removeKey(child, node)));
         }
         shown++;
@@ -155,6 +178,37 @@ function render() {
   for (const node of nodes.values()) if (!node.dir) keys++;
   document.getElementById("count").textContent = keys + " keys";
   changed = new Set();
+}
+// Bytes that are not text: their size and the first of them in hex.
+function shownValue(node) {
+  if (!node.binary) return node.raw;
+  const bytes = Uint8Array.from(atob(node.raw), (c) => c.charCodeAt(0));
+  const hex = [...bytes.subarray(0, 24)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+  return bytes.length + " bytes: " + hex + (bytes.length > 24 ? " …" : "");
+}
+async function history(path) {
+  const answer = await (await fetch(api("/history?path=" + encodeURIComponent(path)))).json();
+  const box = document.getElementById("history");
+  document.getElementById("history-title").textContent = "History of " + safeText(path) + " ";
+  const body = document.getElementById("history-body");
+  body.textContent = "";
+  if (answer.error) { body.textContent = safeText(answer.error); box.className = "open"; return; }
+  const table = document.createElement("table");
+  const head = table.insertRow();
+  for (const title of ["revision", "version", "value"]) { const th = document.createElement("th"); th.textContent = title; head.append(th); }
+  for (const version of answer.versions) {
+    const tr = table.insertRow();
+    cell(tr, version.modifiedIndex, "num");
+    cell(tr, version.version, "num");
+    cell(tr, shownValue(version), version.binary ? "bytes" : "");
+  }
+  body.append(table);
+  const end = document.createElement("p");
+  end.textContent = answer.end === "created" ? "created at revision " + (answer.versions.at(-1)?.createdIndex ?? "?")
+    : answer.end === "compacted" ? "older versions are compacted" + (answer.compactRevision ? " (before revision " + answer.compactRevision + ")" : "")
+    : "older versions not shown";
+  body.append(end);
+  box.className = "open";
 }
 function button(label, onclick) { const b = document.createElement("button"); b.textContent = label; b.onclick = onclick; return b; }
 
@@ -212,19 +266,54 @@ let pending = false;
 function schedule() { if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; render(); }); } }
 function setState(state) { const el = document.getElementById("state"); el.textContent = state; el.className = state.replace(/ .*/, ""); }
 
-async function start() {
-  const snapshot = await (await fetch(api("/tree"))).json();
+// Live, or a read-only view as of a revision (v3).
+let past = null;
+let live = null;
+function load(snapshot) {
   document.getElementById("prefix").textContent = safeText(snapshot.prefix);
+  V3 = snapshot.protocol !== "v2";
+  document.body.classList.toggle("v3", V3);
+  document.getElementById("mod-head").textContent = V3 ? "modRevision" : "modifiedIndex";
+  document.getElementById("created-head").textContent = V3 ? "createRevision" : "createdIndex";
   nodes.clear();
   kids.clear();
   for (const [path, node] of snapshot.nodes) put(path, node);
-  setState(snapshot.state);
+  showRevision(snapshot.index);
   render();
-  const events = new EventSource(api("/events"));
-  events.addEventListener("changes", (event) => { for (const change of JSON.parse(event.data)) apply(change); schedule(); });
-  events.addEventListener("state", (event) => setState(JSON.parse(event.data)));
-  events.onerror = () => setState("reconnecting");
 }
+function showRevision(index) { document.getElementById("revision").textContent = (V3 ? "revision " : "index ") + index; }
+async function start() {
+  const snapshot = await (await fetch(api("/tree"))).json();
+  load(snapshot);
+  setState(snapshot.state);
+  live = new EventSource(api("/events"));
+  live.addEventListener("changes", (event) => {
+    if (past !== null) return;
+    const changes = JSON.parse(event.data);
+    for (const change of changes) apply(change);
+    if (changes.length) showRevision(changes.at(-1).index);
+    schedule();
+  });
+  live.addEventListener("state", (event) => setState(JSON.parse(event.data)));
+  live.onerror = () => setState("reconnecting");
+}
+document.getElementById("show-past").onclick = async () => {
+  const revision = document.getElementById("asof").value.trim();
+  if (!/^\\d+$/.test(revision)) { alert("Give a revision: a whole number"); return; }
+  const response = await fetch(api("/tree?revision=" + revision));
+  const answer = await response.json();
+  if (!response.ok) { alert(safeText(answer.error)); return; }
+  past = Number(revision);
+  document.body.classList.add("past");
+  document.getElementById("past-revision").textContent = revision;
+  load(answer);
+};
+document.getElementById("back").onclick = async () => {
+  past = null;
+  document.body.classList.remove("past");
+  load(await (await fetch(api("/tree"))).json());
+};
+document.getElementById("history-close").onclick = () => { document.getElementById("history").className = ""; };
 filter.oninput = () => render();
 // Keyboard: up and down move between rows, right opens a directory, left
 // closes it (or goes to its parent), Enter and Space toggle.

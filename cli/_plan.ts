@@ -4,8 +4,8 @@
 import type { Entry, Subtree } from "../_core/store.ts";
 import { showKey, showValue } from "./_escape.ts";
 
-/** What the file asks for: a value, or a directory of more. */
-export type Wanted = string | Map<string, Wanted>;
+/** What the file asks for: a value (text or bytes), or a directory of more. */
+export type Wanted = string | Uint8Array | Map<string, Wanted>;
 
 /** What etcd held at a path: its entry (none for an inferred directory) and children. */
 export interface Have {
@@ -23,11 +23,11 @@ export interface Step {
   /** Segments below the prefix. */
   path: string[];
   /** The value to write (create, update). */
-  value?: string;
+  value?: string | Uint8Array;
   /** The index the key had when it was read (update, delete, rmdir). */
   modifiedIndex?: number;
   /** The value it had (update). */
-  was?: string;
+  was?: string | Uint8Array;
 }
 
 /** A key or directory to remove, as the diff shows it, and its steps. */
@@ -67,7 +67,21 @@ export function haveOf(entries: readonly Entry[]): Have | undefined {
     }
     node.entry = entry;
   }
+  hideShadowed(root);
   return root;
+}
+
+/**
+ * A value with keys below it (etcd v3 holds both `a` and `a/b`) is a
+ * directory here: the file can say only one of them, and the keys below
+ * win, as they do in etcd2yaml's dump and in a tree.
+ */
+function hideShadowed(node: Have): void {
+  if (node.children.size === 0) return;
+  if (node.entry !== undefined && node.entry.dir !== true) {
+    node.entry = undefined;
+  }
+  for (const child of node.children.values()) hideShadowed(child);
 }
 
 /** Whether etcd held a directory there (explicit or inferred). */
@@ -90,7 +104,7 @@ export function makePlan(
   replace: boolean,
 ): Plan {
   const plan: Plan = { removals: [], writes: [], unchanged: 0 };
-  if (typeof want === "string") {
+  if (!(want instanceof Map)) {
     // The file holds one value: the prefix itself.
     planValue(want, root, [], plan);
     return plan;
@@ -108,7 +122,7 @@ export function makePlan(
 }
 
 function planValue(
-  wanted: string,
+  wanted: string | Uint8Array,
   node: Have | undefined,
   at: string[],
   plan: Plan,
@@ -118,16 +132,15 @@ function planValue(
   } else if (isDir(node)) {
     plan.removals.push(removal(at, node));
     plan.writes.push({ kind: "create", path: at, value: wanted });
-  } else if (node.entry?.value === wanted) {
+  } else if (same(node.entry?.value, wanted)) {
     plan.unchanged++;
   } else {
-    const was = node.entry?.value;
     plan.writes.push({
       kind: "update",
       path: at,
       value: wanted,
       modifiedIndex: node.entry?.modifiedIndex ?? 0,
-      was: typeof was === "string" ? was : "",
+      was: node.entry?.value ?? "",
     });
   }
 }
@@ -144,7 +157,7 @@ function diff(
     const wanted = want.get(name)!;
     let node = children.get(name);
     const at = [...path, name];
-    if (typeof wanted === "string") {
+    if (!(wanted instanceof Map)) {
       planValue(wanted, node, at, plan);
       continue;
     }
@@ -199,6 +212,19 @@ function removal(path: string[], old: Have): Removal {
   return { path, old, values, dirs };
 }
 
+/** Whether a stored value is the wanted one: the same text or bytes. */
+function same(
+  had: string | Uint8Array | undefined,
+  wanted: string | Uint8Array,
+): boolean {
+  if (typeof had === "string" || typeof wanted === "string") {
+    return had === wanted;
+  }
+  if (had === undefined || had.length !== wanted.length) return false;
+  for (let i = 0; i < had.length; i++) if (had[i] !== wanted[i]) return false;
+  return true;
+}
+
 /** How many keys the plan deletes: values and explicit directories. */
 export function deletes(plan: Plan): number {
   let count = 0;
@@ -217,9 +243,7 @@ export function describePlan(plan: Plan, subtree: Subtree): string {
     lines.push(
       isDir(old)
         ? `- ${key(path)}/ (directory with ${countValues(old)} values)`
-        : `- ${key(path)} (was ${
-          showValue(typeof value === "string" ? value : "")
-        })`,
+        : `- ${key(path)} (was ${showValue(value ?? "")})`,
     );
   }
   for (const step of plan.writes) {

@@ -1,7 +1,9 @@
 // Dumped data to YAML and JSON text. Internal.
 //
 // Data is a tree of strings: a directory is a Map (keys in the order to
-// write), a value a string; with --arrays, a directory whose children are
+// write), a value a string (or, for bytes that are not UTF-8 text, a
+// Uint8Array: YAML's !!binary, in JSON an object whose one name is empty,
+// which no key can have); with --arrays, a directory whose children are
 // exactly "0", "1", ... may be an array.
 //
 // The writer is our own, with no dependency: the shape is small (strings
@@ -9,7 +11,15 @@
 // something else, and it must be fast for big dumps.
 
 /** A dumped or loaded tree. */
-export type Data = string | Map<string, Data> | Data[];
+export type Data = string | Uint8Array | Map<string, Data> | Data[];
+
+/** Whether data is a value (text or bytes) rather than a directory. */
+export function isValue(data: Data): data is string | Uint8Array {
+  return typeof data === "string" || data instanceof Uint8Array;
+}
+
+/** The JSON of bytes: an object whose one name is empty. */
+export const BINARY_NAME = "";
 
 // ---- Writing ----
 
@@ -108,16 +118,28 @@ function block(text: string, indent: string): string | undefined {
   return out;
 }
 
+/** Bytes as `!!binary`: quoted when short, else a block of 76-column lines. */
+function binary(bytes: Uint8Array, indent: string): string {
+  const text = bytes.toBase64();
+  if (text.length <= 76) return `!!binary "${text}"`;
+  let out = "!!binary |";
+  for (let at = 0; at < text.length; at += 76) {
+    out += "\n" + indent + text.slice(at, at + 76);
+  }
+  return out;
+}
+
 /** The data as YAML, keys in the order of the maps. */
 export function toYaml(data: Data): string {
-  if (typeof data === "string") return scalarValue(data, "") + "\n";
+  if (isValue(data)) return scalarValue(data, "") + "\n";
   const lines: string[] = [];
   emit(data, "", lines);
   return lines.join("\n") + "\n";
 }
 
-function scalarValue(text: string, indent: string): string {
-  return block(text, indent + "  ") ?? scalar(text);
+function scalarValue(value: string | Uint8Array, indent: string): string {
+  if (typeof value !== "string") return binary(value, indent + "  ");
+  return block(value, indent + "  ") ?? scalar(value);
 }
 
 function isEmpty(data: Map<string, Data> | Data[]): boolean {
@@ -141,7 +163,7 @@ function emit(
         lines.push(indent + "? " + written);
         head = indent + ":";
       }
-      if (typeof value === "string") {
+      if (isValue(value)) {
         lines.push(head + " " + scalarValue(value, indent));
       } else if (isEmpty(value)) {
         lines.push(head + (value instanceof Map ? " {}" : " []"));
@@ -153,7 +175,7 @@ function emit(
     return;
   }
   for (const item of data) {
-    if (typeof item === "string") {
+    if (isValue(item)) {
       lines.push(indent + "- " + scalarValue(item, indent));
     } else if (isEmpty(item)) {
       lines.push(indent + "- " + (item instanceof Map ? "{}" : "[]"));
@@ -177,6 +199,10 @@ export function toJson(data: Data): string {
 function json(data: Data, indent: string, parts: string[]): void {
   if (typeof data === "string") {
     parts.push(JSON.stringify(data));
+    return;
+  }
+  if (data instanceof Uint8Array) {
+    parts.push(`{${JSON.stringify(BINARY_NAME)}: "${data.toBase64()}"}`);
     return;
   }
   if (isEmpty(data)) {

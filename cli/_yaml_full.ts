@@ -16,7 +16,9 @@ import {
   parseDocument,
 } from "npm:yaml@^2.9.1";
 import { Failure } from "./_common.ts";
-import type { Data } from "./_yaml.ts";
+import { BINARY_NAME, type Data } from "./_yaml.ts";
+
+const BINARY_TAG = "tag:yaml.org,2002:binary";
 import { keyProblem } from "./_yaml_read.ts";
 
 /**
@@ -128,10 +130,18 @@ class Reader {
     if (isScalar(node)) {
       const value = node.value;
       if (value === null || value === undefined) return "";
+      if (value instanceof Uint8Array) {
+        // npm:yaml read !!binary itself, leniently: read its text again.
+        const text = node.source;
+        if (typeof text === "string") return this.#bytes(node, text, path);
+        this.#count(node, value.length);
+        return new Uint8Array(value);
+      }
       if (typeof value !== "string") {
         this.#fail(node, `the value at ${at(path)} is not text`);
       }
       this.#count(node, value.length);
+      if (node.tag === BINARY_TAG) return this.#bytes(node, value, path);
       return value;
     }
     if (isSeq(node)) {
@@ -156,8 +166,34 @@ class Reader {
     );
   }
 
+  /** `!!binary` text (base64, line breaks allowed) as bytes. */
+  #bytes(node: unknown, text: string, path: string[]): Uint8Array {
+    try {
+      return Uint8Array.fromBase64(text.replace(/[\s]+/g, ""));
+    } catch {
+      this.#fail(node, `the !!binary value at ${at(path)} is not base64`);
+    }
+  }
+
   /** A mapping; `<<` keys merge mappings in under the explicit keys. */
   #mapping(node: YamlNode & { items: unknown[] }, path: string[]): Data {
+    // The JSON of bytes (etcd2yaml --json): one pair whose name is empty.
+    const only = node.items.length === 1
+      ? node.items[0] as { key: unknown; value: unknown }
+      : undefined;
+    const onlyKey = only === undefined ? undefined : this.resolve(only.key);
+    if (isScalar(onlyKey) && onlyKey.value === BINARY_NAME) {
+      const value = this.resolve(only!.value);
+      if (!isScalar(value) || typeof value.value !== "string") {
+        this.#fail(
+          only!.value,
+          `the value at ${
+            at(path)
+          } has an empty name: expected base64 text (the JSON of bytes)`,
+        );
+      }
+      return this.#bytes(value, value.value, path);
+    }
     const map = new Map<string, Data>();
     const merges: unknown[] = [];
     for (const item of node.items) {

@@ -25,14 +25,14 @@ export async function fromYaml(
     (await import("./_yaml_full.ts")).readYaml(text, source, arrays);
 }
 
-/** Why etcd cannot hold a key, or undefined if it can. */
+/**
+ * Why a tree cannot hold a key, or undefined if it can. (What one API
+ * cannot hold, such as v2's hidden "_" keys, is checked once connected.)
+ */
 export function keyProblem(key: string): string | undefined {
   if (key === "") return "is empty";
   if (key === "." || key === "..") return "is a path step, not a name";
   if (key.includes("/")) return 'contains "/" (nest mappings instead)';
-  if (key.startsWith("_")) {
-    return 'starts with "_": etcd hides such keys from listings, so they could not be checked or dumped back';
-  }
   return undefined;
 }
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD --allow-read --allow-write
+#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_API,ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD --allow-read --allow-write
 /**
  * `etcd2yaml`: dumps an etcd subtree as YAML (or JSON).
  *
@@ -30,34 +30,50 @@ import {
   answerInfo,
   COMMON_HELP,
   connect,
+  elsewhere,
   Failure,
   type Io,
   parse,
   prefixArgument,
   processIo,
   run,
+  subtreeOf,
+  UsageError,
   VERSION,
   write,
 } from "./_common.ts";
+import { showKey, visible } from "./_escape.ts";
 import { writeOutput } from "./_output.ts";
 import { type Data, toJson, toYaml } from "./_yaml.ts";
 
 const HELP = `etcd2yaml ${VERSION}: dump an etcd subtree as YAML
 
-Usage: etcd2yaml PREFIX [-o FILE] [--json] [--arrays] [connection flags]
+Usage: etcd2yaml PREFIX [-o FILE] [--json] [--arrays] [--revision R]
+                 [connection flags]
 
-  PREFIX          the subtree to dump, such as /app ("/" for everything)
+  PREFIX          the subtree to dump: on v3 every key that starts with
+                  PREFIX/ (and PREFIX itself), such as app or /registry
+                  ("" for every key); on v2 a directory such as /app ("/"
+                  for everything)
   -o, --output    write to FILE instead of standard output: a file is
                   replaced atomically (keeping its mode; a link is
                   followed), a FIFO or device written into; "-" is stdout
   --json          write JSON instead of YAML
   --arrays        write directories whose children are exactly 0, 1, ...
                   as sequences (as "yaml2etcd --arrays" stores them)
+  --revision R    dump the subtree as it was at revision R (v3; until R is
+                  compacted)
 
-Keys with a segment starting with "_" (locks, queues) are hidden from
-listings by etcd v2, so they are not dumped, not even with PREFIX "/". A
-PREFIX that is a single value dumps as one scalar, which yaml2etcd loads
-back into that key.
+The dump is one consistent view: on v3 read page by page at one revision,
+so that no single answer is huge. Values that are not UTF-8 text are
+written as YAML !!binary (in JSON, as an object whose one name is empty,
+{"": "BASE64"}), and yaml2etcd loads them back byte for byte. Keys that are
+not UTF-8 text, or that have an empty segment (a//b), cannot be YAML names:
+they are left out and named on stderr, as is a value that has keys below
+it (v3 allows both a and a/b). On v2, keys with a segment starting with
+"_" are hidden by etcd from listings, so they are not dumped. A PREFIX that
+is a single value dumps as one scalar, which yaml2etcd loads back into that
+key.
 
 ${COMMON_HELP}
 
@@ -85,25 +101,57 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       output: { type: "string", short: "o" },
       json: { type: "boolean" },
       arrays: { type: "boolean" },
+      revision: { type: "string" },
     });
     if (await answerInfo(values, io, "etcd2yaml", HELP)) return 0;
-    const segments = prefixArgument(
+    const prefix = prefixArgument(
       positionals,
       1,
-      "Missing PREFIX: name the subtree to dump, such as /app",
+      'Missing PREFIX: name the subtree to dump, such as /app ("" for every v3 key)',
     );
+    const revision = values.revision === undefined
+      ? undefined
+      : revisionFlag(values.revision);
     await using client = await connect(values, io);
     const store = storeOf(client);
-    const subtree = store.subtree(segments);
-    const snapshot = await store.snapshot(subtree);
-    if (snapshot.entries.length === 0) {
+    const subtree = subtreeOf(store, prefix);
+    const snapshot = await store.snapshot(
+      subtree,
+      revision === undefined ? {} : { revision },
+    );
+    if (snapshot.entries.length === 0 && !snapshot.skipped?.length) {
+      const other = await elsewhere(client, prefix);
       throw new Failure(
         `Cannot dump ${
-          JSON.stringify(subtree.key)
-        }: it does not exist (etcd index ${snapshot.index})`,
+          visible(JSON.stringify(subtree.key))
+        }: it does not exist (etcd ${
+          store.capabilities.protocol === "v2" ? "index" : "revision"
+        } ${snapshot.index})${other === undefined ? "" : `; ${other}`}`,
       );
     }
-    const data = toData(snapshot.entries, values.arrays === true);
+    const left: string[] = [];
+    const data = toData(snapshot.entries, values.arrays === true, left);
+    const skipped = snapshot.skipped ?? [];
+    if (skipped.length > 0) {
+      await note(
+        io,
+        `${skipped.length} key${
+          skipped.length === 1 ? " is" : "s are"
+        } not dumped: not UTF-8 text, or with an empty segment, so not a name YAML can hold (${
+          examples(skipped)
+        })`,
+      );
+    }
+    if (left.length > 0) {
+      await note(
+        io,
+        `${left.length} value${
+          left.length === 1 ? " is" : "s are"
+        } not dumped: etcd holds keys below them too, and a YAML name holds a value or a mapping, not both (${
+          examples(left.map((path) => showKey(subtree.keyOf(path))))
+        })`,
+      );
+    }
     const text = values.json ? toJson(data) : toYaml(data);
     // "-" and /dev/stdout are standard output (Deno gives no access to
     // /dev/stdout by path without --allow-all).
@@ -119,34 +167,54 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
   });
 }
 
-/** A snapshot's entries as data: maps of strings, keys sorted. */
-function toData(entries: readonly Entry[], arrays: boolean): Data {
+/**
+ * A snapshot's entries as data: maps of values, keys sorted. A value with
+ * keys below it (etcd v3 holds both `a` and `a/b`) cannot be both a value
+ * and a mapping: its path goes to `left`, and the mapping wins.
+ */
+function toData(
+  entries: readonly Entry[],
+  arrays: boolean,
+  left: string[],
+): Data {
   const root = entries[0];
-  if (root?.path === "" && root.dir !== true) return text(root);
+  if (root?.path === "" && root.dir !== true && entries.length === 1) {
+    return valueOf(root);
+  }
   const top = new Map<string, Data>();
   const maps = new Map<string, Map<string, Data>>([["", top]]);
+  const values = new Set<string>();
   const mapAt = (path: string): Map<string, Data> => {
     let map = maps.get(path);
     if (map === undefined) {
       const slash = path.lastIndexOf("/");
+      const parent = mapAt(slash < 0 ? "" : path.slice(0, slash));
+      const name = path.slice(slash + 1);
+      if (values.delete(path)) left.push(path); // a value was there
       map = new Map();
-      mapAt(slash < 0 ? "" : path.slice(0, slash))
-        .set(path.slice(slash + 1), map);
+      parent.set(name, map);
       maps.set(path, map);
     }
     return map;
   };
   for (const entry of entries) {
     const path = entry.path;
-    if (path === "") continue;
+    if (path === "") {
+      if (entry.dir !== true) left.push(path);
+      continue;
+    }
     if (entry.dir === true) {
       mapAt(path);
+    } else if (maps.has(path)) {
+      left.push(path); // keys below it came first
     } else {
       const slash = path.lastIndexOf("/");
       mapAt(slash < 0 ? "" : path.slice(0, slash))
-        .set(path.slice(slash + 1), text(entry));
+        .set(path.slice(slash + 1), valueOf(entry));
+      values.add(path);
     }
   }
+  left.sort();
   return arrange(top, arrays);
 }
 
@@ -163,8 +231,31 @@ function arrange(map: Map<string, Data>, arrays: boolean): Data {
   return new Map(names.map((name) => [name, child(name)]));
 }
 
-function text(entry: Entry): string {
-  return typeof entry.value === "string" ? entry.value : "";
+function valueOf(entry: Entry): string | Uint8Array {
+  return entry.value ?? "";
+}
+
+/** The --revision flag: a revision, a whole number from 1. */
+function revisionFlag(given: string): number {
+  const revision = Number(given);
+  if (!/^\d+$/.test(given) || !Number.isSafeInteger(revision) || revision < 1) {
+    throw new UsageError(
+      `Invalid --revision ${
+        JSON.stringify(given)
+      }: expected a revision, a whole number from 1`,
+    );
+  }
+  return revision;
+}
+
+/** A few of many, for a message. */
+function examples(items: readonly string[]): string {
+  return items.slice(0, 3).join(", ") + (items.length > 3 ? ", ..." : "");
+}
+
+/** A note on stderr, for what the dump leaves out. */
+function note(io: Io, text: string): Promise<void> {
+  return write(io.stderr, `etcd2yaml: note: ${text}\n`);
 }
 
 /** Whether names are exactly "0", "1", ..., "n-1" (n > 0). */

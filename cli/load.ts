@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD,LOG_TOKENS,LOG_STREAM --allow-read
+#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_API,ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD,LOG_TOKENS,LOG_STREAM --allow-read
 /**
  * `yaml2etcd`: loads YAML into an etcd subtree, safely.
  *
@@ -33,12 +33,13 @@
  * @module
  */
 
-import { storeOf } from "../_core/store.ts";
+import { type Capabilities, storeOf } from "../_core/store.ts";
 import { carryOut, type Outcome, total } from "./_apply.ts";
 import {
   answerInfo,
   COMMON_HELP,
   connect,
+  elsewhere,
   Failure,
   interruption,
   type Io,
@@ -46,6 +47,7 @@ import {
   prefixArgument,
   processIo,
   run,
+  subtreeOf,
   UsageError,
   VERSION,
   write,
@@ -65,7 +67,8 @@ const HELP = `yaml2etcd ${VERSION}: load YAML into an etcd subtree
 
 Usage: yaml2etcd PREFIX [FILE|-] [options] [connection flags]
 
-  PREFIX             the subtree to load into, such as /app
+  PREFIX             the subtree to load into, such as app (v3: its keys
+                     are PREFIX/...) or /app (v2)
   FILE               the YAML to load; "-" or none: standard input
   --replace          also delete what is under PREFIX but not in the file
                      (only what was read, each key with a compare)
@@ -75,18 +78,29 @@ Usage: yaml2etcd PREFIX [FILE|-] [options] [connection flags]
   --force            write without comparing with what was read (overwrite
                      concurrent changes; directories go with everything in
                      them)
-  --concurrency N    writes in flight at once (default 16)
+  --concurrency N    writes (v3: transactions) in flight at once
+                     (default 16)
+  --txn-ops N        v3: writes per transaction (default 128, etcd's own
+                     --max-txn-ops; give the server's if it differs)
+  --atomic           v3: the whole load as one transaction: every write
+                     happens, or none (refused before writing when it
+                     does not fit in one)
   --arrays           store sequences as directories with children 0, 1, ...
   --max-request-bytes N
                      the largest write request the server takes (default:
                      etcd's own limit for the API); larger values are
                      refused before anything is written
 
-Values are stored as the file spells them; a file of one value sets PREFIX
-itself. Merge keys (<<) merge; aliases may stand for at most 100,000
-values in all, and nesting is limited to 256 levels. Writes compare with the state that was read, so a concurrent change
-is reported as a conflict (exit 1). Interrupted (Ctrl-C, or etcd gone), it
-says how far it got; running it again finishes the job.
+Values are stored as the file spells them; YAML !!binary values (and, in
+JSON, an object whose one name is empty, {"": "BASE64"}) as their bytes,
+which v3 holds and v2 does not. A file of one value sets PREFIX itself.
+Merge keys (<<) merge; aliases may stand for at most 100,000 values in all,
+and nesting is limited to 256 levels. Writes compare with the state that
+was read, so a concurrent change is reported as a conflict (exit 1) and the
+rest is written. On v3 an empty mapping is refused (v3 has no empty
+directories), and so are keys starting with "_" on v2 (v2 hides them).
+Interrupted (Ctrl-C, or etcd gone), it says how far it got; running it
+again finishes the job.
 
 ${COMMON_HELP}
 
@@ -118,13 +132,18 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       concurrency: { type: "string" },
       arrays: { type: "boolean" },
       "max-request-bytes": { type: "string" },
+      "txn-ops": { type: "string" },
+      atomic: { type: "boolean" },
     });
     if (await answerInfo(values, io, "yaml2etcd", HELP)) return 0;
-    const segments = prefixArgument(
+    const prefix = prefixArgument(
       positionals,
       2,
       "Missing PREFIX: name the subtree to load into, such as /app",
     );
+    const txnOpsGiven = values["txn-ops"] === undefined
+      ? undefined
+      : wholeNumber(values["txn-ops"], "--txn-ops", 0, 1, 1_000_000);
     const concurrency = wholeNumber(
       values.concurrency,
       "--concurrency",
@@ -155,10 +174,31 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       maxConcurrency: concurrency,
     });
     const store = storeOf(client);
-    const subtree = store.subtree(segments);
+    const { capabilities } = store;
+    const subtree = subtreeOf(store, prefix);
+    const shown = visible(JSON.stringify(subtree.key));
+    checkFits(want, capabilities, shown);
+    const txnOps = capabilities.maxTxnOps === 0
+      ? 0
+      : txnOpsGiven ?? capabilities.maxTxnOps;
+    if (
+      capabilities.maxTxnOps === 0 &&
+      (txnOpsGiven !== undefined || values.atomic)
+    ) {
+      throw new UsageError(
+        `Invalid ${
+          values.atomic ? "--atomic" : "--txn-ops"
+        }: etcd's ${capabilities.protocol} API has no transactions (use --api v3)`,
+      );
+    }
     const snapshot = await store.snapshot(subtree);
     const have = haveOf(snapshot.entries);
-    const prefix = visible(JSON.stringify(subtree.key));
+    if (have === undefined) {
+      const other = await elsewhere(client, prefix);
+      if (other !== undefined) {
+        await write(io.stderr, `yaml2etcd: note: ${other}\n`);
+      }
+    }
     const replace = values.replace === true;
     if (
       replace && want instanceof Map && want.size === 0 &&
@@ -166,20 +206,27 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       countValues(have) > 0
     ) {
       throw new Failure(
-        `Refusing to replace ${prefix} with an input that holds no keys: that would delete all ${
+        `Refusing to replace ${shown} with an input that holds no keys: that would delete all ${
           countValues(have)
         } values under it (give --allow-empty to do that)`,
       );
     }
     const plan = makePlan(want, have, replace);
+    if (!capabilities.directories) {
+      // An empty input is no directory to make where there are none.
+      plan.writes = plan.writes.filter((step) => step.kind !== "mkdir");
+    }
     const limit = limitGiven ?? store.capabilities.maxRequestBytes;
+    const size = (path: string, value: string | Uint8Array) =>
+      store.requestSize(subtree, path, value);
     checkSizes(
       plan,
       limit,
       limitGiven !== undefined,
-      (path, value) => store.requestSize(subtree, path, value),
+      size,
       subtree.keyOf.bind(subtree),
     );
+    if (values.atomic) checkAtomic(plan, txnOps, limit, size);
 
     if (values["dry-run"]) {
       await write(io.stdout, describePlan(plan, subtree));
@@ -190,6 +237,10 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       concurrency,
       io,
       signal: stop.signal,
+      txnOps,
+      atomic: values.atomic === true,
+      maxRequestBytes: limit,
+      size,
     });
     for (const conflict of outcome.conflicts) {
       await write(io.stderr, `yaml2etcd: ${conflict}\n`);
@@ -205,7 +256,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
         ? ` (and ${outcome.uncertain} more that may have been applied)`
         : "";
       throw new Failure(
-        `Stopped loading ${prefix} after ${outcome.applied} of ${
+        `Stopped loading ${shown} after ${outcome.applied} of ${
           total(plan)
         } writes${uncertain}${stopped}; run it again to finish`,
       );
@@ -240,12 +291,93 @@ function wholeNumber(
   return value;
 }
 
+/**
+ * Refuses, before anything is written, what the API in use cannot hold:
+ * v2's hidden "_" keys and text-only values, v3's empty directories.
+ */
+function checkFits(
+  want: Wanted,
+  capabilities: Capabilities,
+  prefix: string,
+): void {
+  const api = capabilities.protocol;
+  let empty: string[] | undefined;
+  let hidden: string[] | undefined;
+  let binary: string[] | undefined;
+  const visit = (node: Wanted, path: string[]) => {
+    if (node instanceof Uint8Array) {
+      if (!capabilities.binary) binary ??= path;
+      return;
+    }
+    if (typeof node === "string") return;
+    if (node.size === 0 && !capabilities.directories && path.length > 0) {
+      empty ??= path;
+    }
+    for (const [name, child] of node) {
+      if (capabilities.hiddenUnderscore && name.startsWith("_")) {
+        hidden ??= [...path, name];
+      }
+      visit(child, [...path, name]);
+    }
+  };
+  visit(want, []);
+  const at = (path: string[]) => showKey(path.join("/"));
+  if (hidden !== undefined) {
+    throw new Failure(
+      `Cannot load into ${prefix}: ${
+        at(hidden)
+      } starts with "_", which etcd's v2 API hides from listings, so it could not be checked or dumped back; nothing was written`,
+    );
+  }
+  if (binary !== undefined) {
+    throw new Failure(
+      `Cannot load into ${prefix}: the value of ${
+        at(binary)
+      } is bytes that are not UTF-8 text, and etcd's v2 API holds text only (use --api v3); nothing was written`,
+    );
+  }
+  if (empty !== undefined) {
+    throw new Failure(
+      `Cannot load into ${prefix}: ${
+        at(empty) || "the input"
+      } is an empty mapping, and etcd's ${api} API has no empty directories (they exist while keys are below them); remove it from the file; nothing was written`,
+    );
+  }
+}
+
+/** Refuses an --atomic load that does not fit in one transaction. */
+function checkAtomic(
+  plan: Plan,
+  txnOps: number,
+  limit: number,
+  size: (path: string, value: string | Uint8Array) => number,
+): void {
+  const steps = total(plan);
+  if (steps > txnOps) {
+    throw new Failure(
+      `Cannot load atomically: the plan has ${steps} writes, and one transaction takes at most ${txnOps} (etcd's --max-txn-ops; give --txn-ops if the server takes more, or load without --atomic); nothing was written`,
+    );
+  }
+  let bytes = 0;
+  for (const step of plan.writes) {
+    bytes += size(step.path.join("/"), step.value ?? "");
+  }
+  for (const removal of plan.removals) {
+    for (const step of removal.values) bytes += size(step.path.join("/"), "");
+  }
+  if (bytes > limit) {
+    throw new Failure(
+      `Cannot load atomically: the transaction would be about ${bytes} bytes, and etcd takes requests of at most ${limit} (give --max-request-bytes if the server takes more, or load without --atomic); nothing was written`,
+    );
+  }
+}
+
 /** Refuses the load if a value would make a request etcd refuses. */
 function checkSizes(
   plan: Plan,
   limit: number,
   given: boolean,
-  size: (path: string, value: string) => number,
+  size: (path: string, value: string | Uint8Array) => number,
   keyOf: (path: string) => string,
 ): void {
   const large: string[] = [];
@@ -253,7 +385,7 @@ function checkSizes(
   for (const step of plan.writes) {
     if (step.value === undefined) continue;
     const path = step.path.join("/");
-    if (!step.value.isWellFormed()) {
+    if (typeof step.value === "string" && !step.value.isWellFormed()) {
       throw new Failure(
         `Cannot load: the value of ${
           showKey(keyOf(path))

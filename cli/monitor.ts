@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD --allow-read
+#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_API,ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD --allow-read
 /**
  * `etcdmon`: prints the changes of an etcd subtree as they happen.
  *
@@ -34,12 +34,14 @@ import {
   answerInfo,
   COMMON_HELP,
   connect,
+  elsewhere,
   interruption,
   type Io,
   parse,
   prefixArgument,
   processIo,
   run,
+  subtreeOf,
   UsageError,
   VERSION,
   write,
@@ -48,19 +50,27 @@ import {
 const HELP =
   `etcdmon ${VERSION}: print the changes of an etcd subtree as they happen
 
-Usage: etcdmon [PREFIX] [--json] [--since INDEX] [connection flags]
+Usage: etcdmon [PREFIX] [--json] [--prev] [--since REV] [connection flags]
 
-  PREFIX          the subtree to watch (default "/": everything)
+  PREFIX          the subtree to watch (default: everything; on v3 every
+                  key that starts with PREFIX/, and PREFIX itself)
   --json          one JSON object per line
-  --since INDEX   start with the change at INDEX (default: from now)
+  --prev          show each update's previous value too (v2 always knows
+                  it; on v3 it costs etcd a little more per change)
+  --since REV     start with the change at revision (v2: index) REV
+                  (default: from now)
 
-Lines: INDEX ACTION KEY VALUE, where ACTION is create, update, delete or
-expire, KEY is relative to PREFIX ("/" ends a directory) and VALUE is JSON
-(the previous value for delete and expire). Control characters in keys and
-values are shown as escapes (a key that has any is shown quoted); --json
-lines are exact JSON. Keys with a segment starting with "_" are hidden by
-etcd v2 and not shown. When etcd goes away, it reconnects and says so on
-stderr. Ctrl-C ends it.
+Lines: REV ACTION KEY VALUE, where REV is etcd's revision (v2: its index),
+ACTION is create, update, delete or expire (v2; on v3 a key whose lease
+ran out is a delete), KEY is relative to PREFIX ("/" ends a directory) and
+VALUE is JSON (bytes that are not text as their size and first bytes; in
+--json as {"": "BASE64"}); with --prev, an update ends with "was" and the
+previous value. Control characters in keys and values are shown as escapes
+(a key that has any is shown quoted); --json lines are exact JSON. On v2,
+keys with a segment starting with "_" are hidden by etcd and not shown.
+When etcd goes away, it reconnects and says so on stderr; when etcd no
+longer has the history needed (v2's last 1000 events, v3's compaction), a
+resync line says so and it goes on from a fresh read. Ctrl-C ends it.
 
 ${COMMON_HELP}
 
@@ -88,9 +98,10 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
       since: { type: "string" },
+      prev: { type: "boolean" },
     });
     if (await answerInfo(values, io, "etcdmon", HELP)) return 0;
-    const segments = prefixArgument(positionals, 1);
+    const prefix = prefixArgument(positionals, 1);
     let from: number | undefined;
     if (values.since !== undefined) {
       from = Number(values.since);
@@ -101,7 +112,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
         throw new UsageError(
           `Invalid --since ${
             JSON.stringify(values.since)
-          }: expected an etcd index (a whole number from 1 to ${Number.MAX_SAFE_INTEGER})`,
+          }: expected an etcd revision (a whole number from 1 to ${Number.MAX_SAFE_INTEGER})`,
         );
       }
     }
@@ -112,10 +123,20 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     if (stop.signal.aborted) return 0;
     await using client = await connect(values, io);
     const store = storeOf(client);
-    const subtree = store.subtree(segments);
+    const subtree = subtreeOf(store, prefix);
+    const word = store.capabilities.protocol === "v2" ? "index" : "revision";
+    // A note when PREFIX holds nothing (if etcd answers now; the watch
+    // rides out an etcd that does not).
+    if (!(await store.exists(subtree).catch(() => true))) {
+      const other = await elsewhere(client, prefix);
+      if (other !== undefined) {
+        await write(io.stderr, `etcdmon: note: ${other}\n`);
+      }
+    }
     while (!stop.signal.aborted) {
       // Disconnects are ridden out; stderr says when etcd went and came back.
       const stream = store.follow(subtree, from, {
+        ...(values.prev ? { prev: true } : {}),
         onState: (state, error) =>
           void write(
             io.stderr,
@@ -131,7 +152,10 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       try {
         for await (const change of stream) {
           from = change.index + 1;
-          await write(io.stdout, format(change, subtree, json));
+          await write(
+            io.stdout,
+            format(change, subtree, json, values.prev === true),
+          );
         }
         return 0; // closed: Ctrl-C
       } catch (error) {
@@ -147,7 +171,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
               resync: { after: lost, index: snapshot.index },
             }) +
               "\n"
-            : `resync: etcd no longer has the changes after index ${lost}; going on from a fresh read at index ${snapshot.index}\n`,
+            : `resync: etcd no longer has the changes after ${word} ${lost}; going on from a fresh read at ${word} ${snapshot.index}\n`,
         );
       } finally {
         stop.signal.removeEventListener("abort", end);
@@ -160,19 +184,30 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
 
 function actionOf(change: Change): string {
   if (change.type === "delete") return change.expired ? "expire" : "delete";
-  // A write over an existing key is an update, even when etcd made a new
-  // node for it (a plain set does).
+  // v3 counts a key's writes since it was created; on v2 a write over an
+  // existing key is an update, even when etcd made a new node for it (a
+  // plain set does).
+  const version = change.entry.version;
+  if (version !== undefined) return version === 1 ? "create" : "update";
   return change.prev === undefined ? "create" : "update";
 }
 
-function text(value: string | Uint8Array | undefined): string {
-  return typeof value === "string" ? value : "";
+/** A value in JSON: text as a string, bytes as {"": base64}. */
+function jsonValue(value: string | Uint8Array | undefined): unknown {
+  if (value === undefined) return "";
+  return typeof value === "string" ? value : { "": value.toBase64() };
 }
 
-function format(change: Change, subtree: Subtree, json: boolean): string {
+function format(
+  change: Change,
+  subtree: Subtree,
+  json: boolean,
+  prev: boolean,
+): string {
   const entry = change.entry;
   const action = actionOf(change);
   const dir = entry.dir === true;
+  const before = change.prev?.dir === true ? undefined : change.prev;
   if (json) {
     const event: Record<string, unknown> = {
       index: change.index,
@@ -181,12 +216,12 @@ function format(change: Change, subtree: Subtree, json: boolean): string {
       path: entry.path === "" ? "/" : entry.path,
       dir,
     };
-    if (!dir) event.value = text(entry.value);
-    if (change.prev !== undefined && change.prev.dir !== true) {
-      event.prevValue = text(change.prev.value);
-    }
+    if (!dir) event.value = jsonValue(entry.value);
+    if (before !== undefined) event.prevValue = jsonValue(before.value);
     event.createdIndex = entry.createdIndex;
     event.modifiedIndex = entry.modifiedIndex;
+    if (entry.version !== undefined) event.version = entry.version;
+    if (entry.lease !== undefined) event.lease = entry.lease;
     if (entry.expires !== undefined) {
       event.expiration = new Date(entry.expires).toISOString();
     }
@@ -194,9 +229,14 @@ function format(change: Change, subtree: Subtree, json: boolean): string {
   }
   let path = entry.path === "" ? "/" : showKey(entry.path);
   if (dir && path !== "/") path += "/";
+  // A v3 delete says no value unless the one before is known.
+  const value = entry.value ?? before?.value;
+  const was = prev && action === "update" && before !== undefined
+    ? ` was ${showValue(before.value ?? "")}`
+    : "";
   return `${change.index} ${action} ${path}${
-    dir ? "" : " " + showValue(text(entry.value))
-  }\n`;
+    dir || value === undefined ? "" : " " + showValue(value)
+  }${was}\n`;
 }
 
 export type { Io } from "./_common.ts";

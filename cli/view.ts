@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD --allow-read
+#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_API,ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD --allow-read
 /**
  * `etcd-tree`: a live view of an etcd subtree in the browser.
  *
@@ -33,12 +33,15 @@ import {
   TreeValue,
   WriteConflict,
 } from "../tree.ts";
-import { storeOf } from "../_core/store.ts";
+import { errorKind } from "../_core/kinds.ts";
+import { type Store, storeOf, type Subtree } from "../_core/store.ts";
+import { LeaseClock, treeAt } from "./_history.ts";
 import { visible } from "./_escape.ts";
 import {
   answerInfo,
   COMMON_HELP,
   connect,
+  elsewhere,
   Failure,
   interruption,
   type Io,
@@ -46,6 +49,7 @@ import {
   prefixArgument,
   processIo,
   run,
+  subtreeOf,
   UsageError,
   VERSION,
   write,
@@ -57,16 +61,21 @@ const HELP =
 
 Usage: etcd-tree [PREFIX] [--port N] [--host H] [--write] [connection flags]
 
-  PREFIX       the subtree to show (default "/")
+  PREFIX       the subtree to show (default: everything; on v3 every key
+               that starts with PREFIX/, and PREFIX itself)
   --port N     the port to serve on (default: a free one)
   --host H     the address to bind (default 127.0.0.1; 0.0.0.0 or :: for
                every interface, reached by this machine's names and
                addresses)
   --write      allow editing from the page (compare-and-swap writes;
                deleting a directory deletes what the page shows, each key
-               with a compare, after a confirmation)
+               with a compare, after a confirmation; bytes that are not
+               text are shown, never edited)
 
-It prints the page's URL, which holds a token valid for this run only.
+It prints the page's URL, which holds a token valid for this run only. On
+v3 the page shows each key's revisions, version, lease and time to live, a
+key's history back to the compaction point, and the whole subtree as of a
+revision (read-only).
 
 ${COMMON_HELP}
 
@@ -86,18 +95,31 @@ interface PageNode {
   lease: string | null;
 }
 
-function pageNode(node: TreeNode): PageNode {
+function pageNode(node: TreeNode, leases?: LeaseClock): PageNode {
   const raw = node instanceof TreeValue ? node.raw : "";
+  const lease = node instanceof TreeValue ? node.lease ?? null : null;
   return {
     dir: node instanceof TreeDirectory,
     raw: typeof raw === "string" ? raw : raw.toBase64(),
     binary: typeof raw !== "string",
     modifiedIndex: node.modifiedIndex,
     createdIndex: node.createdIndex,
-    expiration: node.expiration?.getTime() ?? null,
+    expiration: node.expiration?.getTime() ??
+      (lease === null ? undefined : leases?.expires(lease)) ?? null,
     version: node instanceof TreeValue ? node.version ?? null : null,
-    lease: node instanceof TreeValue ? node.lease ?? null : null,
+    lease,
   };
+}
+
+/** The leases of the nodes in view. */
+function leasesOf(nodes: Iterable<TreeNode>): Set<string> {
+  const leases = new Set<string>();
+  for (const node of nodes) {
+    if (node instanceof TreeValue && node.lease !== undefined) {
+      leases.add(node.lease);
+    }
+  }
+  return leases;
 }
 
 function json(body: unknown, status = 200): Response {
@@ -188,7 +210,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       write: { type: "boolean" },
     });
     if (await answerInfo(values, io, "etcd-tree", HELP)) return 0;
-    const segments = prefixArgument(positionals, 1);
+    const prefix = prefixArgument(positionals, 1);
     const port = Number(values.port ?? 0);
     if (
       (values.port !== undefined && !/^\d{1,5}$/.test(values.port)) ||
@@ -206,11 +228,21 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
 
     using stop = interruption(io);
     await using client = await connect(values, io);
+    const store = storeOf(client);
+    const subtree = subtreeOf(store, prefix);
+    const v3 = store.capabilities.protocol !== "v2";
+    const leases = v3 ? new LeaseClock(store) : undefined;
     // A viewer runs for long: it never gives up on etcd, and says on the
     // terminal when it lost and regained it.
-    await using tree = await EtcdTree.open(client, segments, {
+    await using tree = await EtcdTree.open(client, subtree.key, {
       retryFor: Infinity,
     });
+    if (tree.root === undefined) {
+      const other = await elsewhere(client, prefix);
+      if (other !== undefined) {
+        await write(io.stderr, `etcd-tree: note: ${other}\n`);
+      }
+    }
     tree.addEventListener("state", ({ state, error }) => {
       if (state === "reconnecting") {
         void write(
@@ -220,7 +252,12 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
           }); reconnecting\n`,
         ).catch(() => {});
       } else if (state === "live") {
-        void write(io.stderr, `etcd-tree: etcd is back (index ${tree.index})\n`)
+        void write(
+          io.stderr,
+          `etcd-tree: etcd is back (${
+            v3 ? "revision" : "index"
+          } ${tree.index})\n`,
+        )
           .catch(() => {});
       }
     });
@@ -249,7 +286,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       if (changes.length > 0) send("changes", changes);
     };
     tree.addEventListener("change", ({ change }) => {
-      batch.push(changeForPage(change));
+      batch.push(changeForPage(change, leases));
       timer ??= setTimeout(flush, 100);
     });
     tree.addEventListener("state", ({ state }) => send("state", state));
@@ -301,19 +338,21 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
           });
         }
         if (request.method === "GET" && url.pathname === "/tree") {
-          const nodes: [string, PageNode][] = [];
+          const asOf = url.searchParams.get("revision");
+          if (asOf !== null) return await pastTree(store, subtree, asOf);
           const root = tree.root;
-          if (root instanceof TreeDirectory) {
-            for (const node of root.walk()) {
-              nodes.push([node.path, pageNode(node)]);
-            }
-          }
+          const all = root instanceof TreeDirectory ? [...root.walk()] : [];
+          await leases?.known(leasesOf(all));
           return json({
             prefix: tree.prefix,
+            protocol: store.capabilities.protocol,
             index: tree.index,
             state: tree.state,
-            nodes,
+            nodes: all.map((node) => [node.path, pageNode(node, leases)]),
           });
+        }
+        if (request.method === "GET" && url.pathname === "/history") {
+          return await keyHistory(store, subtree, url.searchParams.get("path"));
         }
         if (request.method === "GET" && url.pathname === "/events") {
           let mine: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -354,7 +393,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       }
       throw error;
     }
-    const limit = storeOf(client).capabilities.maxRequestBytes + 64 * 1024;
+    const limit = store.capabilities.maxRequestBytes + 64 * 1024;
     const address = server.addr;
     hosts = hostNames(host, address.port);
     const shown = address.hostname.includes(":")
@@ -367,13 +406,78 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
   });
 }
 
-function changeForPage(change: TreeChange) {
+function changeForPage(change: TreeChange, leases: LeaseClock | undefined) {
   return {
     kind: change.kind,
     path: change.path,
     index: change.index,
-    node: pageNode(change.node),
+    node: pageNode(change.node, leases),
   };
+}
+
+/** The subtree as of a revision, read-only, as the page's nodes. */
+async function pastTree(
+  store: Store,
+  subtree: Subtree,
+  given: string,
+): Promise<Response> {
+  const revision = Number(given);
+  if (!/^\d+$/.test(given) || !Number.isSafeInteger(revision) || revision < 1) {
+    return json(
+      { error: "Invalid revision: expected a whole number from 1" },
+      400,
+    );
+  }
+  try {
+    const nodes = await treeAt(store, subtree, revision);
+    return json({
+      prefix: subtree.key,
+      protocol: store.capabilities.protocol,
+      index: revision,
+      state: "as of revision",
+      nodes: nodes.map((node) => [node.path, pageNode(node)]),
+    });
+  } catch (error) {
+    return pastFailure(error);
+  }
+}
+
+/** A key's earlier versions, newest first. */
+async function keyHistory(
+  store: Store,
+  subtree: Subtree,
+  path: string | null,
+): Promise<Response> {
+  if (path === null || path === "") {
+    return json({ error: "Invalid request: give a path" }, 400);
+  }
+  try {
+    const history = await store.history(subtree, path);
+    return json({
+      ...history,
+      versions: history.versions.map((version) => ({
+        modifiedIndex: version.modifiedIndex,
+        createdIndex: version.createdIndex,
+        version: version.version,
+        raw: typeof version.value === "string"
+          ? version.value
+          : version.value.toBase64(),
+        binary: typeof version.value !== "string",
+      })),
+    });
+  } catch (error) {
+    return pastFailure(error);
+  }
+}
+
+function pastFailure(error: unknown): Response {
+  const kind = errorKind(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (kind === "history lost") {
+    return json({ error: `That revision is compacted: ${message}` }, 410);
+  }
+  if (kind === "unsupported") return json({ error: message }, 501);
+  return json({ error: message }, 400);
 }
 
 /**
@@ -478,6 +582,14 @@ async function handleWrite(
       current: now instanceof TreeValue ? now.raw : null,
       index: now?.modifiedIndex ?? null,
     }, 409);
+  }
+  if (
+    (body.op === "set") && now instanceof TreeValue &&
+    typeof now.raw !== "string"
+  ) {
+    return json({
+      error: `${path} holds bytes that are not text; the page edits text only`,
+    }, 400);
   }
   try {
     let index: number;

@@ -104,6 +104,8 @@ test("v2 auth against a real etcd", async (t) => {
   await t.step("the command line: --user and ETCD_PASSWORD", async () => {
     const dumped = await runMain(dump, [
       "/ro",
+      "--api",
+      "v2",
       "--endpoints",
       etcd.endpoint,
       "--user",
@@ -116,6 +118,8 @@ test("v2 auth against a real etcd", async (t) => {
       [
         "/ro",
         "-",
+        "--api",
+        "v2",
         "--endpoints",
         etcd.endpoint,
         "--user",
@@ -130,6 +134,8 @@ test("v2 auth against a real etcd", async (t) => {
       "dump.ts",
       [
         "/ro",
+        "--api",
+        "v2",
         "--endpoints",
         etcd.endpoint,
       ],
@@ -141,6 +147,8 @@ test("v2 auth against a real etcd", async (t) => {
     produced.push(fromEnv.stdout, fromEnv.stderr);
     const unreachable = await runMain(dump, [
       "/ro",
+      "--api",
+      "v2",
       "--endpoints",
       "http://127.0.0.1:9",
       "--user",

@@ -195,7 +195,7 @@ test("YAML writer: every string reads back the same", async () => {
 test("etcd2yaml and yaml2etcd against a real etcd", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
-  const endpoint = ["--endpoints", etcd.endpoint];
+  const endpoint = ["--api", "v2", "--endpoints", etcd.endpoint];
 
   await t.step(
     "round trip: load, dump, load elsewhere, dump again",
@@ -417,7 +417,16 @@ test("etcd2yaml and yaml2etcd against a real etcd", async (t) => {
       })();
       const ran = await runMain(
         load,
-        ["/half", "-", "--concurrency", "4", "--endpoints", proxy.endpoint],
+        [
+          "/half",
+          "-",
+          "--concurrency",
+          "4",
+          "--api",
+          "v2",
+          "--endpoints",
+          proxy.endpoint,
+        ],
         yaml,
       );
       await cut;
@@ -439,6 +448,8 @@ test("etcd2yaml and yaml2etcd against a real etcd", async (t) => {
       const rerun = await runMain(load, [
         "/half",
         "-",
+        "--api",
+        "v2",
         "--endpoints",
         proxy.endpoint,
       ], yaml);
@@ -482,7 +493,7 @@ test("etcd2yaml and yaml2etcd against a real etcd", async (t) => {
           ["/bad", "-"],
           "a:\n  _hidden: 1\n",
           1,
-          /^yaml2etcd: Cannot load <stdin>:2:3: key "_hidden" under "a" starts with "_"/,
+          /^yaml2etcd: Cannot load into "\/bad": a\/_hidden starts with "_", which etcd's v2 API hides from listings.*nothing was written/,
         ],
         [
           ["/bad", "-"],
@@ -527,6 +538,8 @@ test("etcd2yaml and yaml2etcd against a real etcd", async (t) => {
 
       const unreachable = await runMain(dump, [
         "/bad",
+        "--api",
+        "v2",
         "--endpoints",
         "http://127.0.0.1:9",
       ]);
@@ -548,6 +561,8 @@ test("etcd2yaml and yaml2etcd against a real etcd", async (t) => {
         "/bad",
         "--user",
         "alice:s3cret-pw",
+        "--api",
+        "v2",
         "--endpoints",
         "http://127.0.0.1:9",
       ]);
@@ -677,9 +692,14 @@ test("etcd2yaml and yaml2etcd against a real etcd", async (t) => {
       (await runScript("dump.ts", ["/sub-block", ...endpoint])).stdout,
       "c: |\n  two\n  lines\n",
     );
-    const env = await runScript("dump.ts", ["/sub", "--json"], "", {
-      ETCD_ENDPOINTS: etcd.endpoint,
-    });
+    const env = await runScript(
+      "dump.ts",
+      ["/sub", "--json", "--api", "v2"],
+      "",
+      {
+        ETCD_ENDPOINTS: etcd.endpoint,
+      },
+    );
     assert.equal(env.code, 0, env.stderr);
     assert.equal(env.stdout, '{\n  "a": {\n    "b": "1"\n  }\n}\n');
   });
@@ -734,7 +754,7 @@ test("etcdmon against a real etcd", async (t) => {
     "one line per change: index, action, relative key, value",
     async () => {
       const { code, out, err } = await watchLines(
-        ["/mon", "--endpoints", etcd.endpoint],
+        ["/mon", "--api", "v2", "--endpoints", etcd.endpoint],
         5,
         async () => {
           await client.set("mon/a", "1");
@@ -769,6 +789,8 @@ test("etcdmon against a real etcd", async (t) => {
         "--json",
         "--since",
         String(first.index),
+        "--api",
+        "v2",
         "--endpoints",
         etcd.endpoint,
       ],
@@ -795,7 +817,7 @@ test("etcdmon against a real etcd", async (t) => {
   await t.step("history loss: a resync line, then it goes on", async () => {
     await using proxy = startProxy(etcd.clientPort);
     const { code, out } = await watchLines(
-      ["/lost", "--endpoints", proxy.endpoint],
+      ["/lost", "--api", "v2", "--endpoints", proxy.endpoint],
       3,
       async (printed) => {
         await client.set("lost/first", "1");
@@ -829,6 +851,8 @@ test("etcdmon against a real etcd", async (t) => {
         ...await shebangFlags("monitor.ts"),
         new URL("../cli/monitor.ts", import.meta.url).pathname,
         "/sig",
+        "--api",
+        "v2",
         "--endpoints",
         etcd.endpoint,
       ],
@@ -868,7 +892,7 @@ test("a server without the v2 API: one clear line, exit 1", async () => {
   for (const [main, args] of [[dump, ["/x"]], [load, ["/x", "-"]]] as const) {
     const ran = await runMain(
       main,
-      [...args, "--endpoints", etcd.endpoint],
+      [...args, "--api", "v2", "--endpoints", etcd.endpoint],
       "a: 1\n",
     );
     assert.equal(ran.code, 1);

@@ -30,7 +30,7 @@ async function entries(dir: string): Promise<string[]> {
 test("etcd2yaml -o", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
-  const endpoint = ["--endpoints", etcd.endpoint];
+  const endpoint = ["--api", "v2", "--endpoints", etcd.endpoint];
   await client.set("small/a", "1");
   await fill(client, "big", 3000);
   const dir = await Deno.makeTempDir();
@@ -46,7 +46,7 @@ test("etcd2yaml -o", async (t) => {
         const output = await new Deno.Command("bash", {
           args: [
             "-c",
-            `ulimit -f 32; trap '' XFSZ; exec "$0" run -A "$1" /big -o "$2" --endpoints "$3"`,
+            `ulimit -f 32; trap '' XFSZ; exec "$0" run -A "$1" /big -o "$2" --api v2 --endpoints "$3"`,
             Deno.execPath(),
             script,
             out,

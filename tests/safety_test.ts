@@ -45,7 +45,7 @@ async function exists(client: Client, key: string): Promise<boolean> {
 test("yaml2etcd deletes only what it read", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
-  const endpoint = ["--endpoints", etcd.endpoint];
+  const endpoint = ["--api", "v2", "--endpoints", etcd.endpoint];
 
   await t.step("an input with no keys is refused under --replace", async () => {
     for (const key of ["a", "b", "c/d"]) await client.set(`empty/${key}`, "1");
@@ -89,7 +89,15 @@ test("yaml2etcd deletes only what it read", async (t) => {
       );
       const loading = runMain(
         load,
-        ["/guard", "-", "--replace", "--endpoints", proxy.endpoint],
+        [
+          "/guard",
+          "-",
+          "--replace",
+          "--api",
+          "v2",
+          "--endpoints",
+          proxy.endpoint,
+        ],
         "keep: k\n",
       );
       await within(proxy.held, 10_000, "yaml2etcd to send its first delete");
@@ -157,7 +165,7 @@ test("yaml2etcd deletes only what it read", async (t) => {
 test("yaml2etcd refuses what etcd would refuse, before writing", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
-  const endpoint = ["--endpoints", etcd.endpoint];
+  const endpoint = ["--api", "v2", "--endpoints", etcd.endpoint];
 
   await t.step("a value over etcd's request limit", async () => {
     const huge = "x".repeat(11 * 1024 * 1024);
@@ -199,7 +207,7 @@ test("yaml2etcd refuses what etcd would refuse, before writing", async (t) => {
 test("yaml2etcd reads YAML safely", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
-  const endpoint = ["--endpoints", etcd.endpoint];
+  const endpoint = ["--api", "v2", "--endpoints", etcd.endpoint];
   const refused = async (
     yaml: string,
     pattern: RegExp,
@@ -310,7 +318,7 @@ test("yaml2etcd reads YAML safely", async (t) => {
 test("etcd2yaml writes what yaml2etcd loads back, byte for byte", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
-  const endpoint = ["--endpoints", etcd.endpoint];
+  const endpoint = ["--api", "v2", "--endpoints", etcd.endpoint];
 
   await t.step("keys over 1024 characters", async () => {
     const long = "k".repeat(1100);
@@ -365,7 +373,7 @@ test("etcd2yaml writes what yaml2etcd loads back, byte for byte", async (t) => {
 test("human-readable output cannot take over a terminal", async (t) => {
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
-  const endpoint = ["--endpoints", etcd.endpoint];
+  const endpoint = ["--api", "v2", "--endpoints", etcd.endpoint];
   const key = "evil\u001b[2J\rforged\n\u009b31m\u202ekey";
   const value = "v\u001b]0;title\u0007\u009b2J\u202e\u2066x";
 
@@ -460,13 +468,15 @@ test("the client's errors say what is wrong and what to do", async (t) => {
       "/",
       "--since",
       "99999999999999999999",
+      "--api",
+      "v2",
       "--endpoints",
       etcd.endpoint,
     ]);
     assert.equal(ran.code, 2);
     assert.match(
       ran.stderr,
-      /^etcdmon: Invalid --since "99999999999999999999": expected an etcd index/,
+      /^etcdmon: Invalid --since "99999999999999999999": expected an etcd revision/,
     );
   });
 
@@ -585,7 +595,7 @@ test("the tools keep credentials off the screen and out of ps", async (t) => {
   await admin.auth.users.create("alice", "alice-secret", { roles: ["root"] });
   await admin.set("cred/a", "1");
   await admin.auth.enable();
-  const endpoint = ["--endpoints", etcd.endpoint];
+  const endpoint = ["--api", "v2", "--endpoints", etcd.endpoint];
 
   await t.step(
     "--user NAME with ETCD_PASSWORD or --password-file",
@@ -635,7 +645,7 @@ test("the tools keep credentials off the screen and out of ps", async (t) => {
       args: [
         "-q",
         "-c",
-        `${Deno.execPath()} run -A ${script} /cred --user alice --endpoints ${etcd.endpoint}`,
+        `${Deno.execPath()} run -A ${script} /cred --user alice --api v2 --endpoints ${etcd.endpoint}`,
         "/dev/null",
       ],
       stdin: "piped",
@@ -721,6 +731,8 @@ test("the tools keep credentials off the screen and out of ps", async (t) => {
           "/cred",
           "--cacert",
           ca,
+          "--api",
+          "v2",
           "--endpoints",
           "https://127.0.0.1:1",
         ]);
@@ -736,7 +748,13 @@ test("the tools keep credentials off the screen and out of ps", async (t) => {
           "http://u:hunter2@127.0.0.1:1",
         ]
       ) {
-        const ran = await runMain(dump, ["/cred", "--endpoints", url]);
+        const ran = await runMain(dump, [
+          "/cred",
+          "--api",
+          "v2",
+          "--endpoints",
+          url,
+        ]);
         assert.equal(ran.code, 2, ran.stderr);
         assert.doesNotMatch(ran.stderr, /hunter2/);
       }
@@ -746,7 +764,7 @@ test("the tools keep credentials off the screen and out of ps", async (t) => {
 
 test("the viewer's command line", async (t) => {
   await using etcd = await startEtcd();
-  const endpoint = ["--endpoints", etcd.endpoint];
+  const endpoint = ["--api", "v2", "--endpoints", etcd.endpoint];
 
   await t.step("a port that is not a plain number", async () => {
     for (const port of ["0x1f90", "8080.5", "1e3", "-1", "65536"]) {

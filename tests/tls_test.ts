@@ -126,6 +126,8 @@ test("TLS against real etcd servers", async (t) => {
     // The command-line flags.
     const ran = await runMain(dump, [
       "/mtls",
+      "--api",
+      "v2",
       "--endpoints",
       etcd.endpoint,
       "--cacert",
@@ -139,6 +141,8 @@ test("TLS against real etcd servers", async (t) => {
     assert.equal(ran.stdout, 'a: "1"\n');
     const refused = await runMain(dump, [
       "/mtls",
+      "--api",
+      "v2",
       "--endpoints",
       etcd.endpoint,
       "--cacert",

@@ -64,7 +64,7 @@ test("every tool runs from a URL", async (t) => {
   const base = `http://127.0.0.1:${server.addr.port}/cli/`;
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
-  const endpoint = ["--endpoints", etcd.endpoint];
+  const endpoint = ["--api", "v2", "--endpoints", etcd.endpoint];
 
   for (
     const [script, name] of [

@@ -27,7 +27,7 @@ test("etcd-tree viewer in Chromium", async (t) => {
   const stop = new AbortController();
   const { io, stdout, stderr } = testIo("", stop.signal);
   const running = main(
-    ["/v", "--write", "--endpoints", etcd.endpoint],
+    ["/v", "--write", "--api", "v2", "--endpoints", etcd.endpoint],
     io,
   );
   await until(

@@ -71,6 +71,8 @@ test("the viewer takes requests from its own page only", async (t) => {
         "/v",
         "--host",
         "0.0.0.0",
+        "--api",
+        "v2",
         "--endpoints",
         etcd.endpoint,
       ]);
@@ -103,6 +105,8 @@ test("the viewer takes requests from its own page only", async (t) => {
       "/v",
       "--port",
       "80",
+      "--api",
+      "v2",
       "--endpoints",
       etcd.endpoint,
     ]);
@@ -114,7 +118,14 @@ test("the viewer takes requests from its own page only", async (t) => {
     }
   });
 
-  const view = await startView(["/v", "--write", "--endpoints", etcd.endpoint]);
+  const view = await startView([
+    "/v",
+    "--write",
+    "--api",
+    "v2",
+    "--endpoints",
+    etcd.endpoint,
+  ]);
   const origin = view.url.origin;
   const post = (
     body: BodyInit | null,
@@ -281,10 +292,19 @@ test("the viewer and etcdmon ride out an etcd outage of over a minute", async ()
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   await client.set("o/a", "1");
-  const view = await startView(["/o", "--endpoints", etcd.endpoint]);
+  const view = await startView([
+    "/o",
+    "--api",
+    "v2",
+    "--endpoints",
+    etcd.endpoint,
+  ]);
   const stop = new AbortController();
   const mon = testIo("", stop.signal);
-  const watching = monitor(["/o", "--endpoints", etcd.endpoint], mon.io);
+  const watching = monitor(
+    ["/o", "--api", "v2", "--endpoints", etcd.endpoint],
+    mon.io,
+  );
   try {
     await etcd.stop();
     await until(

@@ -50,7 +50,14 @@ test("etcd-tree viewer server against a real etcd", async (t) => {
   await using client = new Client({ endpoints: etcd.endpoint });
   await client.set("v/a", "1");
   await client.set("v/d/x", "2");
-  const view = await startView(["/v", "--write", "--endpoints", etcd.endpoint]);
+  const view = await startView([
+    "/v",
+    "--write",
+    "--api",
+    "v2",
+    "--endpoints",
+    etcd.endpoint,
+  ]);
   const at = (path: string) =>
     new URL(`${path}?token=${view.token}`, view.url).href;
 
@@ -144,7 +151,13 @@ test("etcd-tree viewer server against a real etcd", async (t) => {
   await view.stop();
 
   await t.step("read-only without --write", async () => {
-    const readOnly = await startView(["/v", "--endpoints", etcd.endpoint]);
+    const readOnly = await startView([
+      "/v",
+      "--api",
+      "v2",
+      "--endpoints",
+      etcd.endpoint,
+    ]);
     const response = await fetch(
       new URL(`/write?token=${readOnly.token}`, readOnly.url),
       {

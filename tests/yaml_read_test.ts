@@ -9,7 +9,7 @@ import { test } from "./_wait.ts";
 
 /** Data with Maps as entry lists, so that key order is compared too. */
 function plain(data: Data): unknown {
-  if (typeof data === "string") return data;
+  if (typeof data === "string" || data instanceof Uint8Array) return data;
   if (Array.isArray(data)) return data.map(plain);
   return [...data].map(([key, value]) => [key, plain(value)]);
 }
@@ -177,6 +177,10 @@ test("what the simple reader leaves is read, or refused with its place, by npm:y
     ["  a: b\n  c: d\n", [["a", "b"], ["c", "d"]]],
     ["? a\n: b\n", [["a", "b"]]],
     ["a: b\n...\n", [["a", "b"]]],
+    // Bytes: YAML's !!binary, and the JSON of etcd2yaml --json.
+    ["a: !!binary AP8=\n", [["a", Uint8Array.of(0, 255)]]],
+    ["a: !!binary |\n  AP\n  8A\n", [["a", Uint8Array.of(0, 255, 0)]]],
+    ['{"a": {"": "AP8="}}\n', [["a", Uint8Array.of(0, 255)]]],
   ];
   for (const [text, expected] of cases) {
     assert.equal(readSimple(text), undefined, JSON.stringify(text));
@@ -184,7 +188,10 @@ test("what the simple reader leaves is read, or refused with its place, by npm:y
   }
   const refused: [string, RegExp][] = [
     ["a: b\na: c\n", /^Cannot parse in:2:1: Map keys must be unique/],
-    ["a:\n  _hidden: x\n", /^Cannot load in:2:3: key "_hidden" under "a"/],
+    [
+      "a: !!binary not*base64\n",
+      /^Cannot load in:1:13: the !!binary value at "a" is not base64/,
+    ],
     ["a: b\n c: d\n", /^Cannot parse in:1:4: Nested mappings/],
     ["a:\n  - 1\n", /^Cannot load in:2:3: "a" is a sequence/],
     ["a: b:\n", /^Cannot parse in:1:4: Nested mappings/],

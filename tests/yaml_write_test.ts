@@ -53,7 +53,7 @@ async function pyyaml(text: string): Promise<unknown> {
 
 /** Data as plain JSON-like values, maps as objects of entry lists. */
 function plain(data: Data): unknown {
-  if (typeof data === "string") return data;
+  if (typeof data === "string" || data instanceof Uint8Array) return data;
   if (Array.isArray(data)) return data.map(plain);
   return { entries: [...data].map(([key, value]) => [key, plain(value)]) };
 }

@@ -10,10 +10,12 @@ import {
   type Condition,
   type Entry,
   type FollowOptions,
+  type History,
   type Lease,
   type PutOptions,
   type RemoveOptions,
   type Snapshot,
+  type SnapshotOptions,
   type Store,
   type Subtree,
   Unsupported,
@@ -86,9 +88,18 @@ export class V2Store implements Store {
   // for what the caller turns into its own nodes at once.
   async snapshot(
     subtree: Subtree,
-    options: { signal?: AbortSignal } = {},
+    options: SnapshotOptions = {},
   ): Promise<Snapshot> {
     const base = own(subtree);
+    if (options.revision !== undefined) {
+      throw new Unsupported(
+        "v2",
+        `read ${
+          JSON.stringify(base.key)
+        } as it was at index ${options.revision}`,
+        "the v2 store keeps no past versions (use the v3 API)",
+      );
+    }
     try {
       const { index, root } = await this.#http.request({
         kind: "read",
@@ -104,6 +115,22 @@ export class V2Store implements Store {
       if (error instanceof KeyNotFound) {
         return { index: error.index || error.etcdIndex, entries: [] };
       }
+      throw error;
+    }
+  }
+
+  async exists(
+    subtree: Subtree,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<boolean> {
+    try {
+      await this.#client.get(
+        own(subtree).segments,
+        options.signal ? { signal: options.signal } : {},
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof KeyNotFound) return false;
       throw error;
     }
   }
@@ -238,6 +265,22 @@ export class V2Store implements Store {
         "write several keys in one transaction",
         "etcd's v2 API has no transactions; write the keys one by one",
       ),
+    );
+  }
+
+  history(subtree: Subtree, path: string): Promise<History> {
+    return Promise.reject(
+      new Unsupported(
+        "v2",
+        `read the history of ${JSON.stringify(own(subtree).keyOf(path))}`,
+        "the v2 store keeps no past versions (use the v3 API)",
+      ),
+    );
+  }
+
+  leaseTtl(): Promise<number | undefined> {
+    return Promise.reject(
+      new Unsupported("v2", "ask for a lease", "v2 has no leases"),
     );
   }
 

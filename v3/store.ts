@@ -18,14 +18,17 @@ import {
   type Condition,
   type Entry,
   type FollowOptions,
+  type History,
   type Lease,
   type PutOptions,
   type RemoveOptions,
   type Snapshot,
+  type SnapshotOptions,
   type Store,
   type Subtree,
   type TxnWrite,
   Unsupported,
+  type Version,
   type Written,
 } from "../_core/store.ts";
 import type { Caller } from "./call.ts";
@@ -37,7 +40,7 @@ import {
   type RawHeader,
   type RawKeyValue,
 } from "./decode.ts";
-import { ConditionFailed } from "./errors.ts";
+import { Compacted, ConditionFailed } from "./errors.ts";
 import {
   type Bytes,
   bytesOf,
@@ -168,7 +171,7 @@ export class V3Store implements Store {
   // JSON: no result objects are made for what becomes the caller's nodes.
   async snapshot(
     subtree: Subtree,
-    options: { signal?: AbortSignal } = {},
+    options: SnapshotOptions = {},
   ): Promise<Snapshot> {
     const base = own(subtree);
     const entries: Entry[] = [];
@@ -183,14 +186,25 @@ export class V3Store implements Store {
       }
       entries.push(entryOf(path, raw));
     };
-    let revision = 0; // of the first read; every page is read at it
+    // Every page is read at one revision: the one asked for, or the first
+    // read's.
+    let revision = options.revision ?? 0;
+    if (!Number.isSafeInteger(revision) || revision < 0) {
+      throw new RangeError(
+        `Invalid revision ${revision}: expected a whole number >= 1`,
+      );
+    }
     const end = base.base.length === 0 ? ZERO : prefixEnd(base.base);
     let start = base.base.length === 0 ? ZERO : base.base;
     if (base.rootKey.length > 0) {
-      const root = await this.#range(base.rootKey, undefined, undefined, 0, {
-        signal: options.signal,
-      });
-      revision = root.revision;
+      const root = await this.#range(
+        base.rootKey,
+        undefined,
+        revision || undefined,
+        0,
+        { signal: options.signal },
+      );
+      revision ||= root.revision;
       for (const raw of root.kvs) add(raw);
     }
     for (;;) {
@@ -210,6 +224,25 @@ export class V3Store implements Store {
     const snapshot: Snapshot = { index: revision, entries };
     if (skipped.length > 0) snapshot.skipped = skipped;
     return snapshot;
+  }
+
+  async exists(
+    subtree: Subtree,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<boolean> {
+    const base = own(subtree);
+    if (base.rootKey.length > 0) {
+      const root = await this.#range(base.rootKey, undefined, undefined, 0, {
+        signal: options.signal,
+      });
+      if (root.kvs.length > 0) return true;
+    }
+    const start = base.base.length === 0 ? ZERO : base.base;
+    const end = base.base.length === 0 ? ZERO : prefixEnd(base.base);
+    const page = await this.#range(start, end, undefined, 1, {
+      signal: options.signal,
+    });
+    return page.kvs.length > 0;
   }
 
   follow(
@@ -406,6 +439,52 @@ export class V3Store implements Store {
       if (kind !== undefined) failed.push({ path: writes[i]!.path, kind });
     }
     return { ok: false, failed };
+  }
+
+  // Each version read as of the revision before the last one found, until
+  // the key's creation or the compaction point.
+  async history(
+    subtree: Subtree,
+    path: string,
+    options: { limit?: number; signal?: AbortSignal } = {},
+  ): Promise<History> {
+    const key = own(subtree).full(path);
+    const limit = options.limit ?? 50;
+    const signal = signalOf(options);
+    const versions: Version[] = [];
+    let kv = await this.#keys.get(key, signal);
+    while (kv !== undefined) {
+      const bytes = kv.valueBytes;
+      versions.push({
+        modifiedIndex: kv.modRevision,
+        createdIndex: kv.createRevision,
+        version: kv.version,
+        value: textOf(bytes) ?? bytes,
+      });
+      if (kv.version <= 1) break;
+      if (versions.length >= limit) return { versions, end: "limit" };
+      try {
+        kv = await this.#keys.get(key, {
+          ...signal,
+          revision: kv.modRevision - 1,
+        });
+      } catch (error) {
+        if (!(error instanceof Compacted)) throw error;
+        return error.compactRevision > 0
+          ? {
+            versions,
+            end: "compacted",
+            compactRevision: error.compactRevision,
+          }
+          : { versions, end: "compacted" };
+      }
+    }
+    return { versions, end: "created" };
+  }
+
+  async leaseTtl(id: string): Promise<number | undefined> {
+    const info = await this.#leases.timeToLive(id);
+    return info.ttl < 0 ? undefined : info.ttl;
   }
 
   async grant(ttl: number): Promise<Lease> {
