@@ -660,8 +660,16 @@ function changeOf(event: WatchEvent, base: V3Subtree): Change | undefined {
   const path = base.pathOf(event.kv.keyBytes);
   if (path === undefined) return undefined;
   const entry = kvEntry(path, event.kv);
+  const prev = event.prevKv;
   if (event.type === "delete") {
-    return { index: event.revision, type: "delete", expired: false, entry };
+    const change: Change = {
+      index: event.revision,
+      type: "delete",
+      expired: false,
+      entry,
+    };
+    if (prev !== undefined) change.prev = kvEntry(path, prev);
+    return change;
   }
   const change: Change = {
     index: event.revision,
@@ -669,7 +677,6 @@ function changeOf(event: WatchEvent, base: V3Subtree): Change | undefined {
     expired: false,
     entry,
   };
-  const prev = event.prevKv;
   if (prev !== undefined) change.prev = kvEntry(path, prev);
   return change;
 }
