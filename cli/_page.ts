@@ -45,8 +45,8 @@ export function page(writable: boolean): string {
   #history.open { display: block; }
   #history table td { font-family: ui-monospace, monospace; }
   .v3 { display: none; }
-  body.v3 .v3 { display: table-cell; }
-  body.v3 header .v3 { display: inline; }
+  body.api-v3 .v3 { display: table-cell; }
+  body.api-v3 header .v3 { display: inline; }
 </style>
 </head>
 <body>
@@ -272,7 +272,7 @@ let live = null;
 function load(snapshot) {
   document.getElementById("prefix").textContent = safeText(snapshot.prefix);
   V3 = snapshot.protocol !== "v2";
-  document.body.classList.toggle("v3", V3);
+  document.body.classList.toggle("api-v3", V3);
   document.getElementById("mod-head").textContent = V3 ? "modRevision" : "modifiedIndex";
   document.getElementById("created-head").textContent = V3 ? "createRevision" : "createdIndex";
   nodes.clear();
