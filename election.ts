@@ -1,8 +1,12 @@
 /**
- * Leader election on etcd: candidates queue as in-order keys under a hidden
- * directory (by default `/_elections/<name>`); the oldest leads. Built like
- * {@linkcode Lock}: a candidate watches only the one before it, refreshes its
- * key every third of the TTL, and learns when it lost its place.
+ * Leader election on etcd: candidates queue as keys under a prefix; the
+ * oldest leads. Built like {@linkcode Lock}: a candidate watches only the
+ * one before it, refreshes its lease every third of the TTL, and learns when
+ * it lost its place. On etcd v3 it is the election of etcd's Go recipes and
+ * `etcdctl elect` (the prefix is the name, each candidate
+ * `<name>/<lease ID in hex>`, its value the proposal), so `etcdctl elect
+ * --listen NAME` sees the leader elected here, and the other way round; on
+ * v2 candidates are in-order keys under `/_elections/<name>`.
  *
  * @example Usage
  * ```ts
@@ -26,6 +30,7 @@ import { type Store, storeOf, type Subtree } from "./_core/store.ts";
 import {
   checkTtl,
   claimFirst,
+  defaultPrefix,
   listContenders,
   type Loss,
   lossOf,
@@ -37,7 +42,7 @@ import {
 export interface ElectionOptions {
   /** Seconds a leader that stops refreshing keeps leading. Default: 30. */
   ttl?: number;
-  /** The queue's directory. Default: `/_elections/<name>`. */
+  /** The queue's prefix. Default: the name (v3), `/_elections/<name>` (v2). */
   prefix?: string;
 }
 
@@ -114,11 +119,24 @@ export class Election implements AsyncDisposable {
     this.#store = storeOf(client);
     this.name = name;
     this.#queue = this.#store.subtree(
-      options.prefix ?? ["_elections", name],
+      options.prefix ?? defaultPrefix(this.#store, "_elections", name),
       "election prefix",
     );
     this.prefix = this.#queue.key;
     this.#ttl = checkTtl(options.ttl ?? 30);
+  }
+
+  /**
+   * While leading: the create revision (v2: index) of the leader's key, a
+   * number that grows with every leader (a fencing token).
+   */
+  get fencingToken(): number | undefined {
+    return this.leading ? this.#place?.createdIndex : undefined;
+  }
+
+  /** This candidate's key, while it is one. */
+  get key(): string | undefined {
+    return this.#place?.key;
   }
 
   /** Whether this candidate leads now. */

@@ -1,12 +1,19 @@
 /**
  * A fair, advisory lock on etcd.
  *
- * Contenders queue as in-order keys under a hidden directory (by default
- * `/_locks/<name>`); the oldest key holds the lock. Each waiter watches only
- * the key just before its own, so a release wakes exactly one. Keys carry a
- * TTL that the holder refreshes every third of it: a holder that dies frees
- * the lock when its TTL runs out, and a holder that cannot refresh for a
- * whole TTL learns that it lost the lock.
+ * Contenders queue as keys under a prefix; the oldest key holds the lock.
+ * Each waiter watches only the key just before its own, so a release wakes
+ * exactly one. Keys live by a lease that the holder refreshes every third
+ * of its TTL: a holder that dies frees the lock when its TTL runs out, and
+ * a holder that cannot refresh for a whole TTL (or whose key someone
+ * deletes) learns that it lost the lock.
+ *
+ * On etcd v3 the lock is the one of etcd's own Go recipes
+ * (`go.etcd.io/etcd/client/v3/concurrency`) and `etcdctl lock`: the prefix
+ * is the lock's name, each contender is `<name>/<lease ID in hex>`, ordered
+ * by create revision; so a `Lock` here and `etcdctl lock NAME` (or a Go
+ * service) exclude each other. On v2 contenders are in-order keys under a
+ * hidden directory, `/_locks/<name>`.
  *
  * @example Usage
  * ```ts
@@ -30,6 +37,7 @@ import { type Store, storeOf, type Subtree } from "./_core/store.ts";
 import {
   checkTtl,
   claimFirst,
+  defaultPrefix,
   listContenders,
   type Loss,
   lossOf,
@@ -41,7 +49,7 @@ import {
 export interface LockOptions {
   /** Seconds a holder that stops refreshing keeps the lock. Default: 30. */
   ttl?: number;
-  /** The queue's directory. Default: `/_locks/<name>`. */
+  /** The queue's prefix. Default: the name (v3), `/_locks/<name>` (v2). */
   prefix?: string;
   /** Stored in the queue key, for people looking at etcd. Default: a random id. */
   value?: string;
@@ -134,7 +142,7 @@ export class Lock implements AsyncDisposable {
     this.#store = storeOf(client);
     this.name = name;
     this.#queue = this.#store.subtree(
-      options.prefix ?? ["_locks", name],
+      options.prefix ?? defaultPrefix(this.#store, "_locks", name),
       "lock prefix",
     );
     this.prefix = this.#queue.key;
@@ -163,6 +171,17 @@ export class Lock implements AsyncDisposable {
   /** The key of this contender's place in the queue, while it has one. */
   get key(): string | undefined {
     return this.#place?.key;
+  }
+
+  /**
+   * A number that grows with every holder, for the systems the lock
+   * guards to refuse a stale holder's writes: the create revision (v2:
+   * index) of this contender's key; `undefined` unless held. On v3, a
+   * transaction can make a write conditional on still holding the lock
+   * with `compare.held(lock)`.
+   */
+  get fencingToken(): number | undefined {
+    return this.held ? this.#place?.createdIndex : undefined;
   }
 
   /**

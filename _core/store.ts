@@ -53,6 +53,12 @@ export interface Capabilities {
   /** The largest write request etcd takes by default, in bytes. */
   readonly maxRequestBytes: number;
   /**
+   * A lease refreshes each of its keys, so a key deleted by someone else
+   * ends the lease (v2); elsewhere (v3) a lease outlives its keys, and a
+   * holder watches its key to learn that it is gone.
+   */
+  readonly keysRefreshed: boolean;
+  /**
    * Most writes `commit` takes in one transaction (etcd's `--max-txn-ops`);
    * `0` where the protocol has no transactions (v2).
    */

@@ -4,7 +4,13 @@
 // before its own, so a release wakes one waiter. Internal.
 
 import { errorKind } from "../_core/kinds.ts";
-import type { Entry, Lease, Store, Subtree } from "../_core/store.ts";
+import type {
+  ChangeStream,
+  Entry,
+  Lease,
+  Store,
+  Subtree,
+} from "../_core/store.ts";
 
 /** A contender in a queue's listing. */
 export interface Contender {
@@ -60,6 +66,8 @@ export class Place {
   readonly #controller = new AbortController();
   #resolveLost!: (error: Error) => void;
   #gone = false;
+  /** Where a lease outlives its key: the watch on our key. */
+  #guard: ChangeStream | undefined;
 
   private constructor(
     store: Store,
@@ -75,6 +83,25 @@ export class Place {
     this.createdIndex = createdIndex;
     this.lost = new Promise((resolve) => this.#resolveLost = resolve);
     lease.lost.then((reason) => this.#lose(reason));
+    if (!store.capabilities.keysRefreshed) this.#watchOwnKey();
+  }
+
+  /** Loses the place when someone else deletes its key. */
+  #watchOwnKey(): void {
+    const stream = this.#store.follow(this.#queue, this.createdIndex + 1, {
+      only: this.path,
+    });
+    this.#guard = stream;
+    (async () => {
+      for await (const change of stream) {
+        if (change.type === "delete") {
+          this.#lose(new Error("its key was deleted"));
+          return;
+        }
+      }
+    })().catch(() => {
+      // The lease says when etcd is out of reach for too long.
+    }).finally(() => void stream.close());
   }
 
   /** Joins the queue with `value`, under a new lease of `ttl` seconds. */
@@ -166,12 +193,14 @@ export class Place {
   stop(): void {
     this.#gone = true;
     this.#lease.abandon();
+    void this.#guard?.close();
   }
 
   /** Leaves the queue: the key is deleted. */
   async leave(): Promise<void> {
     if (this.#gone) return;
     this.#gone = true;
+    await this.#guard?.close();
     await this.#lease.revoke();
   }
 
@@ -187,6 +216,7 @@ export class Place {
     });
     this.#controller.abort(error);
     this.#lease.abandon();
+    void this.#guard?.close();
     this.#resolveLost(error);
   }
 }
@@ -245,6 +275,18 @@ export function lossOf<E extends Error>(
     return error;
   });
   return { lost, signal: controller.signal };
+}
+
+/**
+ * Where a recipe's contenders go unless told: on v3 the name itself, as
+ * etcd's Go recipes and etcdctl have it; on v2 a hidden directory.
+ */
+export function defaultPrefix(
+  store: Store,
+  hidden: string,
+  name: string,
+): string | string[] {
+  return store.capabilities.protocol === "v2" ? [hidden, name] : name;
 }
 
 /** Checks a TTL in whole seconds. */

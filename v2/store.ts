@@ -44,6 +44,7 @@ const CAPABILITIES: Capabilities = {
   // Go's limit on a form body, which v2 writes are.
   maxRequestBytes: 10 * 1024 * 1024,
   maxTxnOps: 0,
+  keysRefreshed: true,
 };
 
 /** A v2 subtree: its checked segments. */

@@ -144,6 +144,19 @@ export const compare: {
   modRevision(key: Bytes, result: Compare["result"], revision: number): Compare;
   /** The key's lease ID ("0": none). */
   lease(key: Bytes, result: Compare["result"], lease: string | bigint): Compare;
+  /**
+   * Holds while a lock (or an election's leadership) is still held: its
+   * key still has the create revision it was created with. Put it in a
+   * transaction to write only as the holder.
+   *
+   * @throws {TypeError} When the lock is not held now.
+   */
+  held(
+    holder: {
+      readonly key?: string | undefined;
+      readonly fencingToken?: number | undefined;
+    },
+  ): Compare;
 } = {
   value: (key, result, value) => ({
     key,
@@ -175,6 +188,15 @@ export const compare: {
     result,
     operand: lease,
   }),
+  held: (holder) => {
+    const { key, fencingToken } = holder;
+    if (key === undefined || fencingToken === undefined) {
+      throw new TypeError(
+        "Invalid compare.held(): the lock is not held (no key and fencing token)",
+      );
+    }
+    return { key, target: "create", result: "==", operand: fencingToken };
+  },
 };
 
 /** One operation of a transaction. */

@@ -11,6 +11,8 @@
  *   revision order, through disconnects, restarts and member failures.
  * - {@linkcode LeaseApi} (`client.lease`): grant, revoke, time to live,
  *   and {@linkcode KeptLease}s refreshed in the background.
+ * - {@linkcode stm}: a function's reads and writes as one transaction,
+ *   run again on a conflict.
  * - {@linkcode AuthApi} (`client.auth`), {@linkcode ClusterApi}
  *   (`client.cluster`) and {@linkcode MaintenanceApi}
  *   (`client.maintenance`).
@@ -72,6 +74,13 @@ export {
   type TxnResult,
 } from "./kv.ts";
 export { Watcher, type WatchEvent, type WatchOptions } from "./watch.ts";
+export {
+  stm,
+  StmConflict,
+  type StmOptions,
+  type StmResult,
+  type StmTransaction,
+} from "./stm.ts";
 export {
   KeptLease,
   LeaseApi,

@@ -149,6 +149,7 @@ export class V3Store implements Store {
       // etcd's default --max-request-bytes.
       maxRequestBytes: 1.5 * 1024 * 1024,
       maxTxnOps: caller.limits.maxTxnOps,
+      keysRefreshed: false,
     };
   }
 
