@@ -260,23 +260,58 @@ export class EtcdServer implements AsyncDisposable {
    */
   async waitHealthy(): Promise<void> {
     const deadline = Date.now() + (this.#options.startTimeout ?? 30_000);
-    const tls = this.#options.tls;
-    let client: Deno.HttpClient | undefined;
-    if (tls) {
-      const caCerts = [await Deno.readTextFile(tls.caFile)];
-      client = tls.clientCertFile && tls.clientKeyFile
-        ? Deno.createHttpClient({
-          caCerts,
-          cert: await Deno.readTextFile(tls.clientCertFile),
-          key: await Deno.readTextFile(tls.clientKeyFile),
-        })
-        : Deno.createHttpClient({ caCerts });
-    }
+    const client = await this.#httpClient();
     try {
       await this.#poll(deadline, client);
     } finally {
       client?.close();
     }
+  }
+
+  /**
+   * Whether this member is the cluster's raft leader now, by its own
+   * account (`/v3/maintenance/status`).
+   *
+   * @returns `true` when the member says it leads; `false` when it follows,
+   *   knows no leader or does not answer within a second.
+   */
+  async isLeader(): Promise<boolean> {
+    const client = await this.#httpClient();
+    try {
+      const init: RequestInit & { client?: Deno.HttpClient } = {
+        method: "POST",
+        body: "{}",
+        signal: AbortSignal.timeout(1000),
+      };
+      if (client) init.client = client;
+      const response = await fetch(
+        `${this.endpoint}/v3/maintenance/status`,
+        init,
+      );
+      const status = await response.json() as {
+        header?: { member_id?: string };
+        leader?: string;
+      };
+      return status.leader !== undefined && status.leader !== "0" &&
+        status.leader === status.header?.member_id;
+    } catch {
+      return false;
+    } finally {
+      client?.close();
+    }
+  }
+
+  async #httpClient(): Promise<Deno.HttpClient | undefined> {
+    const tls = this.#options.tls;
+    if (!tls) return undefined;
+    const caCerts = [await Deno.readTextFile(tls.caFile)];
+    return tls.clientCertFile && tls.clientKeyFile
+      ? Deno.createHttpClient({
+        caCerts,
+        cert: await Deno.readTextFile(tls.clientCertFile),
+        key: await Deno.readTextFile(tls.clientKeyFile),
+      })
+      : Deno.createHttpClient({ caCerts });
   }
 
   async #poll(
@@ -398,6 +433,28 @@ export class EtcdCluster implements AsyncDisposable {
   /** Every member's client URL. */
   get endpoints(): string[] {
     return this.members.map((member) => member.endpoint);
+  }
+
+  /**
+   * The member that leads, once one does. Tests that pause or stop a member
+   * pick the leader or a follower with it, so that whether a write must
+   * wait for a new election is not left to chance.
+   *
+   * @param timeout How long to wait for a leader, in milliseconds.
+   * @returns The leading member.
+   * @throws {Error} When no member leads within `timeout`.
+   */
+  async leader(timeout = 10_000): Promise<EtcdServer> {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const answers = await Promise.all(
+        this.members.map((member) => member.isLeader()),
+      );
+      const index = answers.indexOf(true);
+      if (index >= 0) return this.members[index]!;
+      await delay(50);
+    }
+    throw new Error(`No member of the cluster leads after ${timeout} ms`);
   }
 
   /** Stops every member and removes its directory. */
