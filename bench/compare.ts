@@ -3,9 +3,9 @@
  * (`node-etcd` under Node.js) and this project's `Client`, doing the same
  * gets and sets of the same 100 keys on one throwaway etcd, sequentially and
  * 16 at a time. Each figure is the median of several alternating rounds.
- * Then the scenario benchmarks of the other modules run (watch, tree, CLI;
- * each on a throwaway etcd of its own), and everything is written to
- * `BENCHMARKS.md`.
+ * Then the scenario benchmarks of the other modules run (watch, tree, CLI,
+ * viewer, v3; each on a throwaway etcd of its own), and everything is
+ * written to `BENCHMARKS.md`.
  *
  * Needs `wrk` (`apt-get install wrk`), Node.js with npm (node-etcd is
  * installed on first use into `.tools/peer/`) and Chromium for the viewer.
@@ -252,6 +252,7 @@ if (!flags.quick) {
       ["cli_bench.ts", false],
       ["view_bench.ts", false],
       ["v3_bench.ts", false],
+      ["tree_v3_bench.ts", true],
     ] as const
   ) {
     console.error(`running bench/${file} ...`);
