@@ -20,8 +20,16 @@
  */
 
 import type { EtcdClient, Key } from "./client.ts";
-import { type Lease, storeOf } from "./_core/store.ts";
+import {
+  type ChangeStream,
+  type Lease,
+  type Store,
+  storeOf,
+  type Subtree,
+  type Written,
+} from "./_core/store.ts";
 import { checkTtl } from "./_recipes/contenders.ts";
+import { guardKey } from "./_recipes/guard.ts";
 
 /** Options of {@linkcode keepAlive}. */
 export interface KeepAliveOptions {
@@ -30,6 +38,14 @@ export interface KeepAliveOptions {
   /** Aborts the first write. */
   signal?: AbortSignal;
 }
+
+/** Makes a {@linkcode KeepAlive}; set by its class, for keepAlive() only. */
+let keptAlive: (
+  store: Store,
+  subtree: Subtree,
+  written: Written,
+  lease: Lease,
+) => KeepAlive;
 
 /**
  * A key kept alive by {@linkcode keepAlive}. Closing it stops the refreshes;
@@ -50,28 +66,34 @@ export class KeepAlive implements AsyncDisposable {
   readonly #lease: Lease;
   readonly #lost: Promise<Error>;
   readonly #controller = new AbortController();
+  readonly #guard: ChangeStream | undefined;
 
-  /**
-   * Wraps the lease the key lives by. Use {@linkcode keepAlive}.
-   *
-   * @param key The key.
-   * @param lease The lease.
-   */
-  private constructor(key: string, lease: Lease) {
-    this.key = key;
+  static {
+    keptAlive = (store, subtree, written, lease) =>
+      new KeepAlive(store, subtree, written, lease);
+  }
+
+  private constructor(
+    store: Store,
+    subtree: Subtree,
+    written: Written,
+    lease: Lease,
+  ) {
+    this.key = subtree.key;
     this.#lease = lease;
-    this.#lost = lease.lost.then((reason) => {
-      const error = new Error(`Lost ${key}: ${reason.message}`, {
+    let lose!: (reason: Error) => void;
+    const lost = new Promise<Error>((resolve) => lose = resolve);
+    lease.lost.then(lose);
+    this.#guard = guardKey(store, subtree, "", written.index + 1, lose);
+    this.#lost = lost.then((reason) => {
+      const error = new Error(`Lost ${this.key}: ${reason.message}`, {
         cause: reason,
       });
+      lease.abandon();
+      void this.#guard?.close();
       this.#controller.abort(error);
       return error;
     });
-  }
-
-  /** For {@linkcode keepAlive} only. */
-  static of(key: string, lease: Lease): KeepAlive {
-    return new KeepAlive(key, lease);
   }
 
   /**
@@ -99,9 +121,9 @@ export class KeepAlive implements AsyncDisposable {
    * }
    * ```
    */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#lease.abandon();
-    return Promise.resolve();
+    await this.#guard?.close();
   }
 
   /**
@@ -151,8 +173,9 @@ export async function keepAlive(
   const store = storeOf(client);
   const subtree = store.subtree(key, "key");
   const lease = await store.grant(ttl);
+  let written: Written;
   try {
-    await store.put(
+    written = await store.put(
       subtree,
       "",
       value,
@@ -162,5 +185,5 @@ export async function keepAlive(
     lease.abandon();
     throw error;
   }
-  return KeepAlive.of(subtree.key, lease);
+  return keptAlive(store, subtree, written, lease);
 }

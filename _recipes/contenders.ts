@@ -11,6 +11,7 @@ import type {
   Store,
   Subtree,
 } from "../_core/store.ts";
+import { guardKey } from "./guard.ts";
 
 /** A contender in a queue's listing. */
 export interface Contender {
@@ -83,25 +84,13 @@ export class Place {
     this.createdIndex = createdIndex;
     this.lost = new Promise((resolve) => this.#resolveLost = resolve);
     lease.lost.then((reason) => this.#lose(reason));
-    if (!store.capabilities.keysRefreshed) this.#watchOwnKey();
-  }
-
-  /** Loses the place when someone else deletes its key. */
-  #watchOwnKey(): void {
-    const stream = this.#store.follow(this.#queue, this.createdIndex + 1, {
-      only: this.path,
-    });
-    this.#guard = stream;
-    (async () => {
-      for await (const change of stream) {
-        if (change.type === "delete") {
-          this.#lose(new Error("its key was deleted"));
-          return;
-        }
-      }
-    })().catch(() => {
-      // The lease says when etcd is out of reach for too long.
-    }).finally(() => void stream.close());
+    this.#guard = guardKey(
+      store,
+      queue,
+      path,
+      createdIndex + 1,
+      (reason) => this.#lose(reason),
+    );
   }
 
   /** Joins the queue with `value`, under a new lease of `ttl` seconds. */
