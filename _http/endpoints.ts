@@ -42,6 +42,13 @@ export function normalizeEndpoint(endpoint: string): string {
 
 /** The endpoints of a list: comma-separated text or an array, normalized. */
 export function endpointList(given: string | readonly string[]): string[] {
+  if (typeof given !== "string" && !Array.isArray(given)) {
+    throw new TypeError(
+      `Invalid endpoints: expected a URL string or an array of them, got ${
+        given === null ? "null" : typeof given
+      }`,
+    );
+  }
   const list = typeof given === "string" ? given.split(",") : [...given];
   const endpoints = list.map(normalizeEndpoint);
   if (endpoints.length === 0) {
