@@ -43,7 +43,7 @@ export interface EtcdServerOptions {
   /** Further command-line arguments for `etcd`. */
   args?: readonly string[];
   /**
-   * The `etcd` binary (its version is not checked).
+   * The `etcd` binary (its version is checked only when `version` is given).
    *
    * @default {Deno.env.get("ETCD_BIN") ?? "etcd"}
    */
@@ -223,22 +223,13 @@ export class EtcdServer implements AsyncDisposable {
       "stderr",
       ...(this.#options.args ?? []),
     ];
-    let child: Deno.ChildProcess;
-    try {
-      child = new Deno.Command(binary, {
-        args,
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new Error(
-          `Cannot start etcd: no "${binary}" executable found; ${INSTALL_HINT}`,
-        );
-      }
-      throw error;
-    }
+    // A missing binary was reported by versionOf() already.
+    const child = new Deno.Command(binary, {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
     this.#child = child;
     const file = await Deno.open(`${plan.dir}/etcd.log`, {
       create: true,

@@ -20,16 +20,6 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     this.#onReturn = onReturn;
   }
 
-  /** How many values wait to be taken. */
-  get size(): number {
-    return this.#items.length - this.#head;
-  }
-
-  /** Whether the queue has ended or failed (values may still wait). */
-  get ended(): boolean {
-    return this.#end !== undefined;
-  }
-
   /** Adds a value; ignored once the queue has ended. */
   push(value: T): void {
     if (this.#end !== undefined) return;

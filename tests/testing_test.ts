@@ -14,6 +14,11 @@ test("startCluster() starts a 3-member cluster that survives a member's loss", a
   );
   const leader = await client.leader();
   assert.ok(members.some((member) => member.id === leader.id));
+  // The cluster names the same leader as etcd's own statistics.
+  assert.equal(
+    (await cluster.leader()).endpoint,
+    members.find((member) => member.id === leader.id)!.clientURLs[0],
+  );
 
   // A write through one member is read back, with quorum, through another.
   await using first = new Client({ endpoints: cluster.endpoints[0]! });
@@ -51,4 +56,28 @@ test("startEtcd() removes its data directory on dispose", async () => {
     assert.ok((await Deno.stat(`${dir}/data`)).isDirectory);
   }
   await assert.rejects(Deno.stat(dir), Deno.errors.NotFound);
+});
+
+test("startEtcd() says how to install etcd when it cannot start the one asked for", async (t) => {
+  await t.step("no such binary", async () => {
+    await assert.rejects(
+      startEtcd({ binary: "/nonexistent/etcd" }),
+      /no "\/nonexistent\/etcd" executable found; install it with "apt-get install etcd-server"/,
+    );
+  });
+  await t.step("a binary of another version", async () => {
+    const etcd34 = await startEtcd({ version: "3.4" });
+    const binary = etcd34.binary;
+    await etcd34[Symbol.asyncDispose]();
+    await assert.rejects(
+      startEtcd({ version: "3.5", binary }),
+      /^Error: Cannot start etcd 3\.5: .* is etcd 3\.4\.\d+; run "bash tools\/dev\.sh test" as root once/,
+    );
+  });
+  await t.step("a version it does not know", async () => {
+    await assert.rejects(
+      startEtcd({ version: "3.6" as "3.5" }),
+      /^TypeError: Invalid version "3\.6": expected "3\.4" or "3\.5"/,
+    );
+  });
 });
