@@ -93,6 +93,8 @@ for (let round = 0; round < LOAD_ROUNDS; round++) {
       concurrency,
       "--endpoints",
       etcd.endpoint,
+      "--api",
+      "v2",
     ], io(yaml));
     if (code !== 0) throw new Error(`yaml2etcd failed: ${code}`);
     times[concurrency]!.push(performance.now() - start);
@@ -180,7 +182,10 @@ for (let round = 0; round <= ROUNDS; round++) {
   JSON.parse(await response.text());
   if (round > 0) raw.push(performance.now() - start);
   start = performance.now();
-  const code = await dump(["/big", "--endpoints", etcd.endpoint], io());
+  const code = await dump(
+    ["/big", "--api", "v2", "--endpoints", etcd.endpoint],
+    io(),
+  );
   if (round > 0) dumped.push(performance.now() - start);
   if (code !== 0) throw new Error(`etcd2yaml failed: ${code}`);
 }

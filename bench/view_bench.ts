@@ -30,7 +30,7 @@ await Promise.all(Array.from({ length: 64 }, async () => {
 }));
 const stop = new AbortController();
 const { io, stdout } = testIo("", stop.signal);
-const running = main(["/big", "--endpoints", etcd.endpoint], io);
+const running = main(["/big", "--api", "v2", "--endpoints", etcd.endpoint], io);
 while (!stdout().includes("\n")) await delay(25);
 const browser = await chromium.launch({
   executablePath: Deno.env.get("CHROMIUM_BIN") ?? "/usr/bin/chromium",

@@ -11,7 +11,22 @@ import { test, until } from "./_wait.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
 import { mintPki } from "./_tls.ts";
+import { Client as V3Client } from "../v3/mod.ts";
 import { runMain } from "./_cli.ts";
+
+/** Both clients sync the same way; each writes with its own call. */
+const SYNCING = [
+  [
+    "v2",
+    Client,
+    (client: Client | V3Client) => (client as Client).set("sync/a", "1"),
+  ],
+  [
+    "v3",
+    V3Client,
+    (client: Client | V3Client) => (client as V3Client).put("sync/a", "1"),
+  ],
+] as const;
 
 test("TLS against real etcd servers", async (t) => {
   await using pki = await mintPki();
@@ -154,74 +169,82 @@ test("TLS against real etcd servers", async (t) => {
     assert.match(refused.stderr, /requires a client certificate/);
   });
 
-  await t.step("sync() never moves an https client to http", async () => {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const plainPort = listener.addr.port;
-    listener.close();
-    // The member also serves plain HTTP; requests to it are counted.
-    await using http = startProxy(plainPort);
-    const tls = {
-      certFile: pki.serverCertFile,
-      keyFile: pki.serverKeyFile,
-      caFile: pki.caFile,
-    };
-    await using onlyHttp = await startEtcd({
-      tls,
-      alsoListen: [`http://127.0.0.1:${plainPort}`],
-      advertise: [http.endpoint],
-    });
-    const warnings: string[] = [];
-    await using client = new Client({
-      endpoints: onlyHttp.endpoint,
-      tls: { caCert: pki.caPem },
-      onWarning: (message) => warnings.push(message),
-    });
-    const error = await client.sync().catch((error) => error);
-    assert.ok(error instanceof EndpointsRefused, String(error));
-    assert.match(error.message, /not https, the scheme the client was given/);
-    assert.deepEqual(client.endpoints, [onlyHttp.endpoint]);
-    await client.set("sync/a", "1");
-    assert.equal(http.requests.length, 0, "nothing went over http");
-  });
-
-  await t.step(
-    "sync() keeps the https URLs and says what it left out",
-    async () => {
-      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      const plainPort = listener.addr.port;
-      listener.close();
-      await using http = startProxy(plainPort);
-      await using both = await startEtcd({
-        tls: {
+  for (const [api, Make, write] of SYNCING) {
+    await t.step(
+      `${api}: sync() never moves an https client to http`,
+      async () => {
+        const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        const plainPort = listener.addr.port;
+        listener.close();
+        // The member also serves plain HTTP; requests to it are counted.
+        await using http = startProxy(plainPort);
+        const tls = {
           certFile: pki.serverCertFile,
           keyFile: pki.serverKeyFile,
           caFile: pki.caFile,
-        },
-        alsoListen: [`http://127.0.0.1:${plainPort}`],
-        advertise: (endpoint) => [http.endpoint, endpoint],
-      });
-      const warnings: string[] = [];
-      await using client = new Client({
-        endpoints: both.endpoint,
-        tls: { caCert: pki.caPem },
-        syncInterval: 50,
-        onWarning: (message) => warnings.push(message),
-      });
-      assert.deepEqual(await client.sync(), [both.endpoint]);
-      assert.match(
-        warnings[0] ?? "",
-        new RegExp(`left out member URLs: ${http.endpoint}: not https`),
-      );
-      await until(
-        () => warnings.length >= 3,
-        5000,
-        "syncInterval to sync again",
-      );
-      for (let i = 0; i < 20; i++) await client.get("/");
-      assert.deepEqual(client.endpoints, [both.endpoint]);
-      assert.equal(http.requests.length, 0, "nothing went over http");
-    },
-  );
+        };
+        await using onlyHttp = await startEtcd({
+          tls,
+          alsoListen: [`http://127.0.0.1:${plainPort}`],
+          advertise: [http.endpoint],
+        });
+        const warnings: string[] = [];
+        await using client = new Make({
+          endpoints: onlyHttp.endpoint,
+          tls: { caCert: pki.caPem },
+          onWarning: (message) => warnings.push(message),
+        });
+        const error = await client.sync().catch((error) => error);
+        assert.ok(error instanceof EndpointsRefused, String(error));
+        assert.match(
+          error.message,
+          /not https, the scheme the client was given/,
+        );
+        assert.deepEqual(client.endpoints, [onlyHttp.endpoint]);
+        await write(client);
+        assert.equal(http.requests.length, 0, "nothing went over http");
+      },
+    );
+
+    await t.step(
+      `${api}: sync() keeps the https URLs and says what it left out`,
+      async () => {
+        const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        const plainPort = listener.addr.port;
+        listener.close();
+        await using http = startProxy(plainPort);
+        await using both = await startEtcd({
+          tls: {
+            certFile: pki.serverCertFile,
+            keyFile: pki.serverKeyFile,
+            caFile: pki.caFile,
+          },
+          alsoListen: [`http://127.0.0.1:${plainPort}`],
+          advertise: (endpoint) => [http.endpoint, endpoint],
+        });
+        const warnings: string[] = [];
+        await using client = new Make({
+          endpoints: both.endpoint,
+          tls: { caCert: pki.caPem },
+          syncInterval: 50,
+          onWarning: (message) => warnings.push(message),
+        });
+        assert.deepEqual(await client.sync(), [both.endpoint]);
+        assert.match(
+          warnings[0] ?? "",
+          new RegExp(`left out member URLs: ${http.endpoint}: not https`),
+        );
+        await until(
+          () => warnings.length >= 3,
+          5000,
+          "syncInterval to sync again",
+        );
+        for (let i = 0; i < 20; i++) await write(client);
+        assert.deepEqual(client.endpoints, [both.endpoint]);
+        assert.equal(http.requests.length, 0, "nothing went over http");
+      },
+    );
+  }
 
   await t.step("a client cert without its key is refused at once", () => {
     assert.throws(

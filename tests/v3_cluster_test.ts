@@ -135,6 +135,9 @@ test("v3 maintenance on one member", async (t) => {
     assert.deepEqual(status.errors, []);
     assert.deepEqual(await client.maintenance.alarms(), []);
     assert.ok((await client.maintenance.hash()) > 0);
+    const version = await client.version();
+    assert.equal(version.etcdserver, etcd.version);
+    assert.equal(version.etcdcluster, "3.5.0");
   });
 
   await t.step("a snapshot is whole: etcdutl reads it", async () => {
