@@ -36,6 +36,20 @@ for (const backend of BACKENDS) {
       assert.equal(tree.get("b"), "2");
     });
 
+    await t.step("a change iterator ends with its signal", async () => {
+      const stop = new AbortController();
+      const changes = tree.changes({ signal: stop.signal });
+      const next = await store.put(root, "c", "3");
+      await tree.synced(next.index);
+      const first = await changes.next();
+      assert.equal(first.done, false);
+      assert.equal(first.done === false && first.value.path, "c");
+      const reason = new Error("enough");
+      const pending = changes.next();
+      stop.abort(reason);
+      await assert.rejects(pending, (error) => error === reason);
+    });
+
     await t.step("closing ends every wait and iterator", async () => {
       const waiting = assert.rejects(tree.synced(future), TreeClosed);
       const changes = tree.changes()[Symbol.asyncIterator]();
