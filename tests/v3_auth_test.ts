@@ -89,6 +89,21 @@ for (const version of ["3.5", "3.4"] as const) {
       },
     );
 
+    await t.step(
+      "a kept lease is refreshed with the user's token",
+      async () => {
+        await using alice = new Client({
+          endpoints: proxy.endpoint,
+          auth: { username: "alice", password: ALICE_PASSWORD },
+        });
+        await using kept = await alice.lease.keepAlive(2);
+        await alice.put("app/leased", "1", { lease: kept.id });
+        await delay(3000); // past the lease's TTL of 2 s
+        assert.ok(kept.active, "the lease is still kept");
+        assert.equal((await alice.get("app/leased"))?.value, "1");
+      },
+    );
+
     await t.step("a watch reconnects with a renewed token", async () => {
       await using alice = new Client({
         endpoints: proxy.endpoint,
