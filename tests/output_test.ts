@@ -202,6 +202,52 @@ test("etcd2yaml -o", async (t) => {
         );
       },
     );
+
+    await t.step(
+      "a directory and a loop of links are refused; a dangling link is followed",
+      async () => {
+        const refused = async (path: string, why: string) => {
+          const ran = await runMain(dump, ["/small", "-o", path, ...endpoint]);
+          assert.equal(ran.code, 1);
+          assert.equal(
+            ran.stderr,
+            `etcd2yaml: Cannot write ${JSON.stringify(path)}: ${why}\n`,
+          );
+        };
+        await refused(dir, "it is a directory");
+        await Deno.symlink(`${dir}/loop-b`, `${dir}/loop-a`);
+        await Deno.symlink(`${dir}/loop-a`, `${dir}/loop-b`);
+        const looped = await runMain(dump, [
+          "/small",
+          "-o",
+          `${dir}/loop-a`,
+          ...endpoint,
+        ]);
+        assert.equal(looped.code, 1);
+        assert.match(
+          looped.stderr,
+          new RegExp(
+            `^etcd2yaml: Cannot write "${dir}/loop-a": .*(symbolic links|loop)`,
+          ),
+        );
+        await Deno.remove(`${dir}/loop-a`);
+        await Deno.remove(`${dir}/loop-b`);
+        // A chain of links that leads nowhere yet: the file is made at its end.
+        await Deno.symlink(`${dir}/made-here.yaml`, `${dir}/via.yaml`);
+        const made = await runMain(dump, [
+          "/small",
+          "-o",
+          `${dir}/via.yaml`,
+          ...endpoint,
+        ]);
+        assert.equal(made.code, 0, made.stderr);
+        assert.ok((await Deno.lstat(`${dir}/via.yaml`)).isSymlink);
+        assert.match(
+          await Deno.readTextFile(`${dir}/made-here.yaml`),
+          /a: "?1/,
+        );
+      },
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

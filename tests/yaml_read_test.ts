@@ -164,6 +164,16 @@ top: ~
   assert.deepEqual(plain(readSimple(long)!), plain(readYaml(long, "x", false)));
 });
 
+/** A few KiB of YAML whose aliases expand to 64 GiB of text. */
+function aliasBomb(): string {
+  let text = `l0: &l0 "${"x".repeat(4096)}"\n`;
+  for (let i = 1; i < 7; i++) {
+    const refs = Array.from({ length: 16 }, (_, j) => `k${j}: *l${i - 1}`);
+    text += `l${i}: &l${i} {${refs.join(", ")}}\n`;
+  }
+  return text;
+}
+
 test("what the simple reader leaves is read, or refused with its place, by npm:yaml", async () => {
   const cases: [string, unknown][] = [
     ["a: one\n  two\n", [["a", "one two"]]],
@@ -197,6 +207,30 @@ test("what the simple reader leaves is read, or refused with its place, by npm:y
     ["a: b:\n", /^Cannot parse in:1:4: Nested mappings/],
     ["a: b\n... c: d\n", /^Cannot parse in:2:/],
     [`${"k".repeat(1025)}: v\n`, /^Cannot parse in:1:1: The : indicator/],
+    [
+      "a:\n  <<: 1\n",
+      /^Cannot load in:2:7: a merge key \(<<\) under "a" takes a mapping or a sequence of mappings/,
+    ],
+    [
+      '{"a": {"": {"b": "c"}}}\n',
+      /^Cannot load in:1:12: the value at "a" has an empty name: expected base64 text \(the JSON of bytes\)/,
+    ],
+    [
+      aliasBomb(),
+      /^Cannot load in:1:9: the document expands to more than 256 MiB of text \(aliases repeat what they refer to\)/,
+    ],
+    [
+      "[".repeat(300) + "]".repeat(300) + "\n",
+      /^Cannot load in:1:256: it nests deeper than 256 levels/,
+    ],
+    [
+      "a: b\n---\nc: d\n",
+      /^Cannot load in:2:1: it holds several YAML documents; give one per load/,
+    ],
+    [
+      "- a\n- b\n",
+      /^Cannot load in: expected a mapping \(or one value\) at the top, got a sequence/,
+    ],
   ];
   for (const [text, message] of refused) {
     assert.equal(readSimple(text), undefined, JSON.stringify(text));
