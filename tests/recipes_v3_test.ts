@@ -241,4 +241,34 @@ test("recipes on etcd v3, beside etcd's own", async (t) => {
       assert.equal(await client.get("stm/z"), undefined);
     },
   );
+
+  await t.step(
+    "stm: reads see the run's own writes; deletes, absent keys, bytes",
+    async () => {
+      await client.put("stm/gone", "soon");
+      await client.put("stm/raw", Uint8Array.of(0xff, 0xfe));
+      const { value, revision } = await stm(client, async (tx) => {
+        const absent = await tx.get("stm/none");
+        tx.put("stm/mine", "new");
+        const mine = await tx.get("stm/mine");
+        tx.delete("stm/gone");
+        const gone = await tx.get("stm/gone");
+        const raw = await tx.getBytes("stm/raw");
+        const text = await tx.get("stm/raw").catch((error) => error.message);
+        return { absent, mine, gone, raw, text };
+      });
+      assert.deepEqual(value, {
+        absent: undefined,
+        mine: "new",
+        gone: undefined,
+        raw: Uint8Array.of(0xff, 0xfe),
+        text: "Cannot give the value as text: it is not UTF-8; use getBytes",
+      });
+      assert.equal((await client.get("stm/mine"))?.modRevision, revision);
+      assert.equal(await client.get("stm/gone"), undefined);
+      // A run that neither reads nor writes commits nothing.
+      const idle = await stm(client, () => "nothing");
+      assert.deepEqual(idle, { value: "nothing", revision: 0, attempts: 1 });
+    },
+  );
 });
