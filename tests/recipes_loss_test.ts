@@ -7,7 +7,7 @@ import { Election, keepAlive, LeadershipLost, Lock, LockLost } from "../mod.ts";
 import { storeOf } from "../_core/store.ts";
 import type { EtcdClient } from "../client.ts";
 import { BACKENDS } from "./_backends.ts";
-import { test, within } from "./_wait.ts";
+import { test, until, within } from "./_wait.ts";
 
 /** Deletes `key` through another client, as another process would. */
 async function deleteFromOutside(other: EtcdClient, key: string) {
@@ -61,6 +61,43 @@ for (const backend of BACKENDS) {
       assert.ok(lost instanceof LockLost, String(lost));
       assert.equal(lock.held, false);
       assert.ok(lock.signal.aborted);
+    });
+
+    await t.step("a waiter for a lock", async () => {
+      const holder = new Lock(other, "queue", { ttl: 2 });
+      await holder.acquire();
+      const waiter = new Lock(client, "queue", { ttl: 2 });
+      const acquiring = waiter.acquire().then(
+        () => undefined,
+        (error) => error,
+      );
+      // Its key exists once it has joined the queue.
+      const store = storeOf(other);
+      const queue = store.subtree(holder.prefix, "prefix");
+      let key: string | undefined;
+      await until(
+        async () => {
+          const { entries } = await store.snapshot(queue);
+          key = entries
+            .filter((entry) => entry.value !== undefined)
+            .map((entry) => queue.keyOf(entry.path))
+            .find((each) => each !== holder.key);
+          return key !== undefined;
+        },
+        5000,
+        "the waiter to join the queue",
+      );
+      await deleteFromOutside(other, key!);
+      const error = await within(
+        acquiring,
+        5000,
+        "the waiter to stop waiting once its key was deleted",
+      );
+      assert.ok(error instanceof Error, String(error));
+      assert.match(error.message, /^Lost /);
+      assert.equal(waiter.held, false);
+      assert.ok(holder.held, "the holder keeps the lock");
+      await holder.release();
     });
 
     await t.step("a kept-alive key", async () => {
