@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   Client,
   Compacted,
+  type Compare,
   compare,
   DuplicateKey,
   errorKind,
@@ -271,6 +272,44 @@ for (const version of ["3.5", "3.4"] as const) {
       assert.equal((await client.get("txn/k"))?.value, "v2");
       await client.lease.revoke(lease.id);
     });
+
+    await t.step(
+      "a compare over a range holds for every key in it",
+      async () => {
+        await client.put("guard/a", "1");
+        const last = await client.put("guard/b", "2");
+        const untouched = (revision: number): Compare => ({
+          key: "guard/",
+          prefix: true,
+          target: "mod",
+          result: "<",
+          operand: revision + 1,
+        });
+        const held = await client.txn({
+          compare: [untouched(last.revision)],
+          success: [op.put("guarded", "yes")],
+        });
+        assert.ok(held.succeeded, "nothing under guard/ changed");
+        await client.put("guard/b", "3");
+        const refused = await client.txn({
+          compare: [untouched(last.revision)],
+          success: [op.put("guarded", "no")],
+        });
+        assert.equal(refused.succeeded, false, "guard/b changed");
+        // The same with an explicit end: [guard/a, guard/b) leaves b out.
+        const narrow = await client.txn({
+          compare: [{
+            ...untouched(last.revision),
+            prefix: false,
+            key: "guard/a",
+            end: "guard/b",
+          }],
+          success: [op.put("guarded", "narrow")],
+        });
+        assert.ok(narrow.succeeded, "guard/a did not change");
+        assert.equal((await client.get("guarded"))?.value, "narrow");
+      },
+    );
 
     await t.step("etcd's transaction limits are typed errors", async () => {
       await assert.rejects(

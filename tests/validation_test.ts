@@ -12,7 +12,14 @@ import {
   keepAlive,
   Lock,
 } from "../mod.ts";
-import { Client as V3Client, stm } from "../v3/mod.ts";
+import {
+  Client as V3Client,
+  compare,
+  errorKind,
+  op,
+  type Operation,
+  stm,
+} from "../v3/mod.ts";
 import { storeOf } from "../_core/store.ts";
 import { test } from "./_wait.ts";
 
@@ -153,6 +160,89 @@ test("keys, ranges and options of calls are checked before sending", async (t) =
     );
   });
 
+  await t.step("v3 transactions", async () => {
+    const txn = (request: Parameters<typeof v3.txn>[0]) => () =>
+      v3.txn(request);
+    await refuses(
+      txn({
+        compare: [{
+          key: "a",
+          target: "size" as "mod",
+          result: "==",
+          operand: 1,
+        }],
+      }),
+      TypeError,
+      /^Invalid compare target "size": expected "value", "version", "create", "mod" or "lease"/,
+    );
+    await refuses(
+      txn({
+        compare: [{
+          key: "a",
+          target: "mod",
+          result: "=~" as "==",
+          operand: 1,
+        }],
+      }),
+      TypeError,
+      /^Invalid compare "=~": expected "==", "!=", ">" or "<"/,
+    );
+    await refuses(
+      txn({ compare: [compare.version("a", ">", 1.5)] }),
+      TypeError,
+      /^Invalid compare of version: expected a whole number, got 1.5/,
+    );
+    await refuses(
+      txn({ success: [{ rename: "a" } as unknown as Operation] }),
+      TypeError,
+      /^Invalid operation: use op.get, op.put, op.delete or op.txn/,
+    );
+    await refuses(
+      txn({ success: [op.put("", "v")] }),
+      TypeError,
+      /^Invalid key: it is empty; etcd needs a key/,
+    );
+    await refuses(
+      () => v3.range("a", { revision: -1 }),
+      RangeError,
+      /^Invalid revision -1: expected a revision, a whole number >= 0/,
+    );
+    await refuses(
+      () => v3.range("a", { prefix: true, sortTarget: "age" as "key" }),
+      TypeError,
+      /^Invalid sortTarget "age": expected "key", "version", "create", "mod" or "value"/,
+    );
+  });
+
+  await t.step("what the v2 store cannot do says what to use", async () => {
+    const store = storeOf(v2);
+    const subtree = store.subtree("a");
+    const unsupported = async (
+      promise: Promise<unknown>,
+      message: RegExp,
+    ) => {
+      const error = await promise.then(() => undefined, (error) => error);
+      assert.equal(errorKind(error), "unsupported", String(error));
+      assert.match(error.message, message);
+    };
+    await unsupported(
+      store.snapshot(subtree, { revision: 3 }),
+      /^Cannot read "\/a" as it was at index 3 with etcd's v2 API: the v2 store keeps no past versions \(use the v3 API\)/,
+    );
+    await unsupported(
+      store.history(subtree, "k"),
+      /^Cannot read the history of "\/a\/k" with etcd's v2 API: the v2 store keeps no past versions/,
+    );
+    await unsupported(
+      store.commit(subtree, []),
+      /^Cannot write several keys in one transaction with etcd's v2 API: .*write the keys one by one/,
+    );
+    await unsupported(
+      store.leaseTtl("1"),
+      /^Cannot ask for a lease with etcd's v2 API: v2 has no leases/,
+    );
+  });
+
   await t.step("v3 watches", async () => {
     await refuses(
       () => v3.watch("a", { startRevision: 0 }),
@@ -169,6 +259,16 @@ test("keys, ranges and options of calls are checked before sending", async (t) =
       TypeError,
       /^Invalid filter "noGet": expected "noPut" or "noDelete"/,
     );
+  });
+
+  await t.step("a watch given an aborted signal ends at once", async () => {
+    const reason = new Error("not wanted");
+    const watcher = v3.watch("a", { signal: AbortSignal.abort(reason) });
+    await assert.rejects(
+      watcher[Symbol.asyncIterator]().next(),
+      (error) => error === reason,
+    );
+    await watcher.close();
   });
 
   await t.step("software transactions", async () => {
