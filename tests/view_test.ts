@@ -148,6 +148,78 @@ test("etcd-tree viewer server against a real etcd", async (t) => {
     assert.equal(((await client.get("v/a")).node as Value).value, "12");
   });
 
+  await t.step(
+    "what the server cannot use is refused with a reason",
+    async () => {
+      const post = (body: string) =>
+        fetch(at("/write"), {
+          method: "POST",
+          body,
+          headers: {
+            "content-type": "application/json",
+            origin: view.url.origin,
+          },
+        });
+      const refused = async (
+        response: Promise<Response>,
+        status: number,
+        error: RegExp,
+      ) => {
+        const answer = await response;
+        assert.equal(answer.status, status);
+        assert.match((await answer.json()).error, error);
+      };
+      await refused(post("not json"), 400, /^Invalid request: expected JSON$/);
+      await refused(post("[]"), 400, /expected a JSON object/);
+      await refused(post('{"op":"set"}'), 400, /give a path/);
+      await refused(
+        post('{"op":"rename","path":"a"}'),
+        400,
+        /op is set, create, delete or mkdir/,
+      );
+      const get = (path: string) =>
+        fetch(new URL(`${path}&token=${view.token}`, view.url));
+      await refused(get("/history?path="), 400, /give a path/);
+      await refused(
+        get("/history?path=a"),
+        501,
+        /the v2 store keeps no past versions \(use the v3 API\)/,
+      );
+      await refused(
+        get("/tree?revision=abc"),
+        400,
+        /Invalid revision: expected a whole number from 1/,
+      );
+      await refused(get("/tree?revision=3"), 501, /keeps no past versions/);
+    },
+  );
+
+  await t.step("a directory made and removed from the page", async () => {
+    const write = (body: unknown) =>
+      fetch(at("/write"), {
+        method: "POST",
+        body: JSON.stringify(body),
+        headers: {
+          "content-type": "application/json",
+          origin: view.url.origin,
+        },
+      });
+    const made = await write({ op: "mkdir", path: "newdir" });
+    assert.equal(made.status, 200, await made.clone().text());
+    const { index } = await made.json();
+    const { node } = await client.get("v/newdir");
+    assert.equal(node.dir, true);
+    assert.equal(node.modifiedIndex, index);
+    const removed = await write({
+      op: "delete",
+      path: "newdir",
+      modifiedIndex: index,
+    });
+    assert.equal(removed.status, 200, await removed.clone().text());
+    await removed.body?.cancel();
+    await assert.rejects(client.get("v/newdir"), /Key not found/);
+  });
+
   await view.stop();
 
   await t.step("read-only without --write", async () => {
