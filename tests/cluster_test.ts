@@ -6,6 +6,7 @@ import {
   Client,
   ClusterMismatch,
   ConnectionFailed,
+  errorKind,
   EtcdError,
   EtcdTree,
   RequestTimeout,
@@ -166,6 +167,7 @@ test("sync() learns the members; a member of another cluster is refused", async 
     failure.error instanceof ClusterMismatch
   );
   assert.ok(refused, error.message);
+  assert.equal(errorKind(refused.error), "invalid");
   assert.match(error.message, /belongs to cluster [0-9a-f]+, not [0-9a-f]+/);
 });
 

@@ -5,6 +5,7 @@ import {
   CompareFailed,
   ConnectionFailed,
   DirectoryNotEmpty,
+  errorKind,
   EtcdError,
   EventIndexCleared,
   FormError,
@@ -307,6 +308,7 @@ test("Client reports transport problems as their own errors", async (t) => {
       await client.close();
       await assert.rejects(waiting, ClientClosed);
       await assert.rejects(client.get("a"), ClientClosed);
+      assert.equal(errorKind(await client.get("a").catch((e) => e)), "closed");
     },
   );
 });

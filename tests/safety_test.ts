@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   Client,
   ConnectionFailed,
+  errorKind,
   RequestAborted,
   UnexpectedResponse,
   type Value,
@@ -533,6 +534,7 @@ test("the client's errors say what is wrong and what to do", async (t) => {
       proxy.passAnswers();
       assert.ok(error instanceof RequestAborted, String(error));
       assert.equal(error.mayHaveBeenApplied, true);
+      assert.equal(errorKind(error), "unknown", "nothing to retry");
       assert.equal((error.cause as Error).message, "gave up");
       assert.match(error.message, /may have been applied/);
       // A read aborted keeps the caller's reason.

@@ -3,6 +3,7 @@ import {
   Client,
   ConnectionFailed,
   EndpointsRefused,
+  errorKind,
   EtcdTree,
   Value,
 } from "../mod.ts";
@@ -196,6 +197,7 @@ test("TLS against real etcd servers", async (t) => {
         });
         const error = await client.sync().catch((error) => error);
         assert.ok(error instanceof EndpointsRefused, String(error));
+        assert.equal(errorKind(error), "invalid");
         assert.match(
           error.message,
           /not https, the scheme the client was given/,

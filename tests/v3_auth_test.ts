@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import {
+  AlreadyExists,
   AuthFailed,
   Client,
   errorKind,
@@ -152,7 +153,9 @@ for (const version of ["3.5", "3.4"] as const) {
 
     await t.step("without credentials, etcd asks for a user", async () => {
       await using anonymous = new Client({ endpoints: etcd.endpoint });
-      await assert.rejects(anonymous.get("app/k"), UserRequired);
+      const error = await anonymous.get("app/k").catch((error) => error);
+      assert.ok(error instanceof UserRequired, String(error));
+      assert.equal(errorKind(error), "unauthorized");
     });
 
     await t.step("the admin API: users, roles, permissions", async () => {
@@ -178,6 +181,10 @@ for (const version of ["3.5", "3.4"] as const) {
         prefix: true,
       });
       await root.auth.users.add("bob", "bob-secret");
+      const twice = await root.auth.users.add("bob", "again").catch((e) => e);
+      assert.ok(twice instanceof AlreadyExists, String(twice));
+      assert.equal(errorKind(twice), "exists");
+      assert.match(twice.message, /user name already exists/);
       await root.auth.users.grant("bob", "reader");
       await root.put("pub/k", "public");
       {

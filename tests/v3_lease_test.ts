@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   Client,
   errorKind,
+  LeaseExists,
   LeaseLost,
   LeaseNotFound,
   LeaseTtlTooLarge,
@@ -50,6 +51,9 @@ test("v3 leases", async (t) => {
     const big = (1n << 62n) + 12345n;
     const lease = await client.lease.grant(30, { id: big });
     assert.equal(lease.id, big.toString());
+    const again = await client.lease.grant(30, { id: big }).catch((e) => e);
+    assert.ok(again instanceof LeaseExists, String(again));
+    assert.equal(errorKind(again), "exists");
     await client.put("id/k", "v", { lease: big });
     assert.equal((await client.get("id/k"))?.lease, big.toString());
     await client.lease.revoke(big);
