@@ -459,7 +459,18 @@ for (const transport of ["sockets", "fetch"] as const) {
       const store = await client.stats.store();
       assert.ok(store.setsSuccess > 10);
       assert.ok(store.getsFail >= 1);
-      assert.equal(typeof store.watchers, "number");
+      // A long poll open is one more watcher in etcd's count.
+      const stop = new AbortController();
+      const waiting = client.wait("stats/never", { signal: stop.signal })
+        .catch(() => {});
+      await until(
+        async () =>
+          (await client.stats.store()).watchers === store.watchers + 1,
+        5000,
+        "etcd to count the open wait as a watcher",
+      );
+      stop.abort();
+      await waiting;
       const leader = await client.stats.leader();
       assert.equal(leader.leader, self.id);
       assert.deepEqual(leader.followers, {});
