@@ -189,12 +189,13 @@ export class V3Store implements Store {
     };
     // Every page is read at one revision: the one asked for, or the first
     // read's.
-    let revision = options.revision ?? 0;
-    if (!Number.isSafeInteger(revision) || revision < 0) {
+    const asked = options.revision;
+    if (asked !== undefined && (!Number.isSafeInteger(asked) || asked < 1)) {
       throw new RangeError(
-        `Invalid revision ${revision}: expected a whole number >= 1`,
+        `Invalid revision ${asked}: expected a whole number >= 1`,
       );
     }
+    let revision = asked ?? 0;
     const end = base.base.length === 0 ? ZERO : prefixEnd(base.base);
     let start = base.base.length === 0 ? ZERO : base.base;
     if (base.rootKey.length > 0) {
@@ -575,7 +576,7 @@ export class V3Store implements Store {
     if (ttl === undefined || ttl === null) return undefined;
     if (!Number.isSafeInteger(ttl) || ttl < 1) {
       throw new RangeError(
-        `Invalid ttl ${ttl}: expected whole seconds >= 1`,
+        `Invalid ttl ${ttl}: expected a whole number of seconds >= 1`,
       );
     }
     const now = performance.now();
