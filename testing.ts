@@ -385,10 +385,13 @@ export class EtcdServer implements AsyncDisposable {
     this.#log = undefined;
   }
 
+  // What etcd said last, or, when it printed its usage, why.
   async #logTail(): Promise<string> {
     try {
-      const text = await Deno.readTextFile(`${this.dir}/etcd.log`);
-      return text.trim().split("\n").slice(-5).join("\n");
+      const lines = (await Deno.readTextFile(`${this.dir}/etcd.log`)).trim()
+        .split("\n");
+      const usage = lines.findIndex((line) => line.startsWith("Usage:"));
+      return (usage > 0 ? lines.slice(0, usage) : lines.slice(-5)).join("\n");
     } catch {
       return "(no log)";
     }

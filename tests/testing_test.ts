@@ -74,6 +74,18 @@ test("startEtcd() says how to install etcd when it cannot start the one asked fo
       /^Error: Cannot start etcd 3\.5: .* is etcd 3\.4\.\d+; run "bash tools\/dev\.sh test" as root once/,
     );
   });
+  await t.step("an etcd that exits at once, with its log", async () => {
+    await assert.rejects(
+      startEtcd({ args: ["--no-such-flag"] }),
+      /^Error: Cannot start etcd "etcd0": the process exited: flag provided but not defined: -no-such-flag$/,
+    );
+  });
+  await t.step("a cluster of no members", async () => {
+    await assert.rejects(
+      startCluster(0),
+      /^RangeError: Invalid cluster size 0: expected 1 or more/,
+    );
+  });
   await t.step("a version it does not know", async () => {
     await assert.rejects(
       startEtcd({ version: "3.6" as "3.5" }),
