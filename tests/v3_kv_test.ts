@@ -180,7 +180,9 @@ for (const version of ["3.5", "3.4"] as const) {
         client.put("opt/none", "", { ignoreValue: true }),
         (error: Error) =>
           error instanceof InvalidArgument &&
-          /key not found/.test(error.message),
+          /key not found/.test(error.message) &&
+          error.grpcName === "InvalidArgument" &&
+          errorKind(error) === "invalid",
       );
       await client.lease.revoke(lease.id);
     });

@@ -261,6 +261,53 @@ test("keys, ranges and options of calls are checked before sending", async (t) =
     );
   });
 
+  await t.step("v3 auth and membership", async () => {
+    await refuses(
+      () => v3.auth.users.add("", "pw"),
+      TypeError,
+      /^Invalid user name: expected a non-empty string/,
+    );
+    await refuses(
+      () => v3.auth.users.add("bob", 5 as unknown as string),
+      TypeError,
+      /^Invalid password: expected a string/,
+    );
+    await refuses(
+      () =>
+        v3.auth.roles.grant("r", {
+          type: "all" as "read",
+          key: "a",
+        }),
+      TypeError,
+      /^Invalid permission type "all": expected "read", "write" or "readwrite"/,
+    );
+    await refuses(
+      () => v3.cluster.remove("8e9e05c52164694d"),
+      TypeError,
+      /^Invalid member ID "8e9e05c52164694d": expected decimal digits or a bigint \(see Member.id\)/,
+    );
+    await refuses(
+      () => v3.cluster.add([]),
+      TypeError,
+      /^Invalid peer URLs: give at least one/,
+    );
+  });
+
+  await t.step("v2 watches", async () => {
+    await refuses(
+      () => v2.watch("a", { retryFor: -1 }),
+      RangeError,
+      /^Invalid retryFor -1: expected milliseconds >= 0/,
+    );
+    const reason = new Error("not wanted");
+    const watcher = v2.watch("a", { signal: AbortSignal.abort(reason) });
+    await assert.rejects(
+      watcher[Symbol.asyncIterator]().next(),
+      (error) => error === reason,
+    );
+    await watcher.close();
+  });
+
   await t.step("a watch given an aborted signal ends at once", async () => {
     const reason = new Error("not wanted");
     const watcher = v3.watch("a", { signal: AbortSignal.abort(reason) });
