@@ -245,6 +245,51 @@ test("socket transport", async (t) => {
     },
   );
 
+  await t.step("malformed framing is named, never read as data", async () => {
+    const cases: [string, RegExp][] = [
+      [
+        "HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n{}",
+        /the answer has a bad content-length: "12x"/,
+      ],
+      [
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        /the answer has a bad chunk size: "zz"/,
+      ],
+      [
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n",
+        /the answer has a malformed chunk/,
+      ],
+      [
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        "1".repeat(100_000),
+        /a chunk header is too long/,
+      ],
+      [
+        `HTTP/1.1 200 OK\r\nX-Filler: ${"x".repeat(100_000)}\r\n`,
+        /the answer's head is too large/,
+      ],
+    ];
+    for (const [answer, message] of cases) {
+      await using server = startFakeServer(async (conn) => {
+        await conn.read(new Uint8Array(4096));
+        const bytes = new TextEncoder().encode(answer);
+        for (let at = 0; at < bytes.length; at += 16_384) {
+          await conn.write(bytes.subarray(at, at + 16_384));
+        }
+        // Held open: only the framing can end the wait.
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        conn.close();
+      });
+      await using client = new Client({
+        endpoints: server.endpoint,
+        timeout: 2000,
+      });
+      const error = await client.get("a").catch((e) => e);
+      assert.ok(error instanceof ConnectionFailed, String(error));
+      assert.match(error.message, message);
+    }
+  });
+
   await t.step("open connections do not keep a process alive", async () => {
     const script = `
       import { Client } from ${
