@@ -114,6 +114,34 @@ test("failover: reads move on, writes are never sent twice", async (t) => {
     );
 
     await t.step(
+      "the call's deadline holds across failover, naming what was tried",
+      async () => {
+        const { first, second } = pair();
+        const third = startProxy(etcd.clientPort);
+        broken.push(third);
+        first.failAnswers(502); // fails at once
+        second.holdAnswers(); // hangs past the deadline
+        await using client = new Client({
+          endpoints: [first.endpoint, second.endpoint, third.endpoint],
+          timeout: 1000,
+        });
+        const started = performance.now();
+        const error = await within(
+          client.get("k").catch((error) => error),
+          5000,
+          "get() to give up",
+        );
+        const took = performance.now() - started;
+        second.passAnswers();
+        assert.ok(error instanceof RequestTimeout, String(error));
+        assert.ok(took < 1600, `gave up after ${took.toFixed(0)} ms`);
+        assert.ok(error.message.includes(first.endpoint), error.message);
+        assert.ok(error.message.includes(second.endpoint), error.message);
+        assert.equal(third.count("GET", "/v2/keys/k"), 0, "no time was left");
+      },
+    );
+
+    await t.step(
       "a read whose connection breaks is asked of the next member",
       async () => {
         const { first, second, client } = pair();
