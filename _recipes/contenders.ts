@@ -115,11 +115,6 @@ export class Place {
     return this.#queue.keyOf(this.path);
   }
 
-  /** Aborted when the place is lost (not when it is left). */
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
   /** Whether the place is still held. */
   get active(): boolean {
     return this.#lease.active && !this.#controller.signal.aborted;
@@ -176,13 +171,6 @@ export class Place {
     }
     if (this.#controller.signal.aborted) throw this.#lostError();
     signal.throwIfAborted();
-  }
-
-  /** Stops keeping the key; it goes after its TTL. */
-  stop(): void {
-    this.#gone = true;
-    this.#lease.abandon();
-    void this.#guard?.close();
   }
 
   /** Leaves the queue: the key is deleted. */

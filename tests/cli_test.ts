@@ -783,6 +783,7 @@ test("etcdmon against a real etcd", async (t) => {
   await t.step("--json and --since", async () => {
     const first = await client.set("json/a", "1");
     await client.set("json/a", "2");
+    const timed = await client.set("json/t", "x", { ttl: 600 });
     const { code, out } = await watchLines(
       [
         "/json",
@@ -794,11 +795,17 @@ test("etcdmon against a real etcd", async (t) => {
         "--endpoints",
         etcd.endpoint,
       ],
-      2,
+      3,
       async () => {},
     );
     assert.equal(code, 0);
     const events = out.map((line) => JSON.parse(line));
+    assert.equal(events[2].index, timed.index);
+    const expires = Date.parse(events[2].expiration);
+    assert.ok(
+      Math.abs(expires - (Date.now() + 600_000)) < 10_000,
+      events[2].expiration,
+    );
     assert.deepEqual(events[0], {
       index: first.index,
       action: "create",

@@ -499,7 +499,8 @@ test("etcdmon on v3: revisions, --prev, --since and a resync after compaction", 
         20_000,
         "a resync line",
       );
-      await client.put("cmp/after", "3");
+      const lease = await client.lease.grant(60);
+      await client.put("cmp/after", "3", { lease: lease.id });
       await until(
         () => mon.stdout().includes('"path":"after"'),
         10_000,
@@ -516,6 +517,8 @@ test("etcdmon on v3: revisions, --prev, --since and a resync after compaction", 
       assert.ok(after, mon.stdout());
       assert.ok(lines.indexOf(resync) < lines.indexOf(after));
       assert.equal(after.version, 1);
+      assert.equal(after.lease, lease.id, "the lease it lives by");
+      await client.lease.revoke(lease.id);
     },
   );
 });

@@ -215,6 +215,20 @@ test("etcd2yaml -o", async (t) => {
           );
         };
         await refused(dir, "it is a directory");
+        await Deno.writeTextFile(`${dir}/plain`, "");
+        const under = await runMain(dump, [
+          "/small",
+          "-o",
+          `${dir}/plain/x.yaml`,
+          ...endpoint,
+        ]);
+        assert.equal(under.code, 1);
+        assert.match(
+          under.stderr,
+          new RegExp(
+            `^etcd2yaml: Cannot write "${dir}/plain/x.yaml": Not a directory`,
+          ),
+        );
         await Deno.symlink(`${dir}/loop-b`, `${dir}/loop-a`);
         await Deno.symlink(`${dir}/loop-a`, `${dir}/loop-b`);
         const looped = await runMain(dump, [

@@ -101,7 +101,18 @@ test("v3 leases", async (t) => {
     assert.ok(kept.signal.aborted);
     assert.equal(kept.signal.reason, reason);
     assert.equal(kept.active, false);
+    await kept.revoke(); // gone already: nothing to do, no error
   });
+
+  await t.step(
+    "a lease revoked meanwhile is revoked without an error",
+    async () => {
+      const kept = await client.lease.keepAlive(30);
+      await client.lease.revoke(kept.id);
+      await kept.revoke();
+      assert.equal(kept.active, false);
+    },
+  );
 
   await t.step(
     "a lease etcd cannot be reached about for its TTL is lost",
@@ -128,10 +139,11 @@ test("v3 leases", async (t) => {
     },
   );
 
-  await t.step("an abandoned lease expires with its keys", async () => {
+  await t.step("a closed lease expires with its keys", async () => {
     const kept = await client.lease.keepAlive(2);
     await client.put("k/abandoned", "1", { lease: kept.id });
-    kept.abandon();
+    await kept.close();
+    assert.equal(kept.active, false);
     await until(
       async () => (await client.get("k/abandoned")) === undefined,
       6000,

@@ -362,6 +362,12 @@ test("keys, ranges and options of calls are checked before sending", async (t) =
   });
 });
 
+test("errorKind() of something that is not an error of etcd-tree", () => {
+  for (const thing of [undefined, null, "text", 7, new Error("plain"), {}]) {
+    assert.equal(errorKind(thing), undefined, String(thing));
+  }
+});
+
 test("codecs refuse what they cannot hold, naming the value", async (t) => {
   await t.step("decoding", () => {
     assert.throws(
