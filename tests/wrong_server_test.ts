@@ -62,6 +62,48 @@ test("a server that is not etcd is named as such", async (t) => {
   });
 });
 
+test("v3: what a proxy in front of etcd answers instead is named", async (t) => {
+  // /version answers as etcd does; everything else as a broken proxy.
+  const proxyOf = (status: number, body: string) => {
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (request) =>
+        new URL(request.url).pathname === "/version"
+          ? Response.json({ etcdserver: "3.5.30", etcdcluster: "3.5.0" })
+          : new Response(body, { status }),
+    );
+    return {
+      endpoint: `http://127.0.0.1:${server.addr.port}`,
+      [Symbol.asyncDispose]: () => server.shutdown(),
+    };
+  };
+  await t.step("a page that is not JSON", async () => {
+    await using proxy = proxyOf(200, "<html>maintenance</html>");
+    await using client = new V3Client({ endpoints: proxy.endpoint });
+    const error = await unexpected(client.get("a"));
+    assert.match(
+      error.message,
+      /^Unexpected answer from etcd for POST \/v3\/kv\/range: HTTP 200 with a body that is not JSON/,
+    );
+  });
+  await t.step("a path the proxy does not serve", async () => {
+    await using proxy = proxyOf(404, "404 page not found");
+    await using client = new V3Client({ endpoints: proxy.endpoint });
+    const error = await unexpected(client.get("a"));
+    assert.match(
+      error.message,
+      new RegExp(`${proxy.endpoint} serves no etcd v3 JSON gateway here`),
+    );
+  });
+  await t.step("JSON that is not an answer", async () => {
+    await using proxy = proxyOf(409, "[1, 2]");
+    await using client = new V3Client({ endpoints: proxy.endpoint });
+    const error = await unexpected(client.get("a"));
+    assert.equal(error.status, 409);
+    assert.equal(error.excerpt, "[1, 2]");
+  });
+});
+
 test("v2: a key too long for etcd's HTTP server is refused before sending", async () => {
   await using etcd = await startEtcd({ version: "3.4" });
   await using client = new Client({ endpoints: etcd.endpoint });
