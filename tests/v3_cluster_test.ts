@@ -163,6 +163,19 @@ test("v3 maintenance on one member", async (t) => {
       const { revision } = await client.put("snap/after", "x");
       assert.equal(status.revision, revision - 1);
       assert.ok(status.totalKey >= 50);
+      // A snapshot given up on leaves neither the file nor a part of it.
+      const reason = new Error("not now");
+      await assert.rejects(
+        client.maintenance.snapshotTo(`${dir}/aborted.db`, {
+          signal: AbortSignal.abort(reason),
+        }),
+        (error) => error === reason,
+      );
+      assert.deepEqual(
+        [...Deno.readDirSync(dir)].map((entry) => entry.name),
+        ["backup.db"],
+        "nothing left of the aborted snapshot",
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
