@@ -11,3 +11,21 @@ export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
+
+/**
+ * How long after each write (index, time) it was seen (`seen`: index to
+ * time), sorted ascending, and how many were never seen.
+ */
+export function lagsOf(
+  writes: readonly (readonly [number, number])[],
+  seen: ReadonlyMap<number, number>,
+): { missing: number; sorted: number[] } {
+  const sorted: number[] = [];
+  let missing = 0;
+  for (const [index, at] of writes) {
+    const got = seen.get(index);
+    if (got === undefined) missing++;
+    else sorted.push(Math.max(0, got - at));
+  }
+  return { missing, sorted: sorted.sort((a, b) => a - b) };
+}

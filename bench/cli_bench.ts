@@ -28,9 +28,9 @@ import { parseArgs } from "node:util";
 import { Client } from "../mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
-import type { Io } from "../cli/_common.ts";
 import { startEtcd } from "../testing.ts";
 import { median } from "./_stats.ts";
+import { quietIo } from "./_run.ts";
 import { wrkRate } from "./_wrk.ts";
 
 const { values: flags } = parseArgs({
@@ -45,22 +45,6 @@ const { etcdserver } = await client.version();
 console.log(
   `etcd ${etcdserver}, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
 );
-
-function io(stdin = ""): Io {
-  let stderr = "";
-  return {
-    stdout: new WritableStream(),
-    stderr: new WritableStream({
-      write: (chunk) => void (stderr += new TextDecoder().decode(chunk)),
-      close: () => {
-        if (stderr) console.error(stderr);
-      },
-    }),
-    stdin: new Blob([stdin]).stream(),
-    stderrIsTerminal: false,
-    env: () => undefined,
-  };
-}
 
 let met = true;
 
@@ -95,7 +79,7 @@ for (let round = 0; round < LOAD_ROUNDS; round++) {
       etcd.endpoint,
       "--api",
       "v2",
-    ], io(yaml));
+    ], quietIo(yaml));
     if (code !== 0) throw new Error(`yaml2etcd failed: ${code}`);
     times[concurrency]!.push(performance.now() - start);
   }
@@ -184,7 +168,7 @@ for (let round = 0; round <= ROUNDS; round++) {
   start = performance.now();
   const code = await dump(
     ["/big", "--api", "v2", "--endpoints", etcd.endpoint],
-    io(),
+    quietIo(),
   );
   if (round > 0) dumped.push(performance.now() - start);
   if (code !== 0) throw new Error(`etcd2yaml failed: ${code}`);

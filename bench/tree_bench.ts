@@ -23,7 +23,8 @@
 import { parseArgs } from "node:util";
 import { Client, EtcdTree } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
-import { median, percentile } from "./_stats.ts";
+import { lagsOf, median, percentile } from "./_stats.ts";
+import { measureInChild, runWriters } from "./_run.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -74,21 +75,12 @@ if (flags.heap !== undefined) {
   Deno.exit(0);
 }
 
-async function retained(kind: "raw" | "tree", prefix: string): Promise<number> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--v8-flags=--expose-gc",
-      new URL(import.meta.url).pathname,
-      `--heap=${kind}`,
-      `--endpoint=${etcd.endpoint}`,
-      `--prefix=${prefix}`,
-    ],
-    stderr: "inherit",
-  }).output();
-  if (!output.success) throw new Error(`Heap measure failed: ${output.code}`);
-  return Number(new TextDecoder().decode(output.stdout));
+function retained(kind: "raw" | "tree", prefix: string): Promise<number> {
+  return measureInChild(import.meta.url, [
+    `--heap=${kind}`,
+    `--endpoint=${etcd.endpoint}`,
+    `--prefix=${prefix}`,
+  ]);
 }
 
 await using etcd = await startEtcd();
@@ -170,23 +162,11 @@ const watching = (async () => {
     );
   }
 })();
-const output = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "--allow-net",
-    "--allow-env=WRITER_CONCURRENCY,WRITER_API",
-    new URL("./_writer.ts", import.meta.url).pathname,
-    etcd.endpoint,
-    "steady",
-    "steady",
-    `${SECONDS}`,
-  ],
-  stderr: "inherit",
-}).output();
-if (!output.success) throw new Error(`The writer failed: ${output.code}`);
-const { seconds, writes } = JSON.parse(
-  new TextDecoder().decode(output.stdout),
-) as { seconds: number; writes: [number, number][] };
+const { seconds, writes } = await runWriters(
+  etcd.endpoint,
+  "steady",
+  ["steady", `${SECONDS}`],
+);
 const last = Math.max(...writes.map(([index]) => index));
 await tree.synced(last, { signal: AbortSignal.timeout(10_000) });
 while (!watched.has(last)) await new Promise((r) => setTimeout(r, 10));
@@ -194,18 +174,7 @@ await watcher.close();
 await watching;
 await tree.close();
 
-function lags(
-  seen: Map<number, number>,
-): { missing: number; sorted: number[] } {
-  const sorted: number[] = [];
-  let missing = 0;
-  for (const [index, at] of writes) {
-    const got = seen.get(index);
-    if (got === undefined) missing++;
-    else sorted.push(Math.max(0, got - at));
-  }
-  return { missing, sorted: sorted.sort((a, b) => a - b) };
-}
+const lags = (seen: Map<number, number>) => lagsOf(writes, seen);
 
 console.log(
   `\n16 writers, ${SECONDS} s: ${

@@ -29,9 +29,9 @@ import { EtcdTree } from "../mod.ts";
 import { Client } from "../v3/mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
-import type { Io } from "../cli/_common.ts";
 import { startEtcd } from "../testing.ts";
-import { median, percentile } from "./_stats.ts";
+import { lagsOf, median, percentile } from "./_stats.ts";
+import { measureInChild, quietIo, runWriters } from "./_run.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -123,21 +123,12 @@ console.log(
   `etcd ${etcd.version}, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
 );
 
-async function retained(kind: "raw" | "tree", prefix: string): Promise<number> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--v8-flags=--expose-gc",
-      new URL(import.meta.url).pathname,
-      `--heap=${kind}`,
-      `--endpoint=${etcd.endpoint}`,
-      `--prefix=${prefix}`,
-    ],
-    stderr: "inherit",
-  }).output();
-  if (!output.success) throw new Error(`Heap measure failed: ${output.code}`);
-  return Number(new TextDecoder().decode(output.stdout));
+function retained(kind: "raw" | "tree", prefix: string): Promise<number> {
+  return measureInChild(import.meta.url, [
+    `--heap=${kind}`,
+    `--endpoint=${etcd.endpoint}`,
+    `--prefix=${prefix}`,
+  ]);
 }
 
 /** `keys` keys in directories of 100, in transactions of 128. */
@@ -207,40 +198,19 @@ const watching = (async () => {
     watched.set(event.revision, performance.timeOrigin + performance.now());
   }
 })();
-const output = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "--allow-net",
-    "--allow-env=WRITER_CONCURRENCY,WRITER_API",
-    new URL("./_writer.ts", import.meta.url).pathname,
-    etcd.endpoint,
-    "steady",
-    "steady",
-    `${SECONDS}`,
-  ],
-  env: { WRITER_API: "v3" },
-  stderr: "inherit",
-}).output();
-if (!output.success) throw new Error(`The writer failed: ${output.code}`);
-const { seconds, writes } = JSON.parse(
-  new TextDecoder().decode(output.stdout),
-) as { seconds: number; writes: [number, number][] };
+const { seconds, writes } = await runWriters(
+  etcd.endpoint,
+  "steady",
+  ["steady", `${SECONDS}`],
+  "v3",
+);
 const last = Math.max(...writes.map(([index]) => index));
 await tree.synced(last, { signal: AbortSignal.timeout(10_000) });
 while (!watched.has(last)) await new Promise((r) => setTimeout(r, 10));
 await watcher.close();
 await watching;
 await tree.close();
-const lags = (seen: Map<number, number>) => {
-  const sorted: number[] = [];
-  let missing = 0;
-  for (const [index, at] of writes) {
-    const got = seen.get(index);
-    if (got === undefined) missing++;
-    else sorted.push(Math.max(0, got - at));
-  }
-  return { missing, sorted: sorted.sort((a, b) => a - b) };
-};
+const lags = (seen: Map<number, number>) => lagsOf(writes, seen);
 report.push(
   "",
   `16 writers, ${SECONDS} s: ${(writes.length / seconds).toFixed(0)} writes/s`,
@@ -268,21 +238,6 @@ report.push(
 );
 
 // Dump and load through the tools' main(), output discarded.
-function io(stdin = ""): Io {
-  let stderr = "";
-  return {
-    stdout: new WritableStream(),
-    stderr: new WritableStream({
-      write: (chunk) => void (stderr += new TextDecoder().decode(chunk)),
-      close: () => {
-        if (stderr) console.error(stderr);
-      },
-    }),
-    stdin: new Blob([stdin]).stream(),
-    stderrIsTerminal: false,
-    env: () => undefined,
-  };
-}
 const dumped: number[] = [];
 const bareAgain: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
@@ -290,7 +245,7 @@ for (let round = 0; round < ROUNDS; round++) {
   await bareRead(etcd.endpoint, "open/");
   bareAgain.push(performance.now() - start);
   start = performance.now();
-  const code = await dump(["open", "--endpoints", etcd.endpoint], io());
+  const code = await dump(["open", "--endpoints", etcd.endpoint], quietIo());
   dumped.push(performance.now() - start);
   if (code !== 0) throw new Error(`etcd2yaml failed: ${code}`);
 }
@@ -321,7 +276,7 @@ for (let round = 0; round < 3; round++) {
   let start = performance.now();
   const code = await load(
     [`load${round}`, "-", "--endpoints", etcd.endpoint],
-    io(yaml),
+    quietIo(yaml),
   );
   loads.push(performance.now() - start);
   if (code !== 0) throw new Error(`yaml2etcd failed: ${code}`);

@@ -28,7 +28,8 @@
 import { parseArgs } from "node:util";
 import { Client } from "../v3/mod.ts";
 import { startEtcd } from "../testing.ts";
-import { median, percentile } from "./_stats.ts";
+import { lagsOf, median, percentile } from "./_stats.ts";
+import { runWriters } from "./_run.ts";
 import { wrkRate } from "./_wrk.ts";
 
 const { values: flags } = parseArgs({
@@ -280,23 +281,12 @@ async function watchScenario(
       seen.set(event.revision, performance.timeOrigin + performance.now());
     }
   })().catch((reason) => error = String(reason));
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env=WRITER_CONCURRENCY,WRITER_API",
-      new URL("./_writer.ts", import.meta.url).pathname,
-      etcd.endpoint,
-      prefix,
-      ...args,
-    ],
-    env: { WRITER_API: "v3" },
-    stderr: "inherit",
-  }).output();
-  if (!output.success) throw new Error(`The writer failed: ${output.code}`);
-  const { seconds, writes } = JSON.parse(
-    new TextDecoder().decode(output.stdout),
-  ) as { seconds: number; writes: [number, number][] };
+  const { seconds, writes } = await runWriters(
+    etcd.endpoint,
+    prefix,
+    args,
+    "v3",
+  );
   const deadline = performance.now() + 5000;
   while (
     error === undefined && performance.now() < deadline &&
@@ -306,14 +296,7 @@ async function watchScenario(
   }
   await watcher.close();
   await reading;
-  const lags: number[] = [];
-  let missing = 0;
-  for (const [revision, at] of writes) {
-    const got = seen.get(revision);
-    if (got === undefined) missing++;
-    else lags.push(Math.max(0, got - at));
-  }
-  lags.sort((a, b) => a - b);
+  const { missing, sorted: lags } = lagsOf(writes, seen);
   return { writes: writes.length, seconds, missing, extra, lags, error };
 }
 

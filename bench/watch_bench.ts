@@ -20,7 +20,8 @@
 import { parseArgs } from "node:util";
 import { Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
-import { percentile } from "./_stats.ts";
+import { lagsOf, percentile } from "./_stats.ts";
+import { runWriters } from "./_run.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -58,22 +59,11 @@ async function scenario(prefix: string, args: string[]): Promise<Run> {
       seen.set(index, performance.timeOrigin + performance.now());
     }
   })().catch((reason) => error = String(reason));
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env=WRITER_CONCURRENCY,WRITER_API",
-      new URL("./_writer.ts", import.meta.url).pathname,
-      etcd.endpoint,
-      prefix,
-      ...args,
-    ],
-    stderr: "inherit",
-  }).output();
-  if (!output.success) throw new Error(`The writer failed: ${output.code}`);
-  const { seconds, writes } = JSON.parse(
-    new TextDecoder().decode(output.stdout),
-  ) as { seconds: number; writes: [number, number][] };
+  const { seconds, writes } = await runWriters(
+    etcd.endpoint,
+    prefix,
+    args,
+  );
   // Give the watcher a moment for the last events.
   const deadline = performance.now() + 5000;
   while (
@@ -84,14 +74,7 @@ async function scenario(prefix: string, args: string[]): Promise<Run> {
   }
   await watcher.close();
   await reading;
-  const lags: number[] = [];
-  let missing = 0;
-  for (const [index, at] of writes) {
-    const got = seen.get(index);
-    if (got === undefined) missing++;
-    else lags.push(Math.max(0, got - at));
-  }
-  lags.sort((a, b) => a - b);
+  const { missing, sorted: lags } = lagsOf(writes, seen);
   return {
     writes: writes.length,
     seconds,

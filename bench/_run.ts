@@ -1,0 +1,76 @@
+// What several benchmarks run the same way: the writers' process, a
+// measurement in a fresh process of the bench itself, and quiet tool I/O.
+
+import type { Io } from "../cli/_common.ts";
+
+/** What `_writer.ts` reports: its run time and each write's index and time. */
+export interface Writes {
+  seconds: number;
+  writes: [number, number][];
+}
+
+/**
+ * Runs `_writer.ts` against `endpoint` in a process of its own (so that its
+ * CPU is not the measured process's), with `args` after the prefix.
+ */
+export async function runWriters(
+  endpoint: string,
+  prefix: string,
+  args: readonly string[],
+  api: "v2" | "v3" = "v2",
+): Promise<Writes> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env=WRITER_CONCURRENCY,WRITER_API",
+      new URL("./_writer.ts", import.meta.url).pathname,
+      endpoint,
+      prefix,
+      ...args,
+    ],
+    env: { WRITER_API: api },
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`The writer failed: ${output.code}`);
+  return JSON.parse(new TextDecoder().decode(output.stdout)) as Writes;
+}
+
+/**
+ * Runs the benchmark `script` again in a fresh process with GC exposed and
+ * `args`, and returns the one number it prints (heap bytes, say).
+ */
+export async function measureInChild(
+  script: string,
+  args: readonly string[],
+): Promise<number> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      new URL(script).pathname,
+      ...args,
+    ],
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`Measuring failed: ${output.code}`);
+  return Number(new TextDecoder().decode(output.stdout));
+}
+
+/** Tool I/O whose output is dropped; stderr is shown if anything came. */
+export function quietIo(stdin = ""): Io {
+  let stderr = "";
+  return {
+    stdout: new WritableStream(),
+    stderr: new WritableStream({
+      write: (chunk) => void (stderr += new TextDecoder().decode(chunk)),
+      close: () => {
+        if (stderr) console.error(stderr);
+      },
+    }),
+    stdin: new Blob([stdin]).stream(),
+    stderrIsTerminal: false,
+    env: () => undefined,
+  };
+}
