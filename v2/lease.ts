@@ -2,6 +2,7 @@
 // its TTL, and the lease refreshes them every third of it (a refresh, which
 // watchers are not told of). Internal.
 
+import { Keeper } from "../_core/keeper.ts";
 import type { Lease } from "../_core/store.ts";
 import type { Client } from "./client.ts";
 import { KeyNotFound } from "./errors.ts";
@@ -19,45 +20,48 @@ export class LeaseLost extends Error {
 export class V2Lease implements Lease {
   readonly id: string = crypto.randomUUID();
   readonly ttl: number;
-  readonly lost: Promise<Error>;
   readonly #client: Client;
   readonly #keys = new Map<string, readonly string[]>();
-  readonly #controller = new AbortController();
-  #resolveLost!: (error: Error) => void;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #refreshed = performance.now();
-  #ended = false;
+  readonly #keeper: Keeper;
 
   constructor(client: Client, ttl: number) {
     this.#client = client;
     this.ttl = ttl;
-    this.lost = new Promise((resolve) => this.#resolveLost = resolve);
+    this.#keeper = new Keeper(
+      ttl,
+      () => this.#refresh(),
+      (cause) =>
+        new LeaseLost(`it could not be refreshed for its TTL of ${ttl} s`, {
+          cause,
+        }),
+    );
+  }
+
+  get lost(): Promise<Error> {
+    return this.#keeper.lost;
   }
 
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#keeper.signal;
   }
 
   get active(): boolean {
-    return !this.#ended && !this.#controller.signal.aborted;
+    return this.#keeper.active;
   }
 
   /** Keeps a key written with the lease's TTL alive from now on. */
   attach(segments: readonly string[]): void {
     if (!this.active) return;
     this.#keys.set(keyString(segments), segments);
-    this.#refreshed = performance.now();
-    if (this.#timer === undefined) this.#schedule();
+    this.#keeper.touch();
   }
 
   abandon(): void {
-    this.#ended = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#keeper.end();
   }
 
   async revoke(): Promise<void> {
-    if (this.#ended) return;
+    if (this.#keeper.ended) return;
     this.abandon();
     await Promise.all(
       [...this.#keys.values()].map(async (segments) => {
@@ -74,47 +78,22 @@ export class V2Lease implements Lease {
     return this.revoke();
   }
 
-  #lose(error: Error): void {
-    if (this.#controller.signal.aborted) return;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#controller.abort(error);
-    this.#resolveLost(error);
-  }
-
-  #schedule(): void {
-    this.#timer = setTimeout(() => void this.#refresh(), this.ttl * 1000 / 3);
-  }
-
-  async #refresh(): Promise<void> {
-    if (!this.active) return;
+  /** Refreshes every key; a key gone means the lease is. */
+  async #refresh(): Promise<Error | undefined> {
     try {
       await Promise.all(
         [...this.#keys.values()].map((segments) =>
           this.#client.refresh(segments, this.ttl)
         ),
       );
-      this.#refreshed = performance.now();
     } catch (error) {
-      if (!this.active) return;
-      if (error instanceof KeyNotFound) {
-        this.#lose(
-          new LeaseLost(`${error.key ?? "a key"}: it expired or was deleted`, {
-            cause: error,
-          }),
-        );
-        return;
-      }
-      if (performance.now() - this.#refreshed >= this.ttl * 1000) {
-        this.#lose(
-          new LeaseLost(
-            `it could not be refreshed for its TTL of ${this.ttl} s`,
-            { cause: error },
-          ),
-        );
-        return;
-      }
+      if (!(error instanceof KeyNotFound)) throw error;
+      return new LeaseLost(
+        `${error.key ?? "a key"}: it expired or was deleted`,
+        {
+          cause: error,
+        },
+      );
     }
-    if (this.active) this.#schedule();
   }
 }

@@ -14,7 +14,7 @@ import { Caller, type CallOptions, TokenAuth } from "./call.ts";
 import { ClusterApi, MaintenanceApi } from "./cluster.ts";
 import type { KeyValue } from "./decode.ts";
 import { AuthNotEnabled, Compacted } from "./errors.ts";
-import { type Bytes, bytesOf, concat, ZERO } from "./keys.ts";
+import { type Bytes, bytesOf, concat, prefixEnd, ZERO } from "./keys.ts";
 import {
   type DeleteOptions,
   deleteRequest,
@@ -226,15 +226,15 @@ export class KeySpace {
     }
     let revision = options.revision;
     let start: Uint8Array = bytesOf(key, "key");
-    const end = options.end;
+    // Every key that starts with `key`, unless an end is given.
+    const end = options.end ?? prefixEnd(start);
     for (;;) {
       const range: RangeOptions & CallOptions = {
+        end,
         limit: pageSize,
         sortOrder: "ascend",
         sortTarget: "key",
       };
-      if (end !== undefined) range.end = end;
-      else range.end = prefixEndOf(key);
       if (revision !== undefined) range.revision = revision;
       if (options.keysOnly) range.keysOnly = true;
       if (options.signal) range.signal = options.signal;
@@ -585,19 +585,6 @@ async function authenticate(
     if (error instanceof AuthNotEnabled) return "";
     throw error;
   }
-}
-
-function prefixEndOf(key: Bytes): Bytes {
-  const bytes = bytesOf(key, "key");
-  // Every key that starts with `key`.
-  for (let at = bytes.length - 1; at >= 0; at--) {
-    if (bytes[at]! < 0xff) {
-      const end = bytes.slice(0, at + 1);
-      end[at]!++;
-      return end;
-    }
-  }
-  return ZERO;
 }
 
 function describe(key: Bytes): string {

@@ -11,7 +11,8 @@ import {
   type RawHeader,
   type ResponseHeader,
 } from "./decode.ts";
-import { errorKind, retryable } from "../_core/kinds.ts";
+import { Keeper } from "../_core/keeper.ts";
+import { errorKind } from "../_core/kinds.ts";
 import { leaseId } from "./kv.ts";
 import { fromBase64 } from "./keys.ts";
 
@@ -248,14 +249,8 @@ export class KeptLease implements AsyncDisposable {
   readonly id: string;
   /** Seconds it lives without a refresh. */
   readonly ttl: number;
-  /** Resolves with the reason if the lease is lost (never, if closed). */
-  readonly lost: Promise<Error>;
   readonly #api: LeaseApi;
-  readonly #controller = new AbortController();
-  #resolveLost!: (error: Error) => void;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #refreshed = performance.now();
-  #ended = false;
+  readonly #keeper: Keeper;
 
   /**
    * Keeps a lease. Use `client.lease.keepAlive()`.
@@ -268,8 +263,21 @@ export class KeptLease implements AsyncDisposable {
     this.#api = api;
     this.id = id;
     this.ttl = ttl;
-    this.lost = new Promise((resolve) => this.#resolveLost = resolve);
-    this.#schedule();
+    this.#keeper = new Keeper(
+      ttl,
+      () => this.#refresh(),
+      (cause) =>
+        new LeaseLost(
+          `lease ${id} could not be refreshed for its TTL of ${ttl} s`,
+          { cause },
+        ),
+    );
+    this.#keeper.touch();
+  }
+
+  /** Resolves with the reason if the lease is lost (never, if closed). */
+  get lost(): Promise<Error> {
+    return this.#keeper.lost;
   }
 
   /** The lease ID in hex, as etcdctl and Go's recipes name keys. */
@@ -279,19 +287,17 @@ export class KeptLease implements AsyncDisposable {
 
   /** Aborted with the reason if the lease is lost. */
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#keeper.signal;
   }
 
   /** Whether the lease is still kept. */
   get active(): boolean {
-    return !this.#ended && !this.#controller.signal.aborted;
+    return this.#keeper.active;
   }
 
   /** Stops refreshing: the lease (and its keys) go when the TTL runs out. */
   abandon(): void {
-    this.#ended = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#keeper.end();
   }
 
   /** Stops refreshing; the lease expires after its TTL. */
@@ -302,7 +308,7 @@ export class KeptLease implements AsyncDisposable {
 
   /** Revokes the lease now: its keys are deleted. */
   async revoke(): Promise<void> {
-    if (this.#ended) return;
+    if (this.#keeper.ended) return;
     this.abandon();
     try {
       await this.#api.revoke(this.id);
@@ -316,53 +322,21 @@ export class KeptLease implements AsyncDisposable {
     return this.revoke();
   }
 
-  #lose(error: Error): void {
-    if (this.#controller.signal.aborted) return;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#controller.abort(error);
-    this.#resolveLost(error);
-  }
-
-  #schedule(): void {
-    this.#timer = setTimeout(() => void this.#refresh(), this.ttl * 1000 / 3);
-  }
-
-  async #refresh(): Promise<void> {
-    if (!this.active) return;
+  /** One keep-alive; an unknown lease (no TTL, or "not found") is gone. */
+  async #refresh(): Promise<Error | undefined> {
+    const gone = (cause?: unknown) =>
+      new LeaseLost(
+        `lease ${this.id} expired or was revoked`,
+        cause === undefined ? undefined : { cause },
+      );
     try {
       const ttl = await this.#api.keepAliveOnce(this.id, {
         timeout: Math.max(500, this.ttl * 1000 / 3),
       });
-      if (!this.active) return;
-      if (ttl < 0) {
-        this.#lose(new LeaseLost(`lease ${this.id} expired or was revoked`));
-        return;
-      }
-      this.#refreshed = performance.now();
+      return ttl < 0 ? gone() : undefined;
     } catch (error) {
-      if (!this.active) return;
-      if (errorKind(error) === "not found") {
-        this.#lose(
-          new LeaseLost(`lease ${this.id} expired or was revoked`, {
-            cause: error,
-          }),
-        );
-        return;
-      }
-      if (
-        !retryable(error) ||
-        performance.now() - this.#refreshed >= this.ttl * 1000
-      ) {
-        this.#lose(
-          new LeaseLost(
-            `lease ${this.id} could not be refreshed for its TTL of ${this.ttl} s`,
-            { cause: error },
-          ),
-        );
-        return;
-      }
+      if (errorKind(error) === "not found") return gone(error);
+      throw error;
     }
-    if (this.active) this.#schedule();
   }
 }
