@@ -74,3 +74,84 @@ export function quietIo(stdin = ""): Io {
     env: () => undefined,
   };
 }
+
+/** Runs a program and returns its stdout; a missing one says what to install. */
+export async function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<string> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(command, {
+      args: [...args],
+      stdout: "piped",
+      stderr: "piped",
+      ...options,
+    }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(
+        `Cannot run ${command}: not installed (install Node.js and npm: apt-get install nodejs npm)`,
+      );
+    }
+    throw error;
+  }
+  if (!output.success) {
+    throw new Error(
+      `${command} ${args.join(" ")} failed: ${
+        new TextDecoder().decode(output.stderr)
+      }`,
+    );
+  }
+  return new TextDecoder().decode(output.stdout);
+}
+
+/**
+ * A bench-only npm peer (`name@version`) installed on first use into
+ * `.tools/<folder>`; returns that folder.
+ */
+export async function npmPeer(
+  folder: string,
+  name: string,
+  version: string,
+): Promise<string> {
+  const dir = new URL(`../.tools/${folder}`, import.meta.url).pathname;
+  try {
+    await Deno.stat(`${dir}/node_modules/${name}/package.json`);
+  } catch {
+    console.error(`Installing ${name} ${version} into .tools/${folder} ...`);
+    await Deno.mkdir(dir, { recursive: true });
+    await run("npm", [
+      "install",
+      "--prefix",
+      dir,
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      `${name}@${version}`,
+    ]);
+  }
+  return dir;
+}
+
+/**
+ * Calls a second of `send(kind, i)` for the scenario `"<kind> x<workers>"`
+ * (key `i` cycling through `keys`), for `seconds`.
+ */
+export async function rate(
+  scenario: string,
+  keys: number,
+  seconds: number,
+  send: (kind: string, i: number) => Promise<unknown>,
+): Promise<number> {
+  const [kind, times] = scenario.split(" x") as [string, string];
+  const end = performance.now() + seconds * 1000;
+  let count = 0;
+  await Promise.all(
+    Array.from({ length: Number(times) }, async () => {
+      while (performance.now() < end) await send(kind, count++ % keys);
+    }),
+  );
+  return count / seconds;
+}

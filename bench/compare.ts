@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { median } from "./_stats.ts";
+import { npmPeer, rate, run } from "./_run.ts";
 import { wrkRate } from "./_wrk.ts";
 
 const { values: flags } = parseArgs({
@@ -42,58 +43,6 @@ const KEYS = 100;
 const NODE_ETCD = "7.0.0";
 const root = new URL("..", import.meta.url).pathname;
 
-async function run(
-  command: string,
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<string> {
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command(command, {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-      ...options,
-    }).output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(
-        `Cannot run ${command}: not installed (install Node.js and npm: apt-get install nodejs npm)`,
-      );
-    }
-    throw error;
-  }
-  const text = new TextDecoder().decode(output.stdout);
-  if (!output.success) {
-    throw new Error(
-      `${command} ${args.join(" ")} failed: ${
-        new TextDecoder().decode(output.stderr)
-      }`,
-    );
-  }
-  return text;
-}
-
-async function ensurePeer(): Promise<string> {
-  const dir = `${root}.tools/peer`;
-  try {
-    await Deno.stat(`${dir}/node_modules/node-etcd/package.json`);
-  } catch {
-    console.error(`Installing node-etcd ${NODE_ETCD} into .tools/peer ...`);
-    await Deno.mkdir(dir, { recursive: true });
-    await run("npm", [
-      "install",
-      "--prefix",
-      dir,
-      "--no-audit",
-      "--no-fund",
-      "--loglevel=error",
-      `node-etcd@${NODE_ETCD}`,
-    ]);
-  }
-  return dir;
-}
-
 type Scenario = "get x1" | "set x1" | "get x16" | "set x16";
 const SCENARIOS: Scenario[] = ["get x1", "set x1", "get x16", "set x16"];
 
@@ -101,7 +50,7 @@ await using etcd = await startEtcd();
 await using client = new Client({ endpoints: etcd.endpoint });
 for (let i = 0; i < KEYS; i++) await client.set(`bench/k${i}`, "v");
 const { etcdserver } = await client.version();
-const peerDir = await ensurePeer();
+const peerDir = await npmPeer("peer", "node-etcd", NODE_ETCD);
 const nodeVersion = (await run("node", ["--version"])).trim();
 
 const scripts = await Deno.makeTempDir();
@@ -144,28 +93,11 @@ async function peer(): Promise<Record<Scenario, number>> {
   return JSON.parse(text);
 }
 
-/**
- * Requests a second of `send` (get or set of key `i`), with as many
- * workers as the scenario says, for `SECONDS`.
- */
-async function rate(
-  scenario: Scenario,
-  send: (kind: string, i: number) => Promise<unknown>,
-): Promise<number> {
-  const [kind, times] = scenario.split(" x") as [string, string];
-  const end = performance.now() + SECONDS * 1000;
-  let count = 0;
-  await Promise.all(
-    Array.from({ length: Number(times) }, async () => {
-      while (performance.now() < end) await send(kind, count++ % KEYS);
-    }),
-  );
-  return count / SECONDS;
-}
-
 function ours(scenario: Scenario): Promise<number> {
   return rate(
     scenario,
+    KEYS,
+    SECONDS,
     (kind, i) =>
       kind === "get"
         ? client.get(`bench/k${i}`)
@@ -175,7 +107,7 @@ function ours(scenario: Scenario): Promise<number> {
 
 /** Deno's `fetch` doing the same requests with nothing around it. */
 function bare(scenario: Scenario): Promise<number> {
-  return rate(scenario, async (kind, i) => {
+  return rate(scenario, KEYS, SECONDS, async (kind, i) => {
     const url = `${etcd.endpoint}/v2/keys/bench/k${i}`;
     const response = kind === "get" ? await fetch(url) : await fetch(url, {
       method: "PUT",

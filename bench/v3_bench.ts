@@ -29,7 +29,7 @@ import { parseArgs } from "node:util";
 import { Client } from "../v3/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { lagsOf, median, percentile } from "./_stats.ts";
-import { runWriters } from "./_run.ts";
+import { npmPeer, rate, run, runWriters } from "./_run.ts";
 import { wrkRate } from "./_wrk.ts";
 
 const { values: flags } = parseArgs({
@@ -51,64 +51,13 @@ const KEYS = 100;
 const ETCD3 = "1.1.2";
 const root = new URL("..", import.meta.url).pathname;
 
-async function run(
-  command: string,
-  args: string[],
-  options: { env?: Record<string, string> } = {},
-): Promise<string> {
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command(command, {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-      ...options,
-    }).output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(
-        `Cannot run ${command}: not installed (install Node.js and npm: apt-get install nodejs npm)`,
-      );
-    }
-    throw error;
-  }
-  if (!output.success) {
-    throw new Error(
-      `${command} ${args.join(" ")} failed: ${
-        new TextDecoder().decode(output.stderr)
-      }`,
-    );
-  }
-  return new TextDecoder().decode(output.stdout);
-}
-
-async function ensurePeer(): Promise<string> {
-  const dir = `${root}.tools/peer-v3`;
-  try {
-    await Deno.stat(`${dir}/node_modules/etcd3/package.json`);
-  } catch {
-    console.error(`Installing etcd3 ${ETCD3} into .tools/peer-v3 ...`);
-    await Deno.mkdir(dir, { recursive: true });
-    await run("npm", [
-      "install",
-      "--prefix",
-      dir,
-      "--no-audit",
-      "--no-fund",
-      "--loglevel=error",
-      `etcd3@${ETCD3}`,
-    ]);
-  }
-  return dir;
-}
-
 type Scenario = "range x1" | "put x1" | "range x16" | "put x16";
 const SCENARIOS: Scenario[] = ["range x1", "put x1", "range x16", "put x16"];
 
 await using etcd = await startEtcd({ version: "3.5" });
 await using client = new Client({ endpoints: etcd.endpoint });
 for (let i = 0; i < KEYS; i++) await client.put(`bench/k${i}`, "v");
-const peerDir = await ensurePeer();
+const peerDir = await npmPeer("peer-v3", "etcd3", ETCD3);
 const nodeVersion = (await run("node", ["--version"])).trim();
 
 const b64 = (text: string) => new TextEncoder().encode(text).toBase64();
@@ -147,23 +96,8 @@ function wrk(scenario: Scenario): Promise<number> {
   );
 }
 
-async function rate(
-  scenario: Scenario,
-  send: (kind: string, i: number) => Promise<unknown>,
-): Promise<number> {
-  const [kind, times] = scenario.split(" x") as [string, string];
-  const end = performance.now() + SECONDS * 1000;
-  let count = 0;
-  await Promise.all(
-    Array.from({ length: Number(times) }, async () => {
-      while (performance.now() < end) await send(kind, count++ % KEYS);
-    }),
-  );
-  return count / SECONDS;
-}
-
 function ours(scenario: Scenario): Promise<number> {
-  return rate(scenario, async (kind, i) => {
+  return rate(scenario, KEYS, SECONDS, async (kind, i) => {
     if (kind === "put") return await client.put(`bench/k${i}`, "v");
     return (await client.get(`bench/k${i}`))?.value;
   });
@@ -175,7 +109,7 @@ const putBodies = bodies("put");
 /** Deno's `fetch` doing the same calls, decoding what a caller needs. */
 function bare(scenario: Scenario): Promise<number> {
   const decoder = new TextDecoder();
-  return rate(scenario, async (kind, i) => {
+  return rate(scenario, KEYS, SECONDS, async (kind, i) => {
     const response = await fetch(`${etcd.endpoint}/v3/kv/${kind}`, {
       method: "POST",
       body: (kind === "range" ? rangeBodies[i] : putBodies[i])!,
