@@ -27,6 +27,7 @@
 import type { EtcdClient, Key } from "./client.ts";
 import { type Codec, CodecRegistry } from "./codec.ts";
 import { AsyncQueue } from "./_core/queue.ts";
+import { milliseconds } from "./_core/retry.ts";
 import { type Store, storeOf, type Subtree } from "./_core/store.ts";
 import {
   type EtcdTreeEventMap,
@@ -189,10 +190,10 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
     const registry = given instanceof CodecRegistry
       ? given
       : new CodecRegistry(given);
-    this.#retryFor = checkMs(options.retryFor ?? 60_000, "retryFor");
+    this.#retryFor = milliseconds(options.retryFor ?? 60_000, "retryFor");
     this.#settler = new Settler(
-      checkMs(options.settleDelay ?? 50, "settleDelay"),
-      checkMs(options.settleMaxDelay ?? 1000, "settleMaxDelay"),
+      milliseconds(options.settleDelay ?? 50, "settleDelay"),
+      milliseconds(options.settleMaxDelay ?? 1000, "settleMaxDelay"),
       ({ added, updated, deleted }) =>
         this.dispatchEvent(
           new TreeSettledEvent(added, updated, deleted, this.index),
@@ -857,13 +858,4 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-function checkMs(value: number, what: string): number {
-  if (typeof value !== "number" || !(value >= 0)) {
-    throw new RangeError(
-      `Invalid ${what} ${value}: expected milliseconds >= 0`,
-    );
-  }
-  return value;
 }

@@ -2,6 +2,16 @@
 
 export { retryable } from "./kinds.ts";
 
+/** A duration option in milliseconds (`Infinity` allowed), checked. */
+export function milliseconds(value: number, what: string): number {
+  if (typeof value !== "number" || !(value >= 0)) {
+    throw new RangeError(
+      `Invalid ${what} ${value}: expected milliseconds >= 0`,
+    );
+  }
+  return value;
+}
+
 /** Backoff after a failure: first delay and cap, in milliseconds. */
 const BACKOFF_FIRST = 50;
 const BACKOFF_CAP = 2000;

@@ -33,7 +33,7 @@
 import { decodeKeys, headerNumber } from "./decode.ts";
 import type { Dispatcher, HttpResponse } from "../_http/dispatcher.ts";
 import { isHiddenBelow, keyPath, keyString } from "./keys.ts";
-import { backoff, pause, retryable } from "../_core/retry.ts";
+import { backoff, milliseconds, pause, retryable } from "../_core/retry.ts";
 import { ResponseHeaders } from "../_http/transport.ts";
 import { EventIndexCleared } from "../errors.ts";
 import { AsyncQueue } from "../_core/queue.ts";
@@ -303,13 +303,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
       (this.recursive ? "&recursive=true" : "");
     this.#next = options.waitIndex;
     this.#signal = options.signal;
-    const retryFor = options.retryFor ?? Infinity;
-    if (!(retryFor >= 0)) {
-      throw new RangeError(
-        `Invalid retryFor ${retryFor}: expected milliseconds >= 0`,
-      );
-    }
-    this.#retryFor = retryFor;
+    this.#retryFor = milliseconds(options.retryFor ?? Infinity, "retryFor");
     this.#onState = options.onState;
     if (this.#signal?.aborted) this.#events.fail(this.#signal.reason, true);
     this.#signal?.addEventListener("abort", this.#onAbort);

@@ -12,7 +12,7 @@
 // member to go to).
 
 import { AsyncQueue } from "../_core/queue.ts";
-import { backoff, pause, retryable } from "../_core/retry.ts";
+import { backoff, milliseconds, pause, retryable } from "../_core/retry.ts";
 import type { Caller } from "./call.ts";
 import {
   errorOf,
@@ -162,13 +162,7 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
       }
       this.#next = start;
     }
-    const retryFor = options.retryFor ?? Infinity;
-    if (!(retryFor >= 0)) {
-      throw new RangeError(
-        `Invalid retryFor ${retryFor}: expected milliseconds >= 0`,
-      );
-    }
-    this.#retryFor = retryFor;
+    this.#retryFor = milliseconds(options.retryFor ?? Infinity, "retryFor");
     this.#onState = options.onState;
     this.#signal = options.signal;
     if (this.#signal?.aborted) {
