@@ -4,39 +4,11 @@
 
 import assert from "node:assert/strict";
 import { Client, type Value } from "../mod.ts";
-import { main } from "../cli/view.ts";
 import { main as monitor } from "../cli/monitor.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";
+import { startView } from "./_view.ts";
 import { test, until, within } from "./_wait.ts";
-
-/** Starts the viewer in-process; resolves with its URL and a stop function. */
-async function startView(args: string[]) {
-  const stop = new AbortController();
-  const { io, stdout, stderr } = testIo("", stop.signal);
-  const running = main(args, io);
-  await within(
-    Promise.race([
-      until(() => stdout().includes("\n"), 20_000, "the viewer's URL"),
-      running.then((code) => {
-        throw new Error(`the viewer ended with ${code}: ${stderr()}`);
-      }),
-    ]),
-    20_000,
-    "the viewer to start",
-  );
-  const url = new URL(stdout().trim());
-  return {
-    url,
-    token: url.searchParams.get("token")!,
-    stderr,
-    async stop() {
-      stop.abort();
-      const code = await within(running, 10_000, "the viewer to stop");
-      assert.equal(code, 0, stderr());
-    },
-  };
-}
 
 /** A raw HTTP/1.1 request with the Host header of our choosing. */
 async function raw(

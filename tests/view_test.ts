@@ -3,32 +3,9 @@
 
 import assert from "node:assert/strict";
 import { Client, type Value } from "../mod.ts";
-import { main } from "../cli/view.ts";
 import { test, until } from "./_wait.ts";
 import { startEtcd } from "../testing.ts";
-import { testIo } from "./_cli.ts";
-
-/** Starts the viewer in-process; resolves with its URL and a stop function. */
-async function startView(args: string[]) {
-  const stop = new AbortController();
-  const { io, stdout, stderr } = testIo("", stop.signal);
-  const running = main(args, io);
-  await until(
-    () => stdout().includes("\n"),
-    10_000,
-    "the viewer to print its URL",
-  );
-  const url = new URL(stdout().trim());
-  return {
-    url,
-    token: url.searchParams.get("token")!,
-    async stop() {
-      stop.abort();
-      const code = await running;
-      assert.equal(code, 0, stderr());
-    },
-  };
-}
+import { startView } from "./_view.ts";
 
 /** A raw HTTP/1.1 GET with a Host header of our choosing. */
 async function rawGet(url: URL, host: string): Promise<string> {
