@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { Client, type Value } from "../mod.ts";
-import { test, until } from "./_wait.ts";
+import { test } from "./_wait.ts";
 import { startEtcd } from "../testing.ts";
 import { startView } from "./_view.ts";
 
