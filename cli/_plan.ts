@@ -2,7 +2,7 @@
 // hold what a file says, against what a snapshot showed. Internal.
 
 import type { Entry, Subtree } from "../_core/store.ts";
-import { showKey, showValue } from "./_escape.ts";
+import { showKey, showValue, visible } from "./_escape.ts";
 
 /** What the file asks for: a value (text or bytes), or a directory of more. */
 export type Wanted = string | Uint8Array | Map<string, Wanted>;
@@ -11,6 +11,11 @@ export type Wanted = string | Uint8Array | Map<string, Wanted>;
 export interface Have {
   entry: Entry | undefined;
   children: Map<string, Have>;
+  /**
+   * A value etcd holds at a directory's own path (v3 holds both `a` and
+   * `a/b`): a file can set it, or the keys below, not both.
+   */
+  shadowed?: Entry;
 }
 
 /** One write of a plan. */
@@ -40,6 +45,15 @@ export interface Removal {
   dirs: Step[];
 }
 
+/**
+ * A key under the prefix that `--replace` leaves in place because a file
+ * cannot name it: by its path (a value with keys below it), or as the
+ * snapshot described it (a key that is no path).
+ */
+export type Kept =
+  | { path: string[]; why: string }
+  | { key: string; why: string };
+
 /** What a load will do. */
 export interface Plan {
   /** Removals (replacements and changes of type), done first. */
@@ -47,6 +61,8 @@ export interface Plan {
   /** Creations and updates, done after. */
   writes: Step[];
   unchanged: number;
+  /** With `--replace`: what stays although the file does not hold it. */
+  kept: Kept[];
 }
 
 /** A snapshot's entries as a tree; `undefined` when there are none. */
@@ -73,12 +89,13 @@ export function haveOf(entries: readonly Entry[]): Have | undefined {
 
 /**
  * A value with keys below it (etcd v3 holds both `a` and `a/b`) is a
- * directory here: the file can say only one of them, and the keys below
- * win, as they do in etcd2yaml's dump and in a tree.
+ * directory here, as in etcd2yaml's dump and in a tree; its value is kept
+ * aside (`shadowed`), for a file that sets it.
  */
 function hideShadowed(node: Have): void {
   if (node.children.size === 0) return;
   if (node.entry !== undefined && node.entry.dir !== true) {
+    node.shadowed = node.entry;
     node.entry = undefined;
   }
   for (const child of node.children.values()) hideShadowed(child);
@@ -92,21 +109,28 @@ export function isDir(have: Have): boolean {
 /** How many values a node is or holds. */
 export function countValues(node: Have): number {
   if (!isDir(node)) return 1;
-  let count = 0;
+  let count = node.shadowed === undefined ? 0 : 1;
   for (const child of node.children.values()) count += countValues(child);
   return count;
 }
 
-/** Plans the load of `want` over what etcd held (`root`). */
+/**
+ * Plans the load of `want` over what etcd held (`root`); `skipped` are the
+ * keys under the prefix that are no paths, as the snapshot described them.
+ */
 export function makePlan(
   want: Wanted,
   root: Have | undefined,
   replace: boolean,
+  skipped: readonly string[] = [],
 ): Plan {
-  const plan: Plan = { removals: [], writes: [], unchanged: 0 };
+  const plan: Plan = { removals: [], writes: [], unchanged: 0, kept: [] };
+  if (replace) {
+    for (const key of skipped) plan.kept.push({ key, why: whyNoPath(key) });
+  }
   if (!(want instanceof Map)) {
     // The file holds one value: the prefix itself.
-    planValue(want, root, [], plan);
+    planValue(want, root, [], plan, replace);
     return plan;
   }
   if (root !== undefined && !isDir(root)) {
@@ -117,8 +141,36 @@ export function makePlan(
   if (root === undefined && want.size === 0) {
     plan.writes.push({ kind: "mkdir", path: [] });
   }
+  keepShadowed(root, [], plan, replace);
   diff(want, root, [], plan, replace);
   return plan;
+}
+
+/** Why a key the snapshot left out is no path, from its description. */
+function whyNoPath(key: string): string {
+  return key.startsWith("0x")
+    ? "not UTF-8 text, so no name a file can hold"
+    : "an empty segment (a//b), so no name a file can hold";
+}
+
+/**
+ * With `--replace`, a file that makes a directory of a path where etcd
+ * holds a value beside keys below it leaves that value: the file cannot
+ * name it, so the plan says so.
+ */
+function keepShadowed(
+  node: Have | undefined,
+  at: string[],
+  plan: Plan,
+  replace: boolean,
+): void {
+  if (replace && node?.shadowed !== undefined) {
+    plan.kept.push({
+      path: at,
+      why:
+        "a value with keys below it, and a file holds a value or a mapping, not both",
+    });
+  }
 }
 
 function planValue(
@@ -126,21 +178,36 @@ function planValue(
   node: Have | undefined,
   at: string[],
   plan: Plan,
+  replace: boolean,
 ): void {
   if (node === undefined) {
     plan.writes.push({ kind: "create", path: at, value: wanted });
-  } else if (isDir(node)) {
-    plan.removals.push(removal(at, node));
-    plan.writes.push({ kind: "create", path: at, value: wanted });
-  } else if (same(node.entry?.value, wanted)) {
+    return;
+  }
+  const had = isDir(node) ? node.shadowed : node.entry;
+  if (isDir(node)) {
+    if (had === undefined) {
+      plan.removals.push(removal(at, node));
+      plan.writes.push({ kind: "create", path: at, value: wanted });
+      return;
+    }
+    // v3 holds a value here and keys below it: the file sets the value,
+    // and the keys below go only with --replace.
+    if (replace) {
+      plan.removals.push(
+        removal(at, { entry: undefined, children: node.children }),
+      );
+    }
+  }
+  if (same(had?.value, wanted)) {
     plan.unchanged++;
   } else {
     plan.writes.push({
       kind: "update",
       path: at,
       value: wanted,
-      modifiedIndex: node.entry?.modifiedIndex ?? 0,
-      was: node.entry?.value ?? "",
+      modifiedIndex: had?.modifiedIndex ?? 0,
+      was: had?.value ?? "",
     });
   }
 }
@@ -158,13 +225,14 @@ function diff(
     let node = children.get(name);
     const at = [...path, name];
     if (!(wanted instanceof Map)) {
-      planValue(wanted, node, at, plan);
+      planValue(wanted, node, at, plan, replace);
       continue;
     }
     if (node !== undefined && !isDir(node)) {
       plan.removals.push(removal(at, node));
       node = undefined;
     }
+    keepShadowed(node, at, plan, replace);
     if (node === undefined && wanted.size === 0) {
       plan.writes.push({ kind: "mkdir", path: at });
     } else {
@@ -190,14 +258,15 @@ function removal(path: string[], old: Have): Removal {
   const values: Step[] = [];
   const dirs: Step[] = [];
   const visit = (node: Have, at: string[]) => {
-    if (!isDir(node)) {
+    const value = isDir(node) ? node.shadowed : node.entry;
+    if (value !== undefined) {
       values.push({
         kind: "delete",
         path: at,
-        modifiedIndex: node.entry?.modifiedIndex ?? 0,
+        modifiedIndex: value.modifiedIndex,
       });
-      return;
     }
+    if (!isDir(node)) return;
     for (const [name, child] of node.children) visit(child, [...at, name]);
     if (node.entry?.dir === true) {
       dirs.push({
@@ -259,12 +328,24 @@ export function describePlan(plan: Plan, subtree: Subtree): string {
       );
     }
   }
+  for (const kept of plan.kept) {
+    lines.push(`! ${keptKey(kept, subtree)} (left in place: ${kept.why})`);
+  }
   const creates = plan.writes.filter((s) => s.kind !== "update").length;
   const updates = plan.writes.length - creates;
   lines.push(
     `plan: create ${creates}, update ${updates}, delete ${
       deletes(plan)
-    }, unchanged ${plan.unchanged}`,
+    }, unchanged ${plan.unchanged}${
+      plan.kept.length > 0 ? `, left in place ${plan.kept.length}` : ""
+    }`,
   );
   return lines.join("\n") + "\n";
+}
+
+/** A kept key as a line shows it, safe on a terminal. */
+export function keptKey(kept: Kept, subtree: Subtree): string {
+  return "path" in kept
+    ? showKey(subtree.keyOf(kept.path.join("/")))
+    : visible(kept.key);
 }

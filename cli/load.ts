@@ -57,6 +57,7 @@ import {
   countValues,
   describePlan,
   haveOf,
+  keptKey,
   makePlan,
   type Plan,
   type Wanted,
@@ -74,6 +75,12 @@ Usage: yaml2etcd PREFIX [FILE|-] [options] [connection flags]
                      (only what was read, each key with a compare)
   --allow-empty      with --replace, accept an input with no keys (it
                      deletes everything under PREFIX)
+  --skip-unrepresentable
+                     with --replace, leave the keys under PREFIX that no
+                     file can hold (v3: keys that are not UTF-8 or have an
+                     empty segment, a//b; a value with keys below it) and
+                     replace the rest; without it, such keys make the load
+                     fail (exit 1) before anything is written
   --dry-run          print the plan as a diff; write nothing
   --force            write without comparing with what was read (overwrite
                      concurrent changes; directories go with everything in
@@ -99,6 +106,8 @@ and nesting is limited to 256 levels. Writes compare with the state that
 was read, so a concurrent change is reported as a conflict (exit 1) and the
 rest is written. On v3 an empty mapping is refused (v3 has no empty
 directories), and so are keys starting with "_" on v2 (v2 hides them).
+On v3 a value with keys below it (b beside b/c) is updated by a file that
+sets b; the keys below stay unless --replace.
 Interrupted (Ctrl-C, or etcd gone), it says how far it got; running it
 again finishes the job.
 
@@ -134,6 +143,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       "max-request-bytes": { type: "string" },
       "txn-ops": { type: "string" },
       atomic: { type: "boolean" },
+      "skip-unrepresentable": { type: "boolean" },
     });
     if (await answerInfo(values, io, "yaml2etcd", HELP)) return 0;
     const prefix = prefixArgument(
@@ -211,7 +221,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
         } values under it (give --allow-empty to do that)`,
       );
     }
-    const plan = makePlan(want, have, replace);
+    const plan = makePlan(want, have, replace, snapshot.skipped);
     if (!capabilities.directories) {
       // An empty input is no directory to make where there are none.
       plan.writes = plan.writes.filter((step) => step.kind !== "mkdir");
@@ -230,8 +240,25 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
 
     if (values["dry-run"]) {
       await write(io.stdout, describePlan(plan, subtree));
-      return 0;
     }
+    if (plan.kept.length > 0 && values["skip-unrepresentable"] !== true) {
+      throw new Failure(
+        `Refusing to replace ${shown}: ${plan.kept.length} key${
+          plan.kept.length === 1 ? "" : "s"
+        } under it cannot be in a file, so --replace would leave ${
+          plan.kept.length === 1 ? "it" : "them"
+        }: ${
+          plan.kept.slice(0, 3).map((kept) =>
+            `${keptKey(kept, subtree)} (${kept.why})`
+          ).join(", ")
+        }${
+          plan.kept.length > 3 ? ", ..." : ""
+        }; give --skip-unrepresentable to replace the rest and leave them${
+          values["dry-run"] ? "" : "; nothing was written"
+        }`,
+      );
+    }
+    if (values["dry-run"]) return 0;
     const outcome = await carryOut(store, subtree, plan, {
       force: values.force === true,
       concurrency,

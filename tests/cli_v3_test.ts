@@ -149,6 +149,98 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
   });
 
   await t.step(
+    "a value with keys below it: a file that sets it updates it, the keys below stay",
+    async () => {
+      await etcdctl(etcd, "put", "sh/b", "old");
+      await etcdctl(etcd, "put", "sh/b/c", "below");
+      const ran = await runMain(load, ["sh", "-", ...endpoint], "b: new\n");
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(ran.stderr, "");
+      assert.equal(
+        ran.stdout,
+        "created 0, updated 1, deleted 0, unchanged 0, conflicts 0\n",
+      );
+      assert.equal((await client.get("sh/b"))?.value, "new");
+      assert.equal((await client.get("sh/b/c"))?.value, "below");
+      const again = await runMain(load, ["sh", "-", ...endpoint], "b: new\n");
+      assert.equal(
+        again.stdout,
+        "created 0, updated 0, deleted 0, unchanged 1, conflicts 0\n",
+      );
+      // With --replace the file says b is a value and nothing is below it.
+      const replaced = await runMain(
+        load,
+        ["sh", "-", "--replace", ...endpoint],
+        "b: newer\n",
+      );
+      assert.equal(replaced.code, 0, replaced.stderr);
+      assert.equal((await client.get("sh/b"))?.value, "newer");
+      assert.equal(await client.get("sh/b/c"), undefined);
+    },
+  );
+
+  await t.step(
+    "--replace names the keys no file can hold and fails unless --skip-unrepresentable",
+    async () => {
+      await client.put(
+        new Uint8Array([...new TextEncoder().encode("rp/"), 0xff]),
+        "x",
+      );
+      await client.put("rp//double", "x");
+      await client.put("rp/a", "shadowed");
+      await client.put("rp/a/b", "below");
+      await client.put("rp/gone", "x");
+      const before = await held(client, "rp/");
+      const file = "a:\n  b: below\n";
+      const dry = await runMain(
+        load,
+        ["rp", "-", "--replace", "--dry-run", ...endpoint],
+        file,
+      );
+      assert.equal(dry.code, 1, dry.stderr);
+      assert.equal(
+        dry.stdout,
+        [
+          '- rp/gone (was "x")',
+          '! "rp//double" (left in place: an empty segment (a//b), so no name a file can hold)',
+          "! 0x72702fff (left in place: not UTF-8 text, so no name a file can hold)",
+          "! rp/a (left in place: a value with keys below it, and a file holds a value or a mapping, not both)",
+          "plan: create 0, update 0, delete 1, unchanged 1, left in place 3",
+          "",
+        ].join("\n"),
+      );
+      assert.match(
+        dry.stderr,
+        /^yaml2etcd: Refusing to replace "rp": 3 keys under it cannot be in a file, so --replace would leave them: .*rp\/\/double.*; give --skip-unrepresentable to replace the rest and leave them\n$/,
+      );
+      const refused = await runMain(
+        load,
+        ["rp", "-", "--replace", ...endpoint],
+        file,
+      );
+      assert.equal(refused.code, 1);
+      assert.match(
+        refused.stderr,
+        /--skip-unrepresentable.*nothing was written/,
+      );
+      assert.deepEqual(await held(client, "rp/"), before, "nothing written");
+      const skipped = await runMain(
+        load,
+        ["rp", "-", "--replace", "--skip-unrepresentable", ...endpoint],
+        file,
+      );
+      assert.equal(skipped.code, 0, skipped.stderr);
+      assert.equal(
+        skipped.stdout,
+        "created 0, updated 0, deleted 1, unchanged 1, conflicts 0\n",
+      );
+      assert.equal(await client.get("rp/gone"), undefined);
+      assert.equal((await client.get("rp/a"))?.value, "shadowed");
+      assert.equal((await client.get("rp//double"))?.value, "x");
+    },
+  );
+
+  await t.step(
     "a load goes out in transactions of --txn-ops, each key compared",
     async () => {
       await using proxy = startProxy(etcd.clientPort);
