@@ -269,7 +269,7 @@ export interface ConnectionFlags {
 export async function connect(
   flags: ConnectionFlags,
   io: Io,
-  extra: { maxConcurrency?: number } = {},
+  extra: { maxConcurrency?: number; maxTxnOps?: number } = {},
 ): Promise<EtcdClient> {
   const api = flags.api ?? io.env("ETCD_API");
   if (api !== undefined && api !== "v2" && api !== "v3") {
@@ -279,12 +279,17 @@ export async function connect(
       }: expected v3 or v2`,
     );
   }
-  const options = await clientOptions(flags, io, extra);
+  const { maxTxnOps, ...common } = extra;
+  const options = await clientOptions(flags, io, common);
   const make = (which: "v2" | "v3"): EtcdClient => {
     try {
-      const client = which === "v2"
-        ? new Client(options)
-        : new V3Client(options);
+      // The server's --max-txn-ops, where the user gave it (v3 only).
+      const client = which === "v2" ? new Client(options) : new V3Client(
+        maxTxnOps === undefined ? options : {
+          ...options,
+          maxTxnOps,
+        },
+      );
       optionsOf.set(client, options);
       return client;
     } catch (error) {

@@ -63,6 +63,7 @@ import {
   type Wanted,
 } from "./_plan.ts";
 import { fromYaml } from "./_yaml_read.ts";
+import { TooManyTxnOps } from "../v3/errors.ts";
 
 const HELP = `yaml2etcd ${VERSION}: load YAML into an etcd subtree
 
@@ -88,7 +89,7 @@ Usage: yaml2etcd PREFIX [FILE|-] [options] [connection flags]
   --concurrency N    writes (v3: transactions) in flight at once
                      (default 16)
   --txn-ops N        v3: writes per transaction (default 128, etcd's own
-                     --max-txn-ops; give the server's if it differs)
+                     --max-txn-ops; up to the server's --max-txn-ops)
   --atomic           v3: the whole load as one transaction: every write
                      happens, or none (refused before writing when it
                      does not fit in one)
@@ -182,6 +183,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
 
     await using client = await connect(values, io, {
       maxConcurrency: concurrency,
+      ...(txnOpsGiven === undefined ? {} : { maxTxnOps: txnOpsGiven }),
     });
     const store = storeOf(client);
     const { capabilities } = store;
@@ -273,6 +275,17 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       await write(io.stderr, `yaml2etcd: ${conflict}\n`);
     }
     await write(io.stdout, summary(outcome, plan));
+    if (outcome.failure instanceof TooManyTxnOps) {
+      throw new Failure(
+        `Stopped loading ${shown} after ${outcome.applied} of ${
+          total(plan)
+        } writes: etcd refused a transaction of up to ${txnOps} writes, so the server's --max-txn-ops is lower than ${
+          txnOpsGiven === undefined
+            ? `${txnOps} (etcd's default, used without --txn-ops)`
+            : `--txn-ops ${txnOps}`
+        }; give --txn-ops N with N at most the server's --max-txn-ops, or start etcd with a larger --max-txn-ops`,
+      );
+    }
     const stopped = outcome.failure !== undefined
       ? `: ${message(outcome.failure)}`
       : outcome.interrupted

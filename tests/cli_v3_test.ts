@@ -434,6 +434,86 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
   );
 });
 
+test("--txn-ops up to the server's --max-txn-ops; above it, the message says which flag", async (t) => {
+  await using etcd = await startEtcd({
+    version: "3.5",
+    args: ["--max-txn-ops", "1000"],
+  });
+  await using client = new Client({ endpoints: etcd.endpoint });
+  const yaml = Array.from({ length: 600 }, (_, i) => `k${i}: v${i}`)
+    .join("\n") + "\n";
+
+  await t.step("--txn-ops 500: 600 writes in two transactions", async () => {
+    await using proxy = startProxy(etcd.clientPort);
+    const ran = await runMain(load, [
+      "big",
+      "-",
+      "--txn-ops",
+      "500",
+      "--endpoints",
+      proxy.endpoint,
+    ], yaml);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(
+      ran.stdout,
+      "created 600, updated 0, deleted 0, unchanged 0, conflicts 0\n",
+    );
+    assert.equal(proxy.count("POST", "/v3/kv/txn"), 2, "500 + 100");
+    assert.equal(
+      (await client.range("big/", { prefix: true, countOnly: true })).count,
+      600,
+    );
+  });
+
+  await t.step("--atomic --txn-ops 1000: 600 writes in one", async () => {
+    const ran = await runMain(load, [
+      "one",
+      "-",
+      "--atomic",
+      "--txn-ops",
+      "1000",
+      "--endpoints",
+      etcd.endpoint,
+    ], yaml);
+    assert.equal(ran.code, 0, ran.stderr);
+    const { kvs } = await client.range("one/", { prefix: true });
+    assert.equal(kvs.length, 600);
+    assert.equal(new Set(kvs.map((kv) => kv.modRevision)).size, 1);
+  });
+
+  await t.step(
+    "--txn-ops over the server's: refused, naming both flags",
+    async () => {
+      const ran = await runMain(
+        load,
+        [
+          "over",
+          "-",
+          "--txn-ops",
+          "2000",
+          "--atomic",
+          "--endpoints",
+          etcd.endpoint,
+        ],
+        yaml + Array.from(
+          { length: 600 },
+          (_, i) => `m${i}: v`,
+        ).join("\n") + "\n",
+      );
+      assert.equal(ran.code, 1);
+      assert.match(
+        ran.stderr,
+        /^yaml2etcd: Stopped loading "over" after 0 of 1200 writes: etcd refused a transaction of up to 2000 writes, so the server's --max-txn-ops is lower than --txn-ops 2000; give --txn-ops N with N at most the server's --max-txn-ops, or start etcd with a larger --max-txn-ops\n$/,
+      );
+      assert.equal(
+        (await client.range("over/", { prefix: true, countOnly: true }))
+          .count,
+        0,
+      );
+    },
+  );
+});
+
 test("a round trip of random text and bytes, Kubernetes' protobuf values too, byte for byte", async () => {
   await using etcd = await startEtcd({ version: "3.5" });
   await using client = new Client({ endpoints: etcd.endpoint });
