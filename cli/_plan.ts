@@ -3,6 +3,7 @@
 
 import type { Entry, Subtree } from "../_core/store.ts";
 import { showKey, showValue, visible } from "./_escape.ts";
+import type { Origin } from "./_origin.ts";
 
 /** What the file asks for: a value (text or bytes), or a directory of more. */
 export type Wanted = string | Uint8Array | Map<string, Wanted>;
@@ -31,8 +32,19 @@ export interface Step {
   value?: string | Uint8Array;
   /** The index the key had when it was read (update, delete, rmdir). */
   modifiedIndex?: number;
-  /** The value it had (update). */
+  /** The value it had (update, delete). */
   was?: string | Uint8Array;
+}
+
+/** A key changed after the dump the file is: held back, a conflict. */
+export interface Newer {
+  path: string[];
+  /** When etcd's value was written. */
+  modifiedIndex: number;
+  /** The value etcd holds. */
+  now: string | Uint8Array;
+  /** The file's value; none when the load would delete the key. */
+  file?: string | Uint8Array;
 }
 
 /** A key or directory to remove, as the diff shows it, and its steps. */
@@ -63,6 +75,10 @@ export interface Plan {
   unchanged: number;
   /** With `--replace`: what stays although the file does not hold it. */
   kept: Kept[];
+  /** What changed after the dump the file is, held back. */
+  newer: Newer[];
+  /** The dump the file is, when the plan holds back what changed since. */
+  dump?: Origin;
 }
 
 /** A snapshot's entries as a tree; `undefined` when there are none. */
@@ -124,7 +140,13 @@ export function makePlan(
   replace: boolean,
   skipped: readonly string[] = [],
 ): Plan {
-  const plan: Plan = { removals: [], writes: [], unchanged: 0, kept: [] };
+  const plan: Plan = {
+    removals: [],
+    writes: [],
+    unchanged: 0,
+    kept: [],
+    newer: [],
+  };
   if (replace) {
     for (const key of skipped) plan.kept.push({ key, why: whyNoPath(key) });
   }
@@ -264,6 +286,7 @@ function removal(path: string[], old: Have): Removal {
         kind: "delete",
         path: at,
         modifiedIndex: value.modifiedIndex,
+        was: value.value ?? "",
       });
     }
     if (!isDir(node)) return;
@@ -279,6 +302,53 @@ function removal(path: string[], old: Have): Removal {
   visit(old, path);
   dirs.sort((a, b) => b.path.length - a.path.length);
   return { path, old, values, dirs };
+}
+
+/**
+ * Holds back what the plan would write over a key changed after the dump
+ * the file is (its revision, or index on v2): such a key is a
+ * conflict, listed in `plan.newer`. A removal with such a key is held back
+ * whole, with what the plan writes at or below its path (a value that
+ * would become a directory, or the other way round).
+ */
+export function holdNewer(plan: Plan, dump: Origin): void {
+  plan.dump = dump;
+  const isNewer = (step: Step) => (step.modifiedIndex ?? 0) > dump.at;
+  const held: string[][] = [];
+  plan.removals = plan.removals.filter((removal) => {
+    const newer = removal.values.filter(isNewer);
+    for (const step of newer) {
+      plan.newer.push({
+        path: step.path,
+        modifiedIndex: step.modifiedIndex!,
+        now: step.was ?? "",
+      });
+    }
+    if (newer.length > 0) held.push(removal.path);
+    return newer.length === 0;
+  });
+  const under = (path: string[]) =>
+    held.some((top) => top.every((name, i) => path[i] === name));
+  plan.writes = plan.writes.filter((step) => {
+    if (step.kind === "update" && isNewer(step)) {
+      plan.newer.push({
+        path: step.path,
+        modifiedIndex: step.modifiedIndex!,
+        now: step.was ?? "",
+        file: step.value!,
+      });
+      return false;
+    }
+    return !under(step.path);
+  });
+  plan.newer.sort((a, b) => compareNames(a.path, b.path));
+}
+
+/** Paths in the order of their names, as a dump lists them. */
+function compareNames(a: string[], b: string[]): number {
+  const x = a.join("/");
+  const y = b.join("/");
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Whether a stored value is the wanted one: the same text or bytes. */
@@ -328,6 +398,9 @@ export function describePlan(plan: Plan, subtree: Subtree): string {
       );
     }
   }
+  for (const newer of plan.newer) {
+    lines.push(`! ${key(newer.path)} ${describeNewer(newer, plan.dump!)}`);
+  }
   for (const kept of plan.kept) {
     lines.push(`! ${keptKey(kept, subtree)} (left in place: ${kept.why})`);
   }
@@ -337,10 +410,21 @@ export function describePlan(plan: Plan, subtree: Subtree): string {
     `plan: create ${creates}, update ${updates}, delete ${
       deletes(plan)
     }, unchanged ${plan.unchanged}${
-      plan.kept.length > 0 ? `, left in place ${plan.kept.length}` : ""
-    }`,
+      plan.newer.length > 0 ? `, conflicts ${plan.newer.length}` : ""
+    }${plan.kept.length > 0 ? `, left in place ${plan.kept.length}` : ""}`,
   );
   return lines.join("\n") + "\n";
+}
+
+/** Why a key is held back, with both values; safe on a terminal. */
+export function describeNewer(newer: Newer, dump: Origin): string {
+  return `changed at ${dump.unit} ${newer.modifiedIndex}, after the dump (${dump.unit} ${dump.at}): etcd holds ${
+    showValue(newer.now)
+  }, the file ${
+    newer.file === undefined
+      ? "does not have it"
+      : `has ${showValue(newer.file)}`
+  }; not written (--force overwrites)`;
 }
 
 /** A kept key as a line shows it, safe on a terminal. */

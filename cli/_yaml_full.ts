@@ -20,6 +20,7 @@ import { BINARY_NAME, type Data } from "./_yaml.ts";
 
 const BINARY_TAG = "tag:yaml.org,2002:binary";
 import { keyProblem } from "./_yaml_read.ts";
+import { type Origin, originOfFields } from "./_origin.ts";
 
 /**
  * Most values (scalars and mappings) aliases may stand for, all told: a
@@ -41,6 +42,7 @@ export function readYaml(
   text: string,
   source: string,
   arrays: boolean,
+  found?: (origin: Origin) => void,
 ): Data {
   checkDepth(text, source);
   const doc = parseDocument(text, {
@@ -79,7 +81,35 @@ export function readYaml(
       `Cannot load ${source}: expected a mapping (or one value) at the top, got a sequence`,
     );
   }
+  if (found !== undefined && isMap(top)) takeOrigin(top, text, source, found);
   return reader.read(contents, []);
+}
+
+/**
+ * Takes a dump's record of its origin (etcd2yaml --json) out of the top
+ * mapping: the member whose name is empty and whose value is a mapping.
+ */
+function takeOrigin(
+  top: { items: { key: unknown; value: unknown }[] },
+  text: string,
+  source: string,
+  found: (origin: Origin) => void,
+): void {
+  const at = top.items.findIndex((pair) =>
+    isScalar(pair.key) && pair.key.value === "" && isMap(pair.value)
+  );
+  if (at < 0) return;
+  const pair = top.items[at]!;
+  const fields = new Map<string, unknown>();
+  for (const item of (pair.value as { items: typeof top.items }).items) {
+    fields.set(
+      isScalar(item.key) ? String(item.key.value) : "",
+      isScalar(item.value) ? item.value.value : undefined,
+    );
+  }
+  const range = (pair.key as { range?: [number, number, number] }).range;
+  found(originOfFields(fields, source + lineCol(text, range?.[0])));
+  top.items.splice(at, 1);
 }
 
 /** Expands a document's nodes into data, within the bounds above. */

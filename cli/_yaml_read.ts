@@ -8,6 +8,7 @@
 // names the line and column of a problem.
 
 import type { Data } from "./_yaml.ts";
+import { type Origin, originOfComment } from "./_origin.ts";
 
 /**
  * Parses YAML into data: mappings become Maps, scalars strings as spelled
@@ -23,6 +24,26 @@ export async function fromYaml(
 ): Promise<Data> {
   return readSimple(text) ??
     (await import("./_yaml_full.ts")).readYaml(text, source, arrays);
+}
+
+/**
+ * Reads a file for yaml2etcd as {@linkcode fromYaml} does, and the origin
+ * it records if it is a dump of etcd2yaml (`_origin.ts`).
+ */
+export async function readDump(
+  text: string,
+  source: string,
+  arrays: boolean,
+): Promise<{ data: Data; origin: Origin | undefined }> {
+  let origin = originOfComment(text);
+  const data = readSimple(text) ??
+    (await import("./_yaml_full.ts")).readYaml(
+      text,
+      source,
+      arrays,
+      (found) => origin ??= found,
+    );
+  return { data, origin };
 }
 
 /**

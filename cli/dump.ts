@@ -43,6 +43,7 @@ import {
   write,
 } from "./_common.ts";
 import { showKey, visible } from "./_escape.ts";
+import { type Origin, originComment, originMember, unitOf } from "./_origin.ts";
 import { writeOutput } from "./_output.ts";
 import { type Data, toJson, toYaml } from "./_yaml.ts";
 
@@ -73,7 +74,10 @@ they are left out and named on stderr, as is a value that has keys below
 it (v3 allows both a and a/b). On v2, keys with a segment starting with
 "_" are hidden by etcd from listings, so they are not dumped. A PREFIX that
 is a single value dumps as one scalar, which yaml2etcd loads back into that
-key.
+key. The dump records PREFIX and the revision (v2: index) it was read at:
+YAML in its first line, a comment; JSON as a member of the top object with
+the empty name. yaml2etcd loading it back treats a key changed since as a
+conflict.
 
 ${COMMON_HELP}
 
@@ -152,7 +156,14 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
         })`,
       );
     }
-    const text = values.json ? toJson(data) : toYaml(data);
+    const origin: Origin = {
+      prefix: subtree.key,
+      unit: unitOf(store.capabilities.protocol),
+      at: snapshot.index,
+    };
+    const text = values.json
+      ? jsonWithOrigin(data, origin)
+      : originComment(origin) + toYaml(data);
     // "-" and /dev/stdout are standard output (Deno gives no access to
     // /dev/stdout by path without --allow-all).
     if (
@@ -216,6 +227,18 @@ function toData(
   }
   left.sort();
   return arrange(top, arrays);
+}
+
+/**
+ * The JSON of a dump, its origin first where it has an object to go in (a
+ * dump of one value, or a sequence, has none).
+ */
+function jsonWithOrigin(data: Data, origin: Origin): string {
+  if (!(data instanceof Map)) return toJson(data);
+  const member = `{\n  ${originMember(origin)}`;
+  return data.size === 0
+    ? `${member}\n}\n`
+    : `${member},${toJson(data).slice(1)}`;
 }
 
 /** A map with its keys sorted (and arrays where asked), all the way down. */

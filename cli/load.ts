@@ -55,14 +55,18 @@ import {
 import { showKey, visible } from "./_escape.ts";
 import {
   countValues,
+  deletes,
+  describeNewer,
   describePlan,
   haveOf,
+  holdNewer,
   keptKey,
   makePlan,
   type Plan,
   type Wanted,
 } from "./_plan.ts";
-import { fromYaml } from "./_yaml_read.ts";
+import { readDump } from "./_yaml_read.ts";
+import { type Origin, unitOf } from "./_origin.ts";
 import { TooManyTxnOps } from "../v3/errors.ts";
 
 const HELP = `yaml2etcd ${VERSION}: load YAML into an etcd subtree
@@ -109,6 +113,10 @@ rest is written. On v3 an empty mapping is refused (v3 has no empty
 directories), and so are keys starting with "_" on v2 (v2 hides them).
 On v3 a value with keys below it (b beside b/c) is updated by a file that
 sets b; the keys below stay unless --replace.
+A dump of etcd2yaml records the revision (v2: index) it was read at:
+loading it into the same PREFIX, a key changed since is a conflict (both
+values shown, not written, exit 1) unless --force. A file without one
+loads as before, and says so on stderr when it changes keys that exist.
 Interrupted (Ctrl-C, or etcd gone), it says how far it got; running it
 again finishes the job.
 
@@ -175,11 +183,13 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     // Everything is read and checked before connecting, let alone writing.
     using stop = interruption(io);
     const text = await readInput(file, io);
-    const want = await fromYaml(
+    const source = file === "-" ? "<stdin>" : file;
+    const { data, origin } = await readDump(
       text,
-      file === "-" ? "<stdin>" : file,
+      source,
       values.arrays === true,
-    ) as Wanted;
+    );
+    const want = data as Wanted;
 
     await using client = await connect(values, io, {
       maxConcurrency: concurrency,
@@ -224,6 +234,15 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       );
     }
     const plan = makePlan(want, have, replace, snapshot.skipped);
+    if (values.force !== true) {
+      const why = originProblem(origin, subtree.key, capabilities, snapshot);
+      if (why === undefined) holdNewer(plan, origin!);
+      else if (
+        plan.writes.some((step) => step.kind === "update") || deletes(plan) > 0
+      ) {
+        await write(io.stderr, `yaml2etcd: note: ${visible(source)} ${why}\n`);
+      }
+    }
     if (!capabilities.directories) {
       // An empty input is no directory to make where there are none.
       plan.writes = plan.writes.filter((step) => step.kind !== "mkdir");
@@ -260,7 +279,12 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
         }`,
       );
     }
-    if (values["dry-run"]) return 0;
+    if (values["dry-run"]) return plan.newer.length > 0 ? 1 : 0;
+    if (values.atomic && plan.newer.length > 0) {
+      // All or nothing: a key changed since the dump holds back the rest.
+      plan.writes = [];
+      plan.removals = [];
+    }
     const outcome = await carryOut(store, subtree, plan, {
       force: values.force === true,
       concurrency,
@@ -271,6 +295,14 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       maxRequestBytes: limit,
       size,
     });
+    for (const newer of plan.newer) {
+      await write(
+        io.stderr,
+        `yaml2etcd: conflict: ${
+          visible(JSON.stringify(subtree.keyOf(newer.path.join("/"))))
+        } ${describeNewer(newer, plan.dump!)}\n`,
+      );
+    }
     for (const conflict of outcome.conflicts) {
       await write(io.stderr, `yaml2etcd: ${conflict}\n`);
     }
@@ -301,12 +333,46 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
         } writes${uncertain}${stopped}; run it again to finish`,
       );
     }
-    return outcome.conflicts.length > 0 ? 1 : 0;
+    return outcome.conflicts.length + plan.newer.length > 0 ? 1 : 0;
   });
 }
 
 function summary(outcome: Outcome, plan: Plan): string {
-  return `created ${outcome.created}, updated ${outcome.updated}, deleted ${outcome.deleted}, unchanged ${plan.unchanged}, conflicts ${outcome.conflicts.length}\n`;
+  return `created ${outcome.created}, updated ${outcome.updated}, deleted ${outcome.deleted}, unchanged ${plan.unchanged}, conflicts ${
+    outcome.conflicts.length + plan.newer.length
+  }\n`;
+}
+
+/**
+ * Why the file's origin cannot tell what changed since it was written
+ * (what the note on stderr says), or `undefined` when it can.
+ */
+function originProblem(
+  origin: Origin | undefined,
+  prefix: string,
+  capabilities: Capabilities,
+  snapshot: { index: number },
+): string | undefined {
+  const overwritten =
+    "so a key changed since the file was written is overwritten";
+  if (origin === undefined) {
+    return `records no revision (it is no dump of etcd2yaml), ${overwritten}`;
+  }
+  const dump = `is a dump of ${
+    visible(JSON.stringify(origin.prefix))
+  } at ${origin.unit} ${origin.at}`;
+  if (origin.prefix !== prefix) {
+    return `${dump}, not of ${
+      visible(JSON.stringify(prefix))
+    }: its ${origin.unit} says nothing here, ${overwritten}`;
+  }
+  if (origin.unit !== unitOf(capabilities.protocol)) {
+    return `${dump}, of etcd's other API: its ${origin.unit} says nothing here, ${overwritten}`;
+  }
+  if (origin.at > snapshot.index) {
+    return `${dump}, ahead of etcd's ${origin.unit} ${snapshot.index} (another cluster's, or a restored one): ${overwritten}`;
+  }
+  return undefined;
 }
 
 /** A whole-number flag in a range, or its default. */

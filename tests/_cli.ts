@@ -98,3 +98,15 @@ export async function runScript(
     stderr: new TextDecoder().decode(output.stderr),
   };
 }
+
+/**
+ * A dump without its record of where and when it was read (the first line
+ * of YAML, the empty name's member of JSON), to compare dumps of different
+ * revisions, or with text that has none.
+ */
+export function dumpBody(text: string): string {
+  return text.replace(/^# etcd2yaml: .*\n/, "").replace(
+    /^\{\n {2}"": \{[^\n]*\}(,?)\n/,
+    (_, comma) => comma === "," ? "{\n" : "{",
+  );
+}

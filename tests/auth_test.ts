@@ -3,7 +3,7 @@ import { AuthError, Client, EtcdTree, Unauthorized, Value } from "../mod.ts";
 import { main as load } from "../cli/load.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
-import { runMain, runScript } from "./_cli.ts";
+import { dumpBody, runMain, runScript } from "./_cli.ts";
 import { test } from "./_wait.ts";
 
 const ROOT_PASSWORD = "root-Pa55-word";
@@ -112,7 +112,7 @@ test("v2 auth against a real etcd", async (t) => {
       `alice:${ALICE_PASSWORD}`,
     ]);
     assert.equal(dumped.code, 0, dumped.stderr);
-    assert.equal(dumped.stdout, 'config: "off"\n');
+    assert.equal(dumpBody(dumped.stdout), 'config: "off"\n');
     const loaded = await runMain(
       load,
       [

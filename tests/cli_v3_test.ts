@@ -12,7 +12,7 @@ import { main as monitor } from "../cli/monitor.ts";
 import { Client } from "../v3/mod.ts";
 import { Client as V2Client } from "../mod.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
-import { runMain, testIo } from "./_cli.ts";
+import { dumpBody, runMain, testIo } from "./_cli.ts";
 import { startProxy } from "./_proxy.ts";
 import { random, testSeed } from "./_random.ts";
 import { test, until, within } from "./_wait.ts";
@@ -53,7 +53,7 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
     const ran = await runMain(dump, ["app", ...endpoint]);
     assert.equal(ran.code, 0, ran.stderr);
     assert.equal(
-      ran.stdout,
+      dumpBody(ran.stdout),
       'db:\n  host: db.internal\n  port: "5432"\nname: "true"\n',
     );
     assert.equal(ran.stderr, "");
@@ -68,9 +68,12 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       String(revision),
       ...endpoint,
     ]);
-    assert.equal(then.stdout, "k: before\n");
+    assert.equal(
+      then.stdout,
+      `# etcd2yaml: "past" at revision ${revision}\nk: before\n`,
+    );
     const now = await runMain(dump, ["past", ...endpoint]);
-    assert.equal(now.stdout, "k: after\n");
+    assert.equal(dumpBody(now.stdout), "k: after\n");
     await client.compact(revision + 1);
     const gone = await runMain(dump, [
       "past",
@@ -101,11 +104,11 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       await client.put("bin/text", "plain");
       const yaml = await runMain(dump, ["bin", ...endpoint]);
       assert.equal(
-        yaml.stdout,
+        dumpBody(yaml.stdout),
         `logo.png: !!binary "${png.toBase64()}"\ntext: plain\n`,
       );
       const json = await runMain(dump, ["bin", "--json", ...endpoint]);
-      assert.deepEqual(JSON.parse(json.stdout), {
+      assert.deepEqual(JSON.parse(dumpBody(json.stdout)), {
         "logo.png": { "": png.toBase64() },
         text: "plain",
       });
@@ -137,7 +140,7 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
     await client.put("odd/a/b", "below");
     const ran = await runMain(dump, ["odd", ...endpoint]);
     assert.equal(ran.code, 0, ran.stderr);
-    assert.equal(ran.stdout, "a:\n  b: below\n");
+    assert.equal(dumpBody(ran.stdout), "a:\n  b: below\n");
     assert.match(
       ran.stderr,
       /note: 2 keys are not dumped: not UTF-8 text, or with an empty segment/,
@@ -155,7 +158,7 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       await etcdctl(etcd, "put", "sh/b/c", "below");
       const ran = await runMain(load, ["sh", "-", ...endpoint], "b: new\n");
       assert.equal(ran.code, 0, ran.stderr);
-      assert.equal(ran.stderr, "");
+      assert.match(ran.stderr, /^yaml2etcd: note: <stdin> records no revision/);
       assert.equal(
         ran.stdout,
         "created 0, updated 1, deleted 0, unchanged 0, conflicts 0\n",
@@ -211,7 +214,7 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       );
       assert.match(
         dry.stderr,
-        /^yaml2etcd: Refusing to replace "rp": 3 keys under it cannot be in a file, so --replace would leave them: .*rp\/\/double.*; give --skip-unrepresentable to replace the rest and leave them\n$/,
+        /^yaml2etcd: note: <stdin> records no revision.*\nyaml2etcd: Refusing to replace "rp": 3 keys under it cannot be in a file, so --replace would leave them: .*rp\/\/double.*; give --skip-unrepresentable to replace the rest and leave them\n$/,
       );
       const refused = await runMain(
         load,
@@ -237,6 +240,113 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       assert.equal(await client.get("rp/gone"), undefined);
       assert.equal((await client.get("rp/a"))?.value, "shadowed");
       assert.equal((await client.get("rp//double"))?.value, "x");
+    },
+  );
+
+  await t.step(
+    "a dump records its revision; loading it back keeps what changed since",
+    async () => {
+      for (const name of ["a", "b", "c", "gone"]) {
+        await client.put(`since/${name}`, "1");
+      }
+      const dumped = await runMain(dump, ["since", ...endpoint]);
+      assert.equal(dumped.code, 0, dumped.stderr);
+      const { header } = await client.range("since/", { prefix: true });
+      assert.equal(
+        dumped.stdout,
+        `# etcd2yaml: "since" at revision ${header.revision}\n` +
+          'a: "1"\nb: "1"\nc: "1"\ngone: "1"\n',
+      );
+      await etcdctl(etcd, "put", "since/a", "theirs");
+      await etcdctl(etcd, "put", "since/new", "theirs");
+      const edited = dumped.stdout.replace('a: "1"', "a: mine")
+        .replace('b: "1"', "b: mine").replace('gone: "1"\n', "");
+      const ran = await runMain(
+        load,
+        ["since", "-", "--replace", ...endpoint],
+        edited,
+      );
+      assert.equal(ran.code, 1, ran.stderr);
+      const after = /after the dump \(revision \d+\)/.source;
+      assert.match(
+        ran.stderr,
+        new RegExp(
+          `^yaml2etcd: conflict: "since/a" changed at revision \\d+, ${after}: etcd holds "theirs", the file has "mine"; not written \\(--force overwrites\\)\n` +
+            `yaml2etcd: conflict: "since/new" changed at revision \\d+, ${after}: etcd holds "theirs", the file does not have it; not written`,
+        ),
+      );
+      assert.equal(
+        ran.stdout,
+        "created 0, updated 1, deleted 1, unchanged 1, conflicts 2\n",
+      );
+      assert.equal((await client.get("since/a"))?.value, "theirs");
+      assert.equal((await client.get("since/new"))?.value, "theirs");
+      assert.equal((await client.get("since/b"))?.value, "mine");
+      assert.equal(await client.get("since/gone"), undefined);
+      const dry = await runMain(
+        load,
+        ["since", "-", "--replace", "--dry-run", ...endpoint],
+        edited,
+      );
+      assert.equal(dry.code, 1);
+      assert.match(dry.stdout, /^! since\/a changed at revision \d+/m);
+      assert.match(dry.stdout, /conflicts 2\n$/);
+      const forced = await runMain(
+        load,
+        ["since", "-", "--replace", "--force", ...endpoint],
+        edited,
+      );
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.equal((await client.get("since/a"))?.value, "mine");
+      assert.equal(await client.get("since/new"), undefined);
+    },
+  );
+
+  await t.step(
+    "--json records it too; a file without one loads as before, and says so",
+    async () => {
+      await client.put("sj/a", "1");
+      await client.put("sj/b", "1");
+      const dumped = await runMain(dump, ["sj", "--json", ...endpoint]);
+      const json = JSON.parse(dumped.stdout);
+      const { header } = await client.range("sj/", { prefix: true });
+      assert.deepEqual(json[""], { prefix: "sj", revision: header.revision });
+      await client.put("sj/a", "theirs");
+      json.a = "mine";
+      json.b = "mine";
+      const ran = await runMain(
+        load,
+        ["sj", "-", ...endpoint],
+        JSON.stringify(json),
+      );
+      assert.equal(ran.code, 1);
+      assert.match(ran.stderr, /^yaml2etcd: conflict: "sj\/a" changed/);
+      assert.equal((await client.get("sj/a"))?.value, "theirs");
+      assert.equal((await client.get("sj/b"))?.value, "mine");
+      delete json[""];
+      const plain = await runMain(
+        load,
+        ["sj", "-", ...endpoint],
+        JSON.stringify(json),
+      );
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.equal(
+        plain.stderr,
+        "yaml2etcd: note: <stdin> records no revision (it is no dump of etcd2yaml), so a key changed since the file was written is overwritten\n",
+      );
+      assert.equal((await client.get("sj/a"))?.value, "mine");
+      // A dump of another prefix: its revision says nothing here.
+      await client.put("sk/a", "other");
+      const other = await runMain(
+        load,
+        ["sk", "-", ...endpoint],
+        dumped.stdout,
+      );
+      assert.equal(other.code, 0, other.stderr);
+      assert.match(
+        other.stderr,
+        /^yaml2etcd: note: <stdin> is a dump of "sj" at revision \d+, not of "sk": its revision says nothing here/,
+      );
     },
   );
 
@@ -602,7 +712,7 @@ test("a round trip of random text and bytes, Kubernetes' protobuf values too, by
       strip(original, "/registry/rt/"),
     );
     const redumped = await runMain(dump, [copy, ...format, ...endpoint]);
-    assert.equal(redumped.stdout, dumped.stdout);
+    assert.equal(dumpBody(redumped.stdout), dumpBody(dumped.stdout));
   }
 });
 
@@ -703,7 +813,7 @@ test("the tools on etcd 3.4 (both APIs): v3 by default, and a note about the oth
   await v3.put("only3/a", "from v3");
   const endpoint = ["--endpoints", etcd.endpoint];
   const three = await runMain(dump, ["only3", ...endpoint]);
-  assert.equal(three.stdout, "a: from v3\n");
+  assert.equal(dumpBody(three.stdout), "a: from v3\n");
   const missing = await runMain(dump, ["only2", ...endpoint]);
   assert.equal(missing.code, 1);
   assert.match(
@@ -711,7 +821,7 @@ test("the tools on etcd 3.4 (both APIs): v3 by default, and a note about the oth
     /no v3 keys under "only2", but etcd's v2 store has 1.*give --api v2/,
   );
   const two = await runMain(dump, ["/only2", "--api", "v2", ...endpoint]);
-  assert.equal(two.stdout, "a: from v2\n");
+  assert.equal(dumpBody(two.stdout), "a: from v2\n");
   const slash = await runMain(dump, ["/only3", ...endpoint]);
   assert.match(slash.stderr, /no v3 keys under "\/only3", but 1 under "only3"/);
   const loaded = await runMain(

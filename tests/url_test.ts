@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { Client, type Value } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { test } from "./_wait.ts";
+import { dumpBody } from "./_cli.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const TYPES: Record<string, string> = {
@@ -103,7 +104,7 @@ test("every tool runs from a URL", async (t) => {
       ]);
       assert.equal(dumped.code, 0, dumped.stderr);
       assert.equal(
-        dumped.stdout,
+        dumpBody(dumped.stdout),
         "list:\n  - a\n  - b\ntext: |\n  two\n  lines\n",
       );
     },

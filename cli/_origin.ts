@@ -1,0 +1,80 @@
+// What a dump records about itself: the subtree it was read from and the
+// revision (v3) or index (v2) it was read at, so that yaml2etcd loading it
+// back can tell a key changed since from one the file changes. YAML holds
+// it in its first line, a comment; JSON in a member of the top object whose
+// name is empty (which no key can have). Internal.
+
+import { Failure } from "./_common.ts";
+import { visible } from "./_escape.ts";
+
+/** Where and when a dump was read. */
+export interface Origin {
+  /** The subtree's key, as etcd2yaml's PREFIX named it. */
+  prefix: string;
+  /** `"revision"` (v3) or `"index"` (v2): what `at` counts. */
+  unit: "revision" | "index";
+  /** The revision or index the dump shows. */
+  at: number;
+}
+
+/** The unit of a protocol's snapshot index. */
+export function unitOf(protocol: string): Origin["unit"] {
+  return protocol === "v2" ? "index" : "revision";
+}
+
+/** The first line of a YAML dump. */
+export function originComment(origin: Origin): string {
+  return `# etcd2yaml: ${
+    visible(JSON.stringify(origin.prefix))
+  } at ${origin.unit} ${origin.at}\n`;
+}
+
+const COMMENT =
+  /^# etcd2yaml: ("(?:[^"\\\n]|\\.)*") at (revision|index) (\d+)\r?\n/;
+
+/** The origin a YAML dump's first line records, if it does. */
+export function originOfComment(text: string): Origin | undefined {
+  const match = COMMENT.exec(text);
+  if (match === null) return undefined;
+  const at = Number(match[3]);
+  if (!Number.isSafeInteger(at)) return undefined;
+  try {
+    return {
+      prefix: JSON.parse(match[1]!),
+      unit: match[2] as Origin["unit"],
+      at,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The JSON member that opens a JSON dump's object. */
+export function originMember(origin: Origin): string {
+  return `"": {"prefix": ${
+    JSON.stringify(origin.prefix)
+  }, "${origin.unit}": ${origin.at}}`;
+}
+
+/**
+ * The origin of the empty name's mapping at the top of a file (as read:
+ * names to text); refuses anything else there, naming `where`.
+ */
+export function originOfFields(
+  fields: ReadonlyMap<string, unknown>,
+  where: string,
+): Origin {
+  const prefix = fields.get("prefix");
+  const unit = fields.has("revision") ? "revision" : "index";
+  const at = fields.get(unit);
+  if (
+    fields.size !== 2 || typeof prefix !== "string" ||
+    typeof at !== "string" || !/^\d+$/.test(at) ||
+    !Number.isSafeInteger(Number(at))
+  ) {
+    throw new Failure(
+      `Cannot load ${where}: the empty name at the top is etcd2yaml's record of a dump, {"prefix": PREFIX, "revision": N} (v2: "index"); remove it to load the rest as it is`,
+    );
+  }
+  return { prefix, unit, at: Number(at) };
+}
