@@ -541,7 +541,7 @@ async function readBody(
     bytes.set(part, at);
     at += part.length;
   }
-  return new TextDecoder().decode(bytes);
+  return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
 }
 
 /** A write from the page: `{ op, path, value?, modifiedIndex?, force? }`. */
