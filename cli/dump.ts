@@ -255,7 +255,7 @@ function examples(items: readonly string[]): string {
 
 /** A note on stderr, for what the dump leaves out. */
 function note(io: Io, text: string): Promise<void> {
-  return write(io.stderr, `etcd2yaml: note: ${text}\n`);
+  return write(io.stderr, `etcd2yaml: note: ${visible(text)}\n`);
 }
 
 /** Whether names are exactly "0", "1", ..., "n-1" (n > 0). */

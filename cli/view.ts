@@ -240,7 +240,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     if (tree.root === undefined) {
       const other = await elsewhere(client, prefix);
       if (other !== undefined) {
-        await write(io.stderr, `etcd-tree: note: ${other}\n`);
+        await write(io.stderr, `etcd-tree: note: ${visible(other)}\n`);
       }
     }
     tree.addEventListener("state", ({ state, error }) => {

@@ -518,7 +518,7 @@ test("etcdmon on v3: revisions, --prev, --since and a resync after compaction", 
         JSON.parse(line)
       );
       const resync = lines.find((line) => line.resync);
-      assert.ok(resync.resync.index >= revision);
+      assert.ok(resync.resync.revision >= revision);
       const after = lines.find((line) => line.path === "after");
       assert.ok(after, mon.stdout());
       assert.ok(lines.indexOf(resync) < lines.indexOf(after));
