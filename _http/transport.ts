@@ -149,7 +149,8 @@ export class NetworkError extends TypeError {
 // Sockets
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// ignoreBOM: every byte of an answer is given as etcd sent it.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const CR = 13;
 const LF = 10;
 /** etcd sniffs the first request of a connection in this many bytes. */
@@ -715,7 +716,7 @@ class SocketAnswer implements Incoming {
   async #read(given: ((line: string) => void) | undefined): Promise<string> {
     const connection = this.#connection;
     const framing = this.#head.framing;
-    const streaming = new TextDecoder();
+    const streaming = new TextDecoder("utf-8", { ignoreBOM: true });
     const parts: Uint8Array[] = [];
     let rest = "";
     // What the caller's line handler throws is the caller's, not a network
@@ -1141,7 +1142,7 @@ async function readLines(
   const cancel = () => void reader.cancel(signal.reason).catch(() => {});
   signal.addEventListener("abort", cancel, { once: true });
   try {
-    const streaming = new TextDecoder();
+    const streaming = new TextDecoder("utf-8", { ignoreBOM: true });
     let rest = "";
     for (;;) {
       const { done, value } = await reader.read();

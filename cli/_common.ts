@@ -463,7 +463,7 @@ async function promptHidden(question: string): Promise<string | undefined> {
       if (count === null) break;
       for (const byte of buffer.subarray(0, count)) {
         if (byte === 13 || byte === 10) {
-          return new TextDecoder().decode(
+          return new TextDecoder("utf-8", { ignoreBOM: true }).decode(
             new Uint8Array(bytes),
           );
         }
@@ -472,7 +472,9 @@ async function promptHidden(question: string): Promise<string | undefined> {
         else bytes.push(byte);
       }
     }
-    return new TextDecoder().decode(new Uint8Array(bytes));
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(
+      new Uint8Array(bytes),
+    );
   } finally {
     Deno.stdin.setRaw(false);
     await write(Deno.stderr.writable, "\n");

@@ -25,7 +25,16 @@
  * @module
  */
 
-import { type Entry, storeOf } from "../_core/store.ts";
+import type { EtcdClient } from "../client.ts";
+import { errorKind } from "../_core/kinds.ts";
+import {
+  type Entry,
+  type Snapshot,
+  type Store,
+  storeOf,
+  type Subtree,
+} from "../_core/store.ts";
+import { Client as V3Client } from "../v3/client.ts";
 import {
   answerInfo,
   COMMON_HELP,
@@ -119,10 +128,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     await using client = await connect(values, io);
     const store = storeOf(client);
     const subtree = subtreeOf(store, prefix);
-    const snapshot = await store.snapshot(
-      subtree,
-      revision === undefined ? {} : { revision },
-    );
+    const snapshot = await read(client, store, subtree, revision);
     if (snapshot.entries.length === 0 && !snapshot.skipped?.length) {
       const other = await elsewhere(client, prefix);
       throw new Failure(
@@ -271,6 +277,48 @@ function revisionFlag(given: string): number {
   return revision;
 }
 
+/**
+ * The subtree at one revision: `revision`, else now. On v3 it is read page
+ * by page at that revision, pinned first so that a compaction meanwhile can
+ * be named with the revision it took away.
+ */
+async function read(
+  client: EtcdClient,
+  store: Store,
+  subtree: Subtree,
+  revision: number | undefined,
+): Promise<Snapshot> {
+  const asked = revision;
+  if (revision === undefined && client instanceof V3Client) {
+    // Any answer says the revision: the prefix's own key (every key's
+    // first one when it is all of them) costs etcd least.
+    const now = await client.range(
+      subtree.key,
+      subtree.key === "" ? { prefix: true, keysOnly: true, limit: 1 } : {
+        keysOnly: true,
+      },
+    );
+    revision = now.header.revision;
+  }
+  try {
+    return await store.snapshot(
+      subtree,
+      revision === undefined ? {} : { revision },
+    );
+  } catch (error) {
+    if (errorKind(error) !== "history lost" || revision === undefined) {
+      throw error;
+    }
+    const prefix = visible(JSON.stringify(subtree.key));
+    throw new Failure(
+      asked === undefined
+        ? `Cannot dump ${prefix}: etcd compacted its history past revision ${revision} while the dump read it (every page is read at that one revision); run it again to dump as of now`
+        : `Cannot dump ${prefix} as of revision ${revision}: etcd has compacted its history past it; give a newer --revision, or none to dump as of now`,
+      { cause: error },
+    );
+  }
+}
+
 /** A few of many, for a message. */
 function examples(items: readonly string[]): string {
   return items.slice(0, 3).join(", ") + (items.length > 3 ? ", ..." : "");
@@ -278,7 +326,7 @@ function examples(items: readonly string[]): string {
 
 /** A note on stderr, for what the dump leaves out. */
 function note(io: Io, text: string): Promise<void> {
-  return write(io.stderr, `etcd2yaml: note: ${text}\n`);
+  return write(io.stderr, `etcd2yaml: note: ${visible(text)}\n`);
 }
 
 /** Whether names are exactly "0", "1", ..., "n-1" (n > 0). */

@@ -530,6 +530,8 @@ async function readInput(file: string, io: Io): Promise<string> {
     throw new Failure(`Cannot read ${JSON.stringify(file)}: ${message(error)}`);
   }
   try {
+    // A byte-order mark that starts a file marks its encoding (YAML and
+    // JSON allow one), so it is dropped; one in a key is written escaped.
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new Failure(`Cannot read ${JSON.stringify(file)}: it is not UTF-8`);

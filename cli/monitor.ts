@@ -5,7 +5,8 @@
  * One line per change: the index, the action (`create`, `update`,
  * `delete`, `expire`), the key relative to PREFIX (directories end in `/`)
  * and the value as JSON (the previous value for deletes and expiries).
- * `--json` prints one JSON object per line instead. Disconnects and etcd
+ * `--json` prints one JSON object per line instead (v3's names on v3).
+ * Disconnects and etcd
  * restarts are ridden out; when etcd no longer has the history needed, a
  * `resync` line says so and monitoring goes on from a fresh read. Ctrl-C
  * ends it with exit status 0.
@@ -28,8 +29,10 @@
  */
 
 import { errorKind } from "../_core/kinds.ts";
-import { type Change, storeOf, type Subtree } from "../_core/store.ts";
-import { showKey, showValue, visible } from "./_escape.ts";
+import { storeOf } from "../_core/store.ts";
+import { Client as V3Client } from "../v3/client.ts";
+import { visible } from "./_escape.ts";
+import { v2Source, v3Source } from "./_monitor.ts";
 import {
   answerInfo,
   COMMON_HELP,
@@ -58,16 +61,24 @@ Usage: etcdmon [PREFIX] [--json] [--prev] [--since REV] [connection flags]
   --prev          show each update's previous value too (v2 always knows
                   it; on v3 it costs etcd a little more per change)
   --since REV     start with the change at revision (v2: index) REV
-                  (default: from now)
+                  (default: from now; a revision still to come is waited
+                  for, as stderr says)
 
 Lines: REV ACTION KEY VALUE, where REV is etcd's revision (v2: its index),
 ACTION is create, update, delete or expire (v2; on v3 a key whose lease
-ran out is a delete), KEY is relative to PREFIX ("/" ends a directory) and
-VALUE is JSON (bytes that are not text as their size and first bytes; in
---json as {"": "BASE64"}); with --prev, an update ends with "was" and the
-previous value. Control characters in keys and values are shown as escapes
-(a key that has any is shown quoted); --json lines are exact JSON. On v2,
-keys with a segment starting with "_" are hidden by etcd and not shown.
+ran out is a delete), KEY is relative to PREFIX ("/" ends a directory on
+v2; on v3 every key is shown, one that is not text as <N bytes: HEX>) and
+VALUE is JSON (bytes that are not text as their size and first bytes);
+with --prev, an update ends with "was" and the previous value. Control,
+bidirectional and invisible characters in keys and values are shown as
+escapes (a key that has any is shown quoted).
+--json lines are exact JSON (those characters escaped; bytes that are not
+text as {"": "BASE64"}). On v3: revision, type (PUT or DELETE), key, path
+(relative to PREFIX), value, createRevision, modRevision, version, lease
+(if any) and with --prev prevKv; a DELETE has key, path, modRevision. On
+v2: index, action, key, path, dir, value, prevValue, createdIndex,
+modifiedIndex, expiration. On v2, keys with a segment starting with "_"
+are hidden by etcd and not shown.
 When etcd goes away, it reconnects and says so on stderr; when etcd no
 longer has the history needed (v2's last 1000 events, v3's compaction), a
 resync line says so and it goes on from a fresh read. Ctrl-C ends it.
@@ -124,55 +135,55 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     await using client = await connect(values, io);
     const store = storeOf(client);
     const subtree = subtreeOf(store, prefix);
-    const word = store.capabilities.protocol === "v2" ? "index" : "revision";
+    const style = { json, prev: values.prev === true };
+    const source = client instanceof V3Client
+      ? v3Source(client, prefix ?? "", style)
+      : v2Source(store, subtree, style);
+    const word = source.word;
     // A note when PREFIX holds nothing (if etcd answers now; the watch
     // rides out an etcd that does not).
     if (!(await store.exists(subtree).catch(() => true))) {
       const other = await elsewhere(client, prefix);
       if (other !== undefined) {
-        await write(io.stderr, `etcdmon: note: ${other}\n`);
+        await write(io.stderr, `etcdmon: note: ${visible(other)}\n`);
+      }
+    }
+    if (from !== undefined) {
+      // A revision still to come: say so, rather than wait in silence.
+      const now = await source.current().catch(() => undefined);
+      if (now !== undefined && from > now + 1) {
+        await write(
+          io.stderr,
+          `etcdmon: waiting for ${word} ${from}: etcd is at ${word} ${now}; changes are shown from ${word} ${from} on, when they happen\n`,
+        );
       }
     }
     while (!stop.signal.aborted) {
       // Disconnects are ridden out; stderr says when etcd went and came back.
-      const stream = store.follow(subtree, from, {
-        ...(values.prev ? { prev: true } : {}),
-        onState: (state, error) =>
-          void write(
-            io.stderr,
-            state === "retrying"
-              ? `etcdmon: lost etcd (${
-                visible(error instanceof Error ? error.message : String(error))
-              }); reconnecting\n`
-              : "etcdmon: etcd is back\n",
-          ).catch(() => {}),
-      });
+      const stream = source.follow(from, (state, error) =>
+        void write(
+          io.stderr,
+          state === "retrying"
+            ? `etcdmon: lost etcd (${
+              visible(error instanceof Error ? error.message : String(error))
+            }); reconnecting\n`
+            : "etcdmon: etcd is back\n",
+        ).catch(() => {}));
       const end = () => void stream.close();
       stop.signal.addEventListener("abort", end, { once: true });
       try {
-        for await (const change of stream) {
-          from = change.index + 1;
-          await write(
-            io.stdout,
-            format(change, subtree, json, values.prev === true),
-          );
+        for await (const printed of stream) {
+          from = printed.next;
+          await write(io.stdout, printed.text);
         }
         return 0; // closed: Ctrl-C
       } catch (error) {
         if (errorKind(error) !== "history lost") throw error;
-        // History is gone: go on from a fresh read.
-        const snapshot = await store.snapshot(subtree);
+        // History is gone: go on from now.
+        const now = await source.current();
         const lost = (from ?? 1) - 1;
-        from = snapshot.index + 1;
-        await write(
-          io.stdout,
-          json
-            ? JSON.stringify({
-              resync: { after: lost, index: snapshot.index },
-            }) +
-              "\n"
-            : `resync: etcd no longer has the changes after ${word} ${lost}; going on from a fresh read at ${word} ${snapshot.index}\n`,
-        );
+        from = now + 1;
+        await write(io.stdout, source.resync(lost, now));
       } finally {
         stop.signal.removeEventListener("abort", end);
         await stream.close();
@@ -180,63 +191,6 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     }
     return 0;
   });
-}
-
-function actionOf(change: Change): string {
-  if (change.type === "delete") return change.expired ? "expire" : "delete";
-  // v3 counts a key's writes since it was created; on v2 a write over an
-  // existing key is an update, even when etcd made a new node for it (a
-  // plain set does).
-  const version = change.entry.version;
-  if (version !== undefined) return version === 1 ? "create" : "update";
-  return change.prev === undefined ? "create" : "update";
-}
-
-/** A value in JSON: text as a string, bytes as {"": base64}. */
-function jsonValue(value: string | Uint8Array | undefined): unknown {
-  if (value === undefined) return "";
-  return typeof value === "string" ? value : { "": value.toBase64() };
-}
-
-function format(
-  change: Change,
-  subtree: Subtree,
-  json: boolean,
-  prev: boolean,
-): string {
-  const entry = change.entry;
-  const action = actionOf(change);
-  const dir = entry.dir === true;
-  const before = change.prev?.dir === true ? undefined : change.prev;
-  if (json) {
-    const event: Record<string, unknown> = {
-      index: change.index,
-      action,
-      key: subtree.keyOf(entry.path),
-      path: entry.path === "" ? "/" : entry.path,
-      dir,
-    };
-    if (!dir) event.value = jsonValue(entry.value);
-    if (before !== undefined) event.prevValue = jsonValue(before.value);
-    event.createdIndex = entry.createdIndex;
-    event.modifiedIndex = entry.modifiedIndex;
-    if (entry.version !== undefined) event.version = entry.version;
-    if (entry.lease !== undefined) event.lease = entry.lease;
-    if (entry.expires !== undefined) {
-      event.expiration = new Date(entry.expires).toISOString();
-    }
-    return JSON.stringify(event) + "\n";
-  }
-  let path = entry.path === "" ? "/" : showKey(entry.path);
-  if (dir && path !== "/") path += "/";
-  // A v3 delete says no value unless the one before is known.
-  const value = entry.value ?? before?.value;
-  const was = prev && action === "update" && before !== undefined
-    ? ` was ${showValue(before.value ?? "")}`
-    : "";
-  return `${change.index} ${action} ${path}${
-    dir || value === undefined ? "" : " " + showValue(value)
-  }${was}\n`;
 }
 
 export type { Io } from "./_common.ts";

@@ -240,7 +240,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     if (tree.root === undefined) {
       const other = await elsewhere(client, prefix);
       if (other !== undefined) {
-        await write(io.stderr, `etcd-tree: note: ${other}\n`);
+        await write(io.stderr, `etcd-tree: note: ${visible(other)}\n`);
       }
     }
     tree.addEventListener("state", ({ state, error }) => {
@@ -541,7 +541,7 @@ async function readBody(
     bytes.set(part, at);
     at += part.length;
   }
-  return new TextDecoder().decode(bytes);
+  return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
 }
 
 /** A write from the page: `{ op, path, value?, modifiedIndex?, force? }`. */

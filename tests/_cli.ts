@@ -17,7 +17,8 @@ function collector(): {
   const chunks: Uint8Array[] = [];
   return {
     stream: new WritableStream({ write: (chunk) => void chunks.push(chunk) }),
-    text: () => new TextDecoder().decode(concat(chunks)),
+    text: () =>
+      new TextDecoder("utf-8", { ignoreBOM: true }).decode(concat(chunks)),
   };
 }
 

@@ -95,7 +95,9 @@ export async function readFlatV3(
     const bytes = kv.valueBytes;
     let value: string | Uint8Array = bytes;
     try {
-      value = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      value = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+        bytes,
+      );
     } catch {
       // bytes that are not text stay bytes
     }

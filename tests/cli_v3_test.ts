@@ -646,6 +646,7 @@ test("a round trip of random text and bytes, Kubernetes' protobuf values too, by
     "!!binary",
     "~",
     "",
+    "\ufeff", // a byte-order mark to a careless decoder
   ];
   const text = () =>
     Array.from(
@@ -660,13 +661,18 @@ test("a round trip of random text and bytes, Kubernetes' protobuf values too, by
   };
   const names = new Set<string>();
   for (let i = 0; i < 200; i++) {
-    const name = `k${i}${text().replace(/[/\n\t]/g, "")}`.replace(
-      /^\s|\s$/g,
+    // Some start with U+FEFF, which a careless decoder drops.
+    const bom = next() < 0.2 ? "\ufeff" : "";
+    const name = `${bom}k${i}${text().replace(/[/\n\t]/g, "")}`.replace(
+      /^[^\S\ufeff]|\s$/g,
       "_",
     );
     if (names.has(name)) continue;
     names.add(name);
-    await client.put(`/registry/rt/${name}`, next() < 0.5 ? bytes() : text());
+    await client.put(
+      `/registry/rt/${name}`,
+      next() < 0.5 ? bytes() : bom + text(),
+    );
   }
   // What Kubernetes stores: "k8s\0" and a protobuf.
   const pod = new Uint8Array([
@@ -794,7 +800,7 @@ test("etcdmon on v3: revisions, --prev, --since and a resync after compaction", 
         JSON.parse(line)
       );
       const resync = lines.find((line) => line.resync);
-      assert.ok(resync.resync.index >= revision);
+      assert.ok(resync.resync.revision >= revision);
       const after = lines.find((line) => line.path === "after");
       assert.ok(after, mon.stdout());
       assert.ok(lines.indexOf(resync) < lines.indexOf(after));

@@ -404,6 +404,7 @@ test("human-readable output cannot take over a terminal", async (t) => {
         stop.abort();
         assert.equal(await running, 0);
         const line = stdout().split("\n")[0]!;
+        assert.doesNotMatch(line, OBEYED);
         if (json) {
           const event = JSON.parse(line);
           assert.equal(event.path, key);

@@ -25,14 +25,16 @@ function pick<T>(items: readonly T[]): T {
 /** One random write under the prefix. */
 async function randomWrite(client: Client): Promise<void> {
   const dir = pick(["d0", "d1", "d2", "d3/e0", "d3/e1"]);
-  const key = `${PREFIX}/${pick([dir + "/", ""])}k${
+  const key = `${PREFIX}/${pick([dir + "/", ""])}${pick(["", "\ufeff"])}k${
     Math.floor(Math.random() * 8)
   }`;
   const ttl = Math.random() < 0.1 ? pick([1, 2]) : undefined;
   const options = ttl === undefined ? {} : { ttl };
   const roll = Math.random();
   if (roll < 0.40) {
-    await client.set(key, String(Math.random()), options);
+    // Some start with U+FEFF, which a careless decoder drops.
+    const bom = Math.random() < 0.2 ? "\ufeff" : "";
+    await client.set(key, bom + String(Math.random()), options);
   } else if (roll < 0.55) {
     await client.create(key, "new", options);
   } else if (roll < 0.70) {

@@ -25,12 +25,13 @@ async function randomWrite(
   const pick = <T>(items: readonly T[]) =>
     items[Math.floor(random() * items.length)]!;
   const dir = pick(["d0", "d1", "d2/e0", "d2/e1", ""]);
-  const key = `${PREFIX}/${dir === "" ? "" : dir + "/"}k${
-    Math.floor(random() * 6)
-  }`;
+  // Some keys and values start with U+FEFF, which a careless decoder drops.
+  const key = `${PREFIX}/${dir === "" ? "" : dir + "/"}${
+    pick(["", "\ufeff"])
+  }k${Math.floor(random() * 6)}`;
   const value = random() < 0.1
     ? new Uint8Array([0xff, Math.floor(random() * 256)])
-    : String(random());
+    : pick(["", "\ufeff"]) + String(random());
   const roll = random();
   if (roll < 0.40) await client.put(key, value);
   else if (roll < 0.50) {

@@ -318,7 +318,9 @@ function leaseOf(lease: Lease): V2Lease {
 function text(value: string | Uint8Array, path: string): string {
   if (typeof value === "string") return value;
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(value);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+      value,
+    );
   } catch {
     throw new Unsupported(
       "v2",

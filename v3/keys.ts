@@ -5,7 +5,8 @@
 export type Bytes = string | Uint8Array;
 
 const encoder = new TextEncoder();
-const strict = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of a key or value, not a marker.
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The bytes of a key or value; text must be well-formed. */
 export function bytesOf(value: Bytes, what: string): Uint8Array {

@@ -91,7 +91,7 @@ class V3Subtree implements Subtree {
 
   keyOf(path: string): string {
     if (path === "") return this.key;
-    return new TextDecoder().decode(this.base) + path;
+    return textOf(this.base)! + path; // encoded from text: always text
   }
 
   /** The full key of a path below the subtree (relative to the namespace). */
