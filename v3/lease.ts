@@ -219,16 +219,19 @@ export class LeaseApi {
   /**
    * Keeps a lease alive in the background: refreshed every third of its
    * TTL until `close()` (or revoked with `revoke()`); `lost` resolves and
-   * `signal` aborts when it expired, or could not be refreshed for a whole
-   * TTL.
+   * `signal` aborts when it expired, or could not be refreshed before it
+   * may have expired: its remaining TTL counted from when the last
+   * successful keep-alive was sent, less a margin for clock drift.
    *
    * @param lease A lease ID, or a TTL in seconds to grant a new one.
    * @returns The kept lease.
    */
   async keepAlive(lease: string | bigint | number): Promise<KeptLease> {
+    // The lease lives on etcd from when the request was sent at least.
+    const sent = performance.now();
     if (typeof lease === "number") {
       const granted = await this.grant(lease);
-      return new KeptLease(this, granted.id, granted.ttl);
+      return new KeptLease(this, granted.id, granted.ttl, sent);
     }
     const info = await this.timeToLive(lease);
     if (info.ttl < 0) {
@@ -236,7 +239,7 @@ export class LeaseApi {
         `lease ${lease} does not exist (it expired or was revoked)`,
       );
     }
-    return new KeptLease(this, info.id, info.grantedTtl);
+    return new KeptLease(this, info.id, info.grantedTtl, sent, info.ttl);
   }
 }
 
@@ -258,8 +261,17 @@ export class KeptLease implements AsyncDisposable {
    * @param api The client's lease calls.
    * @param id The lease ID.
    * @param ttl Its TTL.
+   * @param sent `performance.now()` when the lease was last known to be
+   *   granted or refreshed: when that request was sent. Default: now.
+   * @param left Seconds it lived from then. Default: its TTL.
    */
-  constructor(api: LeaseApi, id: string, ttl: number) {
+  constructor(
+    api: LeaseApi,
+    id: string,
+    ttl: number,
+    sent: number = performance.now(),
+    left: number = ttl,
+  ) {
     this.#api = api;
     this.id = id;
     this.ttl = ttl;
@@ -268,11 +280,11 @@ export class KeptLease implements AsyncDisposable {
       () => this.#refresh(),
       (cause) =>
         new LeaseLost(
-          `lease ${id} could not be refreshed for its TTL of ${ttl} s`,
+          `lease ${id} could not be refreshed in time for its TTL of ${ttl} s`,
           { cause },
         ),
     );
-    this.#keeper.touch();
+    this.#keeper.touch(sent, left);
   }
 
   /** Resolves with the reason if the lease is lost (never, if closed). */
@@ -322,8 +334,12 @@ export class KeptLease implements AsyncDisposable {
     return this.revoke();
   }
 
-  /** One keep-alive; an unknown lease (no TTL, or "not found") is gone. */
-  async #refresh(): Promise<Error | undefined> {
+  /**
+   * One keep-alive: the seconds etcd says the lease has left (counted by
+   * the keeper from the send); an unknown lease (no TTL, or "not found")
+   * is gone.
+   */
+  async #refresh(): Promise<Error | number> {
     const gone = (cause?: unknown) =>
       new LeaseLost(
         `lease ${this.id} expired or was revoked`,
@@ -333,7 +349,7 @@ export class KeptLease implements AsyncDisposable {
       const ttl = await this.#api.keepAliveOnce(this.id, {
         timeout: Math.max(500, this.ttl * 1000 / 3),
       });
-      return ttl < 0 ? gone() : undefined;
+      return ttl < 0 ? gone() : ttl;
     } catch (error) {
       if (errorKind(error) === "not found") return gone(error);
       throw error;
