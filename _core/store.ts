@@ -84,7 +84,7 @@ export interface Entry {
   expires?: number;
   /** How many times the key was written since created (v3). */
   version?: number;
-  /** The lease the key lives by (v3; `"0"` none). */
+  /** The lease the key lives by (v3: its ID in 16 hex digits; none: absent). */
   lease?: string;
 }
 

@@ -6,19 +6,23 @@ import type { Caller, CallOptions } from "./call.ts";
 import {
   errorOf,
   header,
-  id,
   int,
   type RawHeader,
   type ResponseHeader,
 } from "./decode.ts";
 import { Keeper } from "../_core/keeper.ts";
 import { errorKind } from "../_core/kinds.ts";
-import { leaseId } from "./kv.ts";
+import {
+  formatLeaseId,
+  leaseId,
+  leaseIdFrom,
+  parseLeaseId,
+} from "./lease_id.ts";
 import { fromBase64 } from "./keys.ts";
 
 /** A granted lease. */
 export interface LeaseGrant {
-  /** The lease ID (decimal digits; it may exceed 2^53). */
+  /** The lease ID: 16 hex digits, as etcdctl prints it. */
   readonly id: string;
   /** Seconds it lives without a keep-alive. */
   readonly ttl: number;
@@ -88,7 +92,7 @@ export class LeaseApi {
       body,
       "write",
       (answer) => ({
-        id: id(answer.ID as string | undefined),
+        id: grantedId(answer.ID as string | undefined),
         ttl: int(answer.TTL as string | undefined),
         header: header(answer.header as RawHeader | undefined),
       }),
@@ -134,7 +138,7 @@ export class LeaseApi {
       body,
       "read",
       (answer) => ({
-        id: id(answer.ID as string | undefined),
+        id: formatLeaseId(parseLeaseId(lease, "lease ID")),
         ttl: int(answer.TTL as string | undefined),
         grantedTtl: int(answer.grantedTTL as string | undefined),
         keys: ((answer.keys as string[] | undefined) ?? []).map(fromBase64),
@@ -156,7 +160,7 @@ export class LeaseApi {
       "read",
       (answer) =>
         ((answer.leases as { ID?: string }[] | undefined) ?? []).map((lease) =>
-          id(lease.ID)
+          grantedId(lease.ID)
         ),
       options,
     );
@@ -173,6 +177,7 @@ export class LeaseApi {
     lease: string | bigint,
     options: CallOptions = {},
   ): Promise<number> {
+    const body = JSON.stringify({ ID: leaseId(lease, "lease ID") });
     // The gateway's keep-alive is a stream of one answer per request.
     const path = await this.#caller.path("lease/keepalive", options.signal);
     const send = async (token: string | undefined) => {
@@ -181,7 +186,7 @@ export class LeaseApi {
         kind: "read",
         method: "POST",
         path,
-        body: JSON.stringify({ ID: leaseId(lease, "lease ID") }),
+        body,
         headers: token === undefined ? undefined : { authorization: token },
         signal: options.signal,
         timeout: options.timeout,
@@ -248,7 +253,7 @@ export class LeaseApi {
  * It is also what the tree, the tools and the recipes hold their keys by.
  */
 export class KeptLease implements AsyncDisposable {
-  /** The lease ID (decimal). */
+  /** The lease ID: 16 hex digits, as etcdctl prints it. */
   readonly id: string;
   /** Seconds it lives without a refresh. */
   readonly ttl: number;
@@ -273,7 +278,7 @@ export class KeptLease implements AsyncDisposable {
     left: number = ttl,
   ) {
     this.#api = api;
-    this.id = id;
+    this.id = formatLeaseId(parseLeaseId(id, "lease ID"));
     this.ttl = ttl;
     this.#keeper = new Keeper(
       ttl,
@@ -292,9 +297,12 @@ export class KeptLease implements AsyncDisposable {
     return this.#keeper.lost;
   }
 
-  /** The lease ID in hex, as etcdctl and Go's recipes name keys. */
+  /**
+   * The lease ID in hex without leading zeros, as Go's recipes and
+   * `etcdctl lock` name their keys (`<prefix>/<hex>`).
+   */
   get hex(): string {
-    return BigInt(this.id).toString(16);
+    return BigInt(`0x${this.id}`).toString(16);
   }
 
   /** Aborted with the reason if the lease is lost. */
@@ -355,4 +363,13 @@ export class KeptLease implements AsyncDisposable {
       throw error;
     }
   }
+}
+
+/** The ID etcd gave a lease, in the library's form. */
+function grantedId(raw: string | undefined): string {
+  const id = leaseIdFrom(raw);
+  if (id === undefined) {
+    throw new TypeError("Cannot read the lease ID etcd answered: none given");
+  }
+  return id;
 }
