@@ -41,7 +41,7 @@ export function int(text: string | number | undefined): number {
   return value;
 }
 
-/** An ID (lease, member, cluster): kept as the exact decimal string. */
+/** An ID (member, cluster): kept as the exact decimal string. */
 export function id(text: string | number | undefined): string {
   if (text === undefined) return "0";
   return typeof text === "number" ? BigInt(text).toString() : text;
