@@ -48,7 +48,7 @@ export interface ElectionOptions {
 
 /**
  * Leadership was lost: the candidate's key expired or was deleted, or could
- * not be refreshed for a whole TTL.
+ * not be refreshed before it could have expired.
  *
  * @example Usage
  * ```ts

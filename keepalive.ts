@@ -98,7 +98,7 @@ export class KeepAlive implements AsyncDisposable {
 
   /**
    * Resolves with the reason if the key is lost: deleted, expired, or not
-   * refreshed for a whole TTL.
+   * refreshed before it could have expired.
    */
   get lost(): Promise<Error> {
     return this.#lost;

@@ -5,8 +5,9 @@
  * Each waiter watches only the key just before its own, so a release wakes
  * exactly one. Keys live by a lease that the holder refreshes every third
  * of its TTL: a holder that dies frees the lock when its TTL runs out, and
- * a holder that cannot refresh for a whole TTL (or whose key someone
- * deletes) learns that it lost the lock.
+ * a holder that cannot refresh in time (or whose key someone deletes)
+ * learns that it lost the lock: no later than its key could expire on
+ * etcd, counted from when its last successful refresh was sent.
  *
  * On etcd v3 the lock is the one of etcd's own Go recipes
  * (`go.etcd.io/etcd/client/v3/concurrency`) and `etcdctl lock`: the prefix
@@ -65,7 +66,7 @@ export interface AcquireOptions {
 
 /**
  * The lock was lost while held: its key expired or was deleted, or it could
- * not be refreshed for a whole TTL.
+ * not be refreshed before it could have expired.
  *
  * @example Usage
  * ```ts

@@ -84,7 +84,7 @@ export interface Entry {
   expires?: number;
   /** How many times the key was written since created (v3). */
   version?: number;
-  /** The lease the key lives by (v3; `"0"` none). */
+  /** The lease the key lives by (v3: its ID in 16 hex digits; none: absent). */
   lease?: string;
 }
 
@@ -229,8 +229,9 @@ export interface Subtree {
 
 /**
  * Keys that live as long as their holder keeps the lease alive: refreshed
- * in the background until revoked or abandoned; if refreshing fails for a
- * whole TTL, or a key is found gone, the lease is lost.
+ * in the background until revoked or abandoned; if no refresh succeeds
+ * before the lease could expire on etcd, or a key is found gone, the lease
+ * is lost.
  */
 export interface Lease extends AsyncDisposable {
   /** An id for messages (v3: the lease ID). */

@@ -20,7 +20,7 @@ export let childrenOf: (
 export interface KeyMeta {
   /** How many times the key was written since created. */
   readonly version?: number | undefined;
-  /** The lease it lives by (its ID, decimal). */
+  /** The lease it lives by (its ID: 16 hex digits, as etcdctl prints it). */
   readonly lease?: string | undefined;
 }
 
@@ -159,7 +159,10 @@ export class TreeValue<T = unknown> extends TreeNode {
   readonly error: Error | undefined;
   /** etcd v3: how many times the key was written since it was created. */
   readonly version: number | undefined;
-  /** etcd v3: the ID of the lease the key lives by, if any. */
+  /**
+   * etcd v3: the ID of the lease the key lives by (16 hex digits, as
+   * etcdctl prints it), `undefined` if none.
+   */
   readonly lease: string | undefined;
 
   /**

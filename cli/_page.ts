@@ -159,7 +159,7 @@ function render() {
         cell(tr, node.dir ? "" : node.modifiedIndex, "num");
         cell(tr, node.dir ? "" : node.createdIndex, "num");
         cell(tr, node.version ?? "", "num v3");
-        cell(tr, node.lease === null || node.lease === undefined ? "" : BigInt(node.lease).toString(16), "num v3");
+        cell(tr, node.lease ?? "", "num v3");
         cell(tr, ttl(node), "num");
         const actions = tr.insertCell();
         if (V3 && !node.dir && past === null) actions.append(button("history", () => history(child)));

@@ -16,8 +16,11 @@ import { type EtcdServer, startEtcd } from "../testing.ts";
 export interface Running extends AsyncDisposable {
   readonly server: EtcdServer;
   readonly client: EtcdClient;
-  /** Another client of the same protocol on the same server. */
-  connect(): EtcdClient;
+  /**
+   * Another client of the same protocol on the same server, or at
+   * `endpoint` (a proxy's), with the client's `timeout` if given.
+   */
+  connect(options?: ConnectOptions): EtcdClient;
   /**
    * Makes etcd forget the history up to now (v2: more writes than it keeps
    * under `subtree`; v3: a compaction).
@@ -30,6 +33,14 @@ export interface Running extends AsyncDisposable {
   endLease(lease: Lease, subtree: Subtree, path: string): Promise<void>;
 }
 
+/** Where and how a client of a backend connects. */
+export interface ConnectOptions {
+  /** An endpoint in front of the server, such as a proxy's. */
+  readonly endpoint?: string;
+  /** The client's timeout for each request, in ms. */
+  readonly timeout?: number;
+}
+
 /** A backend to test. */
 export interface Backend {
   readonly name: string;
@@ -40,12 +51,12 @@ type Extras = Pick<Running, "forgetHistory" | "endLease">;
 
 function running(
   server: EtcdServer,
-  connect: () => EtcdClient,
+  connect: (options: ConnectOptions) => EtcdClient,
   extras: (connect: () => EtcdClient) => Extras,
 ): Running {
   const clients: EtcdClient[] = [];
-  const make = () => {
-    const client = connect();
+  const make = (options: ConnectOptions = {}) => {
+    const client = connect(options);
     clients.push(client);
     return client;
   };
@@ -70,7 +81,11 @@ export const BACKENDS: readonly Backend[] = [
       const server = await startEtcd({ version: "3.4" });
       return running(
         server,
-        () => new Client({ endpoints: server.endpoint }),
+        ({ endpoint, timeout }) =>
+          new Client({
+            endpoints: endpoint ?? server.endpoint,
+            ...(timeout === undefined ? {} : { timeout }),
+          }),
         (connect) => ({
           async forgetHistory(store, subtree) {
             // v2 keeps the last 1000 events.
@@ -96,7 +111,11 @@ export const BACKENDS: readonly Backend[] = [
       const server = await startEtcd({ version: "3.5" });
       return running(
         server,
-        () => new V3Client({ endpoints: server.endpoint }),
+        ({ endpoint, timeout }) =>
+          new V3Client({
+            endpoints: endpoint ?? server.endpoint,
+            ...(timeout === undefined ? {} : { timeout }),
+          }),
         (connect) => ({
           async forgetHistory() {
             const v3 = connect() as V3Client;

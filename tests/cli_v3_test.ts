@@ -806,6 +806,7 @@ test("etcdmon on v3: revisions, --prev, --since and a resync after compaction", 
       assert.ok(lines.indexOf(resync) < lines.indexOf(after));
       assert.equal(after.version, 1);
       assert.equal(after.lease, lease.id, "the lease it lives by");
+      assert.match(after.lease, /^[0-9a-f]{16}$/, "as etcdctl prints it");
       await client.lease.revoke(lease.id);
     },
   );

@@ -84,9 +84,54 @@ test("recipes on etcd v3, beside etcd's own", async (t) => {
     assert.match(key, /^held-lock\/[0-9a-f]+$/);
     const mine = await client.get(key);
     assert.equal(lock.fencingToken, mine?.createRevision);
-    assert.equal(BigInt(mine!.lease).toString(16), key.split("/")[1]);
+    assert.equal(BigInt(`0x${mine!.lease}`).toString(16), key.split("/")[1]);
     await lock.release();
   });
+
+  await t.step(
+    "a leader whose key is rewritten in place (as Go's Proclaim does) stays the leader",
+    async () => {
+      await using other = new Client({ endpoints: etcd.endpoint });
+      const leader = new Election(client, "proclaimed", { ttl: 10 });
+      await leader.campaign("v1");
+      const waiter = new Election(other, "proclaimed", { ttl: 10 });
+      let led = false;
+      const campaigning = waiter.campaign("w").then(() => led = true);
+      await until(
+        async () =>
+          (await client.range("proclaimed/", { prefix: true })).count === 2,
+        10_000,
+        "the waiter to queue behind the leader",
+      );
+      // Same key, same lease, a new value: its mod revision is now the
+      // newest of the queue, its create revision still the oldest.
+      const kv = await client.get(leader.key!);
+      const proclaimed = await etcdctl(
+        etcd,
+        "put",
+        leader.key!,
+        "v2",
+        `--lease=${kv!.lease}`,
+      ).output();
+      assert.ok(
+        proclaimed.success,
+        new TextDecoder().decode(proclaimed.stderr),
+      );
+      assert.equal((await client.get(leader.key!))?.lease, kv!.lease);
+      assert.equal(await waiter.leader(), "v2", "the leader's new value");
+      assert.equal(await leader.leader(), "v2");
+      // The waiter is woken by the change of the key before its own; it
+      // must go back to waiting, not lead.
+      await delay(1000);
+      assert.equal(led, false, "the waiter leads beside the leader");
+      assert.ok(leader.leading);
+      await leader.resign();
+      await within(campaigning, 10_000, "the waiter to lead after resign()");
+      assert.ok(waiter.leading);
+      assert.equal(await waiter.leader(), "w");
+      await waiter.resign();
+    },
+  );
 
   await t.step(
     "etcdctl elect --listen sees our leader; we see theirs",
@@ -168,7 +213,7 @@ test("recipes on etcd v3, beside etcd's own", async (t) => {
     await delay(3000);
     const kv = await client.get("alive/me");
     assert.equal(kv?.value, "up");
-    assert.notEqual(kv?.lease, "0");
+    assert.match(kv?.lease ?? "none", /^[0-9a-f]{16}$/);
     await alive.close();
     await until(
       async () => (await client.get("alive/me")) === undefined,

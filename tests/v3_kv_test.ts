@@ -44,7 +44,7 @@ for (const version of ["3.5", "3.4"] as const) {
       assert.equal(kv?.createRevision, first.revision);
       assert.equal(kv?.modRevision, second.revision);
       assert.equal(kv?.version, 2);
-      assert.equal(kv?.lease, "0");
+      assert.equal(kv?.lease, undefined, "no lease is no lease ID");
       assert.equal(await client.get("kv/missing"), undefined);
       // The past: as of the first write.
       const past = await client.get("kv/a", { revision: first.revision });
@@ -171,9 +171,9 @@ for (const version of ["3.5", "3.4"] as const) {
       const kept = await client.get("opt/k");
       assert.equal(kept?.value, "w");
       assert.equal(kept?.version, 3);
-      assert.equal(kept?.lease, "0");
+      assert.equal(kept?.lease, undefined);
       await assert.rejects(
-        client.put("opt/k", "x", { lease: "1234567" }),
+        client.put("opt/k", "x", { lease: "0x1234567" }),
         LeaseNotFound,
       );
       await assert.rejects(

@@ -31,9 +31,12 @@ export class V2Lease implements Lease {
       ttl,
       () => this.#refresh(),
       (cause) =>
-        new LeaseLost(`it could not be refreshed for its TTL of ${ttl} s`, {
-          cause,
-        }),
+        new LeaseLost(
+          `it could not be refreshed in time for its TTL of ${ttl} s`,
+          {
+            cause,
+          },
+        ),
     );
   }
 
@@ -49,11 +52,16 @@ export class V2Lease implements Lease {
     return this.#keeper.active;
   }
 
-  /** Keeps a key written with the lease's TTL alive from now on. */
-  attach(segments: readonly string[]): void {
+  /**
+   * Keeps a key written with the lease's TTL alive from now on.
+   *
+   * @param since `performance.now()` when its write was sent: the key
+   *   lives its TTL from then at least.
+   */
+  attach(segments: readonly string[], since: number): void {
     if (!this.active) return;
     this.#keys.set(keyString(segments), segments);
-    this.#keeper.touch();
+    this.#keeper.touch(since);
   }
 
   abandon(): void {
@@ -79,7 +87,7 @@ export class V2Lease implements Lease {
   }
 
   /** Refreshes every key; a key gone means the lease is. */
-  async #refresh(): Promise<Error | undefined> {
+  async #refresh(): Promise<Error | number> {
     try {
       await Promise.all(
         [...this.#keys.values()].map((segments) =>
@@ -95,5 +103,6 @@ export class V2Lease implements Lease {
         },
       );
     }
+    return this.ttl;
   }
 }

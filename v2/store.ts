@@ -185,8 +185,9 @@ export class V2Store implements Store {
     if (lease !== undefined) set.ttl = leaseOf(lease).ttl;
     else if (options.ttl !== undefined) set.ttl = options.ttl;
     if (options.signal) set.signal = options.signal;
+    const sent = performance.now();
     const result = await this.#client.set(segments, text(value, path), set);
-    if (lease !== undefined) leaseOf(lease).attach(segments);
+    if (lease !== undefined) leaseOf(lease).attach(segments, sent);
     return written(result, subtree);
   }
 
@@ -250,12 +251,13 @@ export class V2Store implements Store {
     const ttl = lease?.ttl ?? options.ttl;
     if (typeof ttl === "number") append.ttl = ttl;
     if (options.signal) append.signal = options.signal;
+    const sent = performance.now();
     const result = await this.#client.append(
       own(subtree).full(path),
       value,
       append,
     );
-    lease?.attach(keySegments(result.node.key));
+    lease?.attach(keySegments(result.node.key), sent);
     return written(result, subtree);
   }
 

@@ -9,6 +9,7 @@ import { describeRequest, type HttpResponse } from "../_http/dispatcher.ts";
 import { UnexpectedResponse } from "../_http/errors.ts";
 import { Compacted, EtcdV3Error } from "./errors.ts";
 import { describeBytes, fromBase64, textOf } from "./keys.ts";
+import { leaseIdFrom } from "./lease_id.ts";
 
 /** A key-value pair as the gateway sends it. */
 export interface RawKeyValue {
@@ -40,7 +41,7 @@ export function int(text: string | number | undefined): number {
   return value;
 }
 
-/** An ID (lease, member, cluster): kept as the exact decimal string. */
+/** An ID (member, cluster): kept as the exact decimal string. */
 export function id(text: string | number | undefined): string {
   if (text === undefined) return "0";
   return typeof text === "number" ? BigInt(text).toString() : text;
@@ -144,9 +145,12 @@ export class KeyValue {
     return int(this.#raw.version);
   }
 
-  /** The ID of the lease the key is attached to; `"0"` for none. */
-  get lease(): string {
-    return id(this.#raw.lease);
+  /**
+   * The ID of the lease the key is attached to, in 16 hex digits as
+   * etcdctl prints it; `undefined` for none.
+   */
+  get lease(): string | undefined {
+    return leaseIdFrom(this.#raw.lease);
   }
 
   /** The pair as plain data, for JSON and logs. */

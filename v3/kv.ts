@@ -20,6 +20,7 @@ import {
   prefixEnd,
   ZERO,
 } from "./keys.ts";
+import { leaseId } from "./lease_id.ts";
 
 /** Which keys a call is about, besides its key. */
 export interface KeyRange {
@@ -74,7 +75,10 @@ export interface RangeResult {
 
 /** Options of `put()`. */
 export interface PutOptions {
-  /** Attach the key to this lease (its ID). */
+  /**
+   * Attach the key to this lease: its ID as etcdctl prints it (16 hex
+   * digits), `0x` and hex, a decimal of 17 to 19 digits, or a bigint.
+   */
   lease?: string | bigint;
   /** Answer with the key as it was before. */
   prevKv?: boolean;
@@ -124,8 +128,11 @@ export interface Compare {
   readonly target: "value" | "version" | "create" | "mod" | "lease";
   /** How. */
   readonly result: "==" | "!=" | ">" | "<";
-  /** With what: bytes for `value`, a number for revisions and versions, a lease ID. */
-  readonly operand: Bytes | number | bigint;
+  /**
+   * With what: bytes for `value`, a number for revisions and versions, a
+   * lease ID (`undefined`: no lease).
+   */
+  readonly operand: Bytes | number | bigint | undefined;
 }
 
 /** The compares of a transaction, named by what they compare. */
@@ -142,8 +149,15 @@ export const compare: {
   ): Compare;
   /** The key's mod revision. */
   modRevision(key: Bytes, result: Compare["result"], revision: number): Compare;
-  /** The key's lease ID ("0": none). */
-  lease(key: Bytes, result: Compare["result"], lease: string | bigint): Compare;
+  /**
+   * The key's lease ID (`undefined`: none), in any form a lease ID is
+   * taken in.
+   */
+  lease(
+    key: Bytes,
+    result: Compare["result"],
+    lease: string | bigint | undefined,
+  ): Compare;
   /**
    * Holds while a lock (or an election's leadership) is still held: its
    * key still has the create revision it was created with. Put it in a
@@ -397,18 +411,6 @@ export function rangeResult(
   };
 }
 
-function leaseId(lease: string | bigint, what: string): string {
-  const text = typeof lease === "bigint" ? lease.toString() : lease;
-  if (typeof text !== "string" || !/^\d{1,20}$/.test(text)) {
-    throw new TypeError(
-      `Invalid ${what} ${
-        JSON.stringify(String(lease))
-      }: expected a lease ID (decimal digits, or a bigint)`,
-    );
-  }
-  return text;
-}
-
 /** The JSON of a put. */
 export function putRequest(
   key: Bytes,
@@ -509,7 +511,9 @@ function compareJson(
       json.value = base64(bytesOf(operand as Bytes, "compared value"));
       break;
     case "lease":
-      json.lease = leaseId(operand as string | bigint, "compared lease");
+      json.lease = operand === undefined
+        ? "0"
+        : leaseId(operand as string | bigint, "compared lease");
       break;
     default: {
       if (typeof operand !== "number" || !Number.isSafeInteger(operand)) {

@@ -6,19 +6,23 @@ import type { Caller, CallOptions } from "./call.ts";
 import {
   errorOf,
   header,
-  id,
   int,
   type RawHeader,
   type ResponseHeader,
 } from "./decode.ts";
 import { Keeper } from "../_core/keeper.ts";
 import { errorKind } from "../_core/kinds.ts";
-import { leaseId } from "./kv.ts";
+import {
+  formatLeaseId,
+  leaseId,
+  leaseIdFrom,
+  parseLeaseId,
+} from "./lease_id.ts";
 import { fromBase64 } from "./keys.ts";
 
 /** A granted lease. */
 export interface LeaseGrant {
-  /** The lease ID (decimal digits; it may exceed 2^53). */
+  /** The lease ID: 16 hex digits, as etcdctl prints it. */
   readonly id: string;
   /** Seconds it lives without a keep-alive. */
   readonly ttl: number;
@@ -88,7 +92,7 @@ export class LeaseApi {
       body,
       "write",
       (answer) => ({
-        id: id(answer.ID as string | undefined),
+        id: grantedId(answer.ID as string | undefined),
         ttl: int(answer.TTL as string | undefined),
         header: header(answer.header as RawHeader | undefined),
       }),
@@ -134,7 +138,7 @@ export class LeaseApi {
       body,
       "read",
       (answer) => ({
-        id: id(answer.ID as string | undefined),
+        id: formatLeaseId(parseLeaseId(lease, "lease ID")),
         ttl: int(answer.TTL as string | undefined),
         grantedTtl: int(answer.grantedTTL as string | undefined),
         keys: ((answer.keys as string[] | undefined) ?? []).map(fromBase64),
@@ -156,7 +160,7 @@ export class LeaseApi {
       "read",
       (answer) =>
         ((answer.leases as { ID?: string }[] | undefined) ?? []).map((lease) =>
-          id(lease.ID)
+          grantedId(lease.ID)
         ),
       options,
     );
@@ -173,6 +177,7 @@ export class LeaseApi {
     lease: string | bigint,
     options: CallOptions = {},
   ): Promise<number> {
+    const body = JSON.stringify({ ID: leaseId(lease, "lease ID") });
     // The gateway's keep-alive is a stream of one answer per request.
     const path = await this.#caller.path("lease/keepalive", options.signal);
     const send = async (token: string | undefined) => {
@@ -181,7 +186,7 @@ export class LeaseApi {
         kind: "read",
         method: "POST",
         path,
-        body: JSON.stringify({ ID: leaseId(lease, "lease ID") }),
+        body,
         headers: token === undefined ? undefined : { authorization: token },
         signal: options.signal,
         timeout: options.timeout,
@@ -219,16 +224,19 @@ export class LeaseApi {
   /**
    * Keeps a lease alive in the background: refreshed every third of its
    * TTL until `close()` (or revoked with `revoke()`); `lost` resolves and
-   * `signal` aborts when it expired, or could not be refreshed for a whole
-   * TTL.
+   * `signal` aborts when it expired, or could not be refreshed before it
+   * may have expired: its remaining TTL counted from when the last
+   * successful keep-alive was sent, less a margin for clock drift.
    *
    * @param lease A lease ID, or a TTL in seconds to grant a new one.
    * @returns The kept lease.
    */
   async keepAlive(lease: string | bigint | number): Promise<KeptLease> {
+    // The lease lives on etcd from when the request was sent at least.
+    const sent = performance.now();
     if (typeof lease === "number") {
       const granted = await this.grant(lease);
-      return new KeptLease(this, granted.id, granted.ttl);
+      return new KeptLease(this, granted.id, granted.ttl, sent);
     }
     const info = await this.timeToLive(lease);
     if (info.ttl < 0) {
@@ -236,7 +244,7 @@ export class LeaseApi {
         `lease ${lease} does not exist (it expired or was revoked)`,
       );
     }
-    return new KeptLease(this, info.id, info.grantedTtl);
+    return new KeptLease(this, info.id, info.grantedTtl, sent, info.ttl);
   }
 }
 
@@ -245,7 +253,7 @@ export class LeaseApi {
  * It is also what the tree, the tools and the recipes hold their keys by.
  */
 export class KeptLease implements AsyncDisposable {
-  /** The lease ID (decimal). */
+  /** The lease ID: 16 hex digits, as etcdctl prints it. */
   readonly id: string;
   /** Seconds it lives without a refresh. */
   readonly ttl: number;
@@ -258,21 +266,30 @@ export class KeptLease implements AsyncDisposable {
    * @param api The client's lease calls.
    * @param id The lease ID.
    * @param ttl Its TTL.
+   * @param sent `performance.now()` when the lease was last known to be
+   *   granted or refreshed: when that request was sent. Default: now.
+   * @param left Seconds it lived from then. Default: its TTL.
    */
-  constructor(api: LeaseApi, id: string, ttl: number) {
+  constructor(
+    api: LeaseApi,
+    id: string,
+    ttl: number,
+    sent: number = performance.now(),
+    left: number = ttl,
+  ) {
     this.#api = api;
-    this.id = id;
+    this.id = formatLeaseId(parseLeaseId(id, "lease ID"));
     this.ttl = ttl;
     this.#keeper = new Keeper(
       ttl,
       () => this.#refresh(),
       (cause) =>
         new LeaseLost(
-          `lease ${id} could not be refreshed for its TTL of ${ttl} s`,
+          `lease ${id} could not be refreshed in time for its TTL of ${ttl} s`,
           { cause },
         ),
     );
-    this.#keeper.touch();
+    this.#keeper.touch(sent, left);
   }
 
   /** Resolves with the reason if the lease is lost (never, if closed). */
@@ -280,9 +297,12 @@ export class KeptLease implements AsyncDisposable {
     return this.#keeper.lost;
   }
 
-  /** The lease ID in hex, as etcdctl and Go's recipes name keys. */
+  /**
+   * The lease ID in hex without leading zeros, as Go's recipes and
+   * `etcdctl lock` name their keys (`<prefix>/<hex>`).
+   */
   get hex(): string {
-    return BigInt(this.id).toString(16);
+    return BigInt(`0x${this.id}`).toString(16);
   }
 
   /** Aborted with the reason if the lease is lost. */
@@ -322,8 +342,12 @@ export class KeptLease implements AsyncDisposable {
     return this.revoke();
   }
 
-  /** One keep-alive; an unknown lease (no TTL, or "not found") is gone. */
-  async #refresh(): Promise<Error | undefined> {
+  /**
+   * One keep-alive: the seconds etcd says the lease has left (counted by
+   * the keeper from the send); an unknown lease (no TTL, or "not found")
+   * is gone.
+   */
+  async #refresh(): Promise<Error | number> {
     const gone = (cause?: unknown) =>
       new LeaseLost(
         `lease ${this.id} expired or was revoked`,
@@ -333,10 +357,19 @@ export class KeptLease implements AsyncDisposable {
       const ttl = await this.#api.keepAliveOnce(this.id, {
         timeout: Math.max(500, this.ttl * 1000 / 3),
       });
-      return ttl < 0 ? gone() : undefined;
+      return ttl < 0 ? gone() : ttl;
     } catch (error) {
       if (errorKind(error) === "not found") return gone(error);
       throw error;
     }
   }
+}
+
+/** The ID etcd gave a lease, in the library's form. */
+function grantedId(raw: string | undefined): string {
+  const id = leaseIdFrom(raw);
+  if (id === undefined) {
+    throw new TypeError("Cannot read the lease ID etcd answered: none given");
+  }
+  return id;
 }

@@ -10,7 +10,10 @@
  * - {@linkcode Watcher}, from `client.watch()`: every change once, in
  *   revision order, through disconnects, restarts and member failures.
  * - {@linkcode LeaseApi} (`client.lease`): grant, revoke, time to live,
- *   and {@linkcode KeptLease}s refreshed in the background.
+ *   and {@linkcode KeptLease}s refreshed in the background. Lease IDs are
+ *   given as etcdctl prints them, 16 hex digits (`kv.lease` is `undefined`
+ *   for no lease), and taken as 16 hex digits, `0x` and hex, a decimal of
+ *   17 to 19 digits, or a bigint; any other form is refused.
  * - {@linkcode stm}: a function's reads and writes as one transaction,
  *   run again on a conflict.
  * - {@linkcode AuthApi} (`client.auth`), {@linkcode ClusterApi}

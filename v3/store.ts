@@ -62,6 +62,7 @@ import {
   type TxnResult,
 } from "./kv.ts";
 import { KeptLease, type LeaseApi } from "./lease.ts";
+import { leaseIdFrom } from "./lease_id.ts";
 import type { WatchEvent } from "./watch.ts";
 
 /** Keys per page of a snapshot. */
@@ -653,7 +654,8 @@ function entryOf(path: string, raw: RawKeyValue): Entry {
     modifiedIndex: int(raw.mod_revision),
     version: int(raw.version),
   };
-  if (raw.lease !== undefined && raw.lease !== "0") entry.lease = raw.lease;
+  const lease = leaseIdFrom(raw.lease);
+  if (lease !== undefined) entry.lease = lease;
   return entry;
 }
 
@@ -693,7 +695,7 @@ function kvEntry(path: string, kv: KeyValue): Entry {
   };
   if (kv.version > 0) entry.value = textOf(bytes) ?? bytes;
   const lease = kv.lease;
-  if (lease !== "0") entry.lease = lease;
+  if (lease !== undefined) entry.lease = lease;
   return entry;
 }
 
