@@ -3,8 +3,9 @@
 
 /**
  * A field: its JSON name, its type (a scalar such as `string`, or a
- * message's full name), and `"repeated"` or `"map:KEYTYPE"` (a map is
- * repeated entries with the key as field 1 and the value as field 2).
+ * message's full name), and `"repeated"`, `"map:KEYTYPE"` (a map is
+ * repeated entries with the key as field 1 and the value as field 2) or
+ * `"inline"` (an embedded struct: its fields go in the outer object).
  */
 export type FieldSpec =
   | readonly [name: string, type: string]
@@ -269,11 +270,19 @@ export const MESSAGES: Readonly<
     3: ["binaryData", "bytes", "map:string"],
   },
   "k8s.io.api.core.v1.ConfigMapEnvSource": {
-    1: ["localObjectReference", "k8s.io.api.core.v1.LocalObjectReference"],
+    1: [
+      "localObjectReference",
+      "k8s.io.api.core.v1.LocalObjectReference",
+      "inline",
+    ],
     2: ["optional", "bool"],
   },
   "k8s.io.api.core.v1.ConfigMapKeySelector": {
-    1: ["localObjectReference", "k8s.io.api.core.v1.LocalObjectReference"],
+    1: [
+      "localObjectReference",
+      "k8s.io.api.core.v1.LocalObjectReference",
+      "inline",
+    ],
     2: ["key", "string"],
     3: ["optional", "bool"],
   },
@@ -285,12 +294,20 @@ export const MESSAGES: Readonly<
     5: ["kubeletConfigKey", "string"],
   },
   "k8s.io.api.core.v1.ConfigMapProjection": {
-    1: ["localObjectReference", "k8s.io.api.core.v1.LocalObjectReference"],
+    1: [
+      "localObjectReference",
+      "k8s.io.api.core.v1.LocalObjectReference",
+      "inline",
+    ],
     2: ["items", "k8s.io.api.core.v1.KeyToPath", "repeated"],
     4: ["optional", "bool"],
   },
   "k8s.io.api.core.v1.ConfigMapVolumeSource": {
-    1: ["localObjectReference", "k8s.io.api.core.v1.LocalObjectReference"],
+    1: [
+      "localObjectReference",
+      "k8s.io.api.core.v1.LocalObjectReference",
+      "inline",
+    ],
     2: ["items", "k8s.io.api.core.v1.KeyToPath", "repeated"],
     3: ["defaultMode", "int32"],
     4: ["optional", "bool"],
@@ -473,6 +490,7 @@ export const MESSAGES: Readonly<
     1: [
       "ephemeralContainerCommon",
       "k8s.io.api.core.v1.EphemeralContainerCommon",
+      "inline",
     ],
     2: ["targetContainerName", "string"],
   },
@@ -1177,7 +1195,7 @@ export const MESSAGES: Readonly<
     2: ["preference", "k8s.io.api.core.v1.NodeSelectorTerm"],
   },
   "k8s.io.api.core.v1.Probe": {
-    1: ["handler", "k8s.io.api.core.v1.ProbeHandler"],
+    1: ["handler", "k8s.io.api.core.v1.ProbeHandler", "inline"],
     2: ["initialDelaySeconds", "int32"],
     3: ["timeoutSeconds", "int32"],
     4: ["periodSeconds", "int32"],
@@ -1275,16 +1293,28 @@ export const MESSAGES: Readonly<
     3: ["type", "string"],
   },
   "k8s.io.api.core.v1.SecretEnvSource": {
-    1: ["localObjectReference", "k8s.io.api.core.v1.LocalObjectReference"],
+    1: [
+      "localObjectReference",
+      "k8s.io.api.core.v1.LocalObjectReference",
+      "inline",
+    ],
     2: ["optional", "bool"],
   },
   "k8s.io.api.core.v1.SecretKeySelector": {
-    1: ["localObjectReference", "k8s.io.api.core.v1.LocalObjectReference"],
+    1: [
+      "localObjectReference",
+      "k8s.io.api.core.v1.LocalObjectReference",
+      "inline",
+    ],
     2: ["key", "string"],
     3: ["optional", "bool"],
   },
   "k8s.io.api.core.v1.SecretProjection": {
-    1: ["localObjectReference", "k8s.io.api.core.v1.LocalObjectReference"],
+    1: [
+      "localObjectReference",
+      "k8s.io.api.core.v1.LocalObjectReference",
+      "inline",
+    ],
     2: ["items", "k8s.io.api.core.v1.KeyToPath", "repeated"],
     4: ["optional", "bool"],
   },
@@ -1425,7 +1455,7 @@ export const MESSAGES: Readonly<
   },
   "k8s.io.api.core.v1.Volume": {
     1: ["name", "string"],
-    2: ["volumeSource", "k8s.io.api.core.v1.VolumeSource"],
+    2: ["volumeSource", "k8s.io.api.core.v1.VolumeSource", "inline"],
   },
   "k8s.io.api.core.v1.VolumeDevice": {
     1: ["name", "string"],

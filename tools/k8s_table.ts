@@ -149,6 +149,27 @@ function reachable(all: Map<string, Field[]>): string[] {
   return [...seen].sort();
 }
 
+/**
+ * Go structs embedded in others (a field with no name, tagged `json:""`):
+ * Kubernetes' JSON shows their fields in the outer object. The .proto
+ * cannot say so: these are the ones in the Go types (types.go) of the
+ * packages above, as message -> field.
+ */
+const INLINE: Record<string, string> = {
+  "k8s.io.api.core.v1.Volume": "volumeSource",
+  "k8s.io.api.core.v1.PersistentVolumeSpec": "persistentVolumeSource",
+  "k8s.io.api.core.v1.Probe": "handler",
+  "k8s.io.api.core.v1.EphemeralContainer": "ephemeralContainerCommon",
+};
+
+function isInline(message: string, field: Field): boolean {
+  // And LocalObjectReference, embedded in every *KeySelector, *EnvSource,
+  // *Projection and *VolumeSource that names a ConfigMap or Secret.
+  return INLINE[message] === field.name ||
+    (field.name === "localObjectReference" &&
+      field.type === "k8s.io.api.core.v1.LocalObjectReference");
+}
+
 function fieldSource(message: string, field: Field): string {
   const name = JSON_NAMES[message]?.[field.name] ??
     field.name.replace(
@@ -158,6 +179,7 @@ function fieldSource(message: string, field: Field): string {
   const parts = [`${JSON.stringify(name)}`, JSON.stringify(field.type)];
   if (field.key !== undefined) parts.push(JSON.stringify(`map:${field.key}`));
   else if (field.repeated) parts.push(`"repeated"`);
+  else if (isInline(message, field)) parts.push(`"inline"`);
   return `${field.number}: [${parts.join(", ")}]`;
 }
 
@@ -168,8 +190,9 @@ function tableSource(all: Map<string, Field[]>, source: string): string {
     "",
     "/**",
     " * A field: its JSON name, its type (a scalar such as `string`, or a",
-    ' * message\'s full name), and `"repeated"` or `"map:KEYTYPE"` (a map is',
-    " * repeated entries with the key as field 1 and the value as field 2).",
+    ' * message\'s full name), and `"repeated"`, `"map:KEYTYPE"` (a map is',
+    " * repeated entries with the key as field 1 and the value as field 2) or",
+    ' * `"inline"` (an embedded struct: its fields go in the outer object).',
     " */",
     "export type FieldSpec =",
     "  | readonly [name: string, type: string]",
