@@ -31,6 +31,12 @@ import { errorKind } from "../_core/kinds.ts";
 import { type Change, storeOf, type Subtree } from "../_core/store.ts";
 import { showKey, showValue, visible } from "./_escape.ts";
 import {
+  DECODE_HELP,
+  decodeFlag,
+  decodeValue,
+  showDecoded,
+} from "./_k8s_view.ts";
+import {
   answerInfo,
   COMMON_HELP,
   connect,
@@ -50,7 +56,8 @@ import {
 const HELP =
   `etcdmon ${VERSION}: print the changes of an etcd subtree as they happen
 
-Usage: etcdmon [PREFIX] [--json] [--prev] [--since REV] [connection flags]
+Usage: etcdmon [PREFIX] [--json] [--prev] [--since REV] [--decode k8s]
+               [connection flags]
 
   PREFIX          the subtree to watch (default: everything; on v3 every
                   key that starts with PREFIX/, and PREFIX itself)
@@ -59,6 +66,9 @@ Usage: etcdmon [PREFIX] [--json] [--prev] [--since REV] [connection flags]
                   it; on v3 it costs etcd a little more per change)
   --since REV     start with the change at revision (v2: index) REV
                   (default: from now)
+${DECODE_HELP}: VALUE
+                  is the object as JSON (in --json, "k8s" instead of
+                  "value": the decoded object, see README)
 
 Lines: REV ACTION KEY VALUE, where REV is etcd's revision (v2: its index),
 ACTION is create, update, delete or expire (v2; on v3 a key whose lease
@@ -99,6 +109,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       json: { type: "boolean" },
       since: { type: "string" },
       prev: { type: "boolean" },
+      decode: { type: "string" },
     });
     if (await answerInfo(values, io, "etcdmon", HELP)) return 0;
     const prefix = prefixArgument(positionals, 1);
@@ -117,6 +128,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       }
     }
     const json = values.json === true;
+    const decode = decodeFlag(values.decode) !== undefined;
 
     // Ctrl-C (or the caller's signal) ends the loop cleanly.
     using stop = interruption(io);
@@ -154,7 +166,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
           from = change.index + 1;
           await write(
             io.stdout,
-            format(change, subtree, json, values.prev === true),
+            format(change, subtree, json, values.prev === true, decode),
           );
         }
         return 0; // closed: Ctrl-C
@@ -203,6 +215,7 @@ function format(
   subtree: Subtree,
   json: boolean,
   prev: boolean,
+  decode: boolean,
 ): string {
   const entry = change.entry;
   const action = actionOf(change);
@@ -216,8 +229,13 @@ function format(
       path: entry.path === "" ? "/" : entry.path,
       dir,
     };
-    if (!dir) event.value = jsonValue(entry.value);
-    if (before !== undefined) event.prevValue = jsonValue(before.value);
+    // --decode k8s: "k8s" (the decoded object) instead of "value".
+    const k8s = decode ? decodeValue(entry.value) : undefined;
+    const prevK8s = decode ? decodeValue(before?.value) : undefined;
+    if (k8s !== undefined) event.k8s = k8s;
+    else if (!dir) event.value = jsonValue(entry.value);
+    if (prevK8s !== undefined) event.prevK8s = prevK8s;
+    else if (before !== undefined) event.prevValue = jsonValue(before.value);
     event.createdIndex = entry.createdIndex;
     event.modifiedIndex = entry.modifiedIndex;
     if (entry.version !== undefined) event.version = entry.version;
@@ -231,11 +249,12 @@ function format(
   if (dir && path !== "/") path += "/";
   // A v3 delete says no value unless the one before is known.
   const value = entry.value ?? before?.value;
+  const show = decode ? showDecoded : showValue;
   const was = prev && action === "update" && before !== undefined
-    ? ` was ${showValue(before.value ?? "")}`
+    ? ` was ${show(before.value ?? "")}`
     : "";
   return `${change.index} ${action} ${path}${
-    dir || value === undefined ? "" : " " + showValue(value)
+    dir || value === undefined ? "" : " " + show(value)
   }${was}\n`;
 }
 

@@ -6,6 +6,13 @@
 import assert from "node:assert/strict";
 import { decodeK8s, hiddenMarker, type K8sValue } from "../cli/_k8s.ts";
 import { type FieldSpec, MESSAGES } from "../cli/_k8s_table.ts";
+import { main as dump } from "../cli/dump.ts";
+import { main as load } from "../cli/load.ts";
+import { main as monitor } from "../cli/monitor.ts";
+import { type EtcdServer, startEtcd } from "../testing.ts";
+import { Client } from "../v3/mod.ts";
+import { runMain, testIo } from "./_cli.ts";
+import { test, until } from "./_wait.ts";
 
 // ---- A protobuf writer (test only) ----
 
@@ -704,4 +711,220 @@ Deno.test("values that are not Kubernetes objects: undefined", () => {
     assert.equal(decodeK8s(text(value)), undefined, value);
   }
   assert.equal(decodeK8s(new Uint8Array([0xff, 0x00])), undefined);
+});
+
+// ---- The tools, on etcd 3.5 ----
+
+/** Runs etcdctl of the server's version, the value from stdin. */
+async function etcdctlPut(
+  etcd: EtcdServer,
+  key: string,
+  value: Uint8Array,
+): Promise<void> {
+  const child = new Deno.Command(etcd.binary.replace(/etcd$/, "etcdctl"), {
+    args: ["--endpoints", etcd.endpoint, "put", key],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(value);
+  await writer.close();
+  const output = await child.output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+}
+
+test("etcd2yaml and etcdmon --decode k8s on etcd 3.5; a plain dump stays byte-exact", async (t) => {
+  await using etcd = await startEtcd({ version: "3.5" });
+  await using client = new Client({ endpoints: etcd.endpoint });
+  const endpoint = ["--endpoints", etcd.endpoint];
+  const secret = stored("v1", "Secret", `${CORE}Secret`, {
+    metadata: { name: "db", namespace: "prod" },
+    data: { password: text("hunter2") },
+    type: "Opaque",
+  });
+  const values: Record<string, Uint8Array> = {
+    "/registry/pods/default/web": stored("v1", "Pod", `${CORE}Pod`, pod),
+    "/registry/secrets/prod/db": secret,
+    "/registry/configmaps/default/settings": stored(
+      "v1",
+      "ConfigMap",
+      `${CORE}ConfigMap`,
+      {
+        metadata: { name: "settings", namespace: "default" },
+        data: { a: "1" },
+      },
+    ),
+    "/registry/example.com/widgets/default/w1": text(
+      '{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1","namespace":"default"}}',
+    ),
+    "/registry/secrets/prod/sealed": bytes(
+      [...text("k8s:enc:aescbc:v1:key1:")],
+      [0x01, 0xff, 0x00],
+    ),
+    "/registry/health": text('{"health":"true"}'),
+  };
+  for (const [key, value] of Object.entries(values)) {
+    await etcdctlPut(etcd, key, value);
+  }
+
+  await t.step(
+    "etcd2yaml --decode k8s: kinds, names, labels; secrets hidden",
+    async () => {
+      const ran = await runMain(dump, [
+        "/registry",
+        "--decode",
+        "k8s",
+        ...endpoint,
+      ]);
+      assert.equal(ran.code, 0, ran.stderr);
+      const out = ran.stdout;
+      assert.match(out, /^# etcd2yaml --decode k8s/);
+      assert.match(
+        out,
+        /\n\/registry\/pods\/default\/web:\n  apiVersion: v1\n  kind: Pod\n  metadata:\n    name: web-7d4b9c-x2x4z\n/,
+      );
+      assert.match(out, /\n    namespace: default\n/);
+      assert.match(
+        out,
+        /\n    labels:\n      app: web\n      pod-template-hash: "7d4b9c"\n/,
+      );
+      assert.match(
+        out,
+        /\n    containers:\n      - name: nginx\n        image: nginx:1.27\n/,
+      );
+      assert.match(out, /\n  data:\n    password: "<hidden: 7 bytes>"\n/);
+      assert.ok(!out.includes(btoa("hunter2")), "the secret is hidden");
+      assert.match(
+        out,
+        /\n\/registry\/example.com\/widgets\/default\/w1:\n  apiVersion: example.com\/v1\n  kind: Widget\n/,
+      );
+      assert.match(
+        out,
+        /\n\/registry\/secrets\/prod\/sealed: "<encrypted at rest \(aescbc:v1:key1\): 26 bytes>"\n/,
+      );
+      assert.match(
+        out,
+        /\n\/registry\/health: "\{\\"health\\":\\"true\\"\}"\n/,
+      );
+
+      const json = await runMain(dump, [
+        "/registry",
+        "--decode",
+        "k8s",
+        "--json",
+        ...endpoint,
+      ]);
+      assert.equal(json.code, 0, json.stderr);
+      const view = JSON.parse(json.stdout);
+      assert.equal(view["/registry/pods/default/web"].kind, "Pod");
+      assert.deepEqual(
+        view["/registry/pods/default/web"].metadata.labels,
+        podMetadata.labels,
+      );
+      assert.equal(
+        view["/registry/secrets/prod/db"].data.password,
+        hiddenMarker(7),
+      );
+    },
+  );
+
+  await t.step(
+    "yaml2etcd refuses the decoded view, writing nothing",
+    async () => {
+      for (const format of [[], ["--json"]]) {
+        const view = await runMain(dump, [
+          "/registry",
+          "--decode",
+          "k8s",
+          ...format,
+          ...endpoint,
+        ]);
+        const loaded = await runMain(
+          load,
+          ["/copy", "-", ...endpoint],
+          view.stdout,
+        );
+        assert.equal(loaded.code, 1, loaded.stdout);
+        assert.match(loaded.stderr, /contains "\/"/);
+        assert.equal(
+          (await client.range("/copy", { prefix: true })).kvs.length,
+          0,
+        );
+      }
+    },
+  );
+
+  await t.step("a plain dump and load stay byte for byte", async () => {
+    for (const format of [[], ["--json"]]) {
+      const dumped = await runMain(dump, ["/registry", ...format, ...endpoint]);
+      assert.equal(dumped.code, 0, dumped.stderr);
+      assert.ok(!dumped.stdout.includes("apiVersion: v1"));
+      const copy = `/copy${format.length}`;
+      const loaded = await runMain(
+        load,
+        [copy, "-", ...endpoint],
+        dumped.stdout,
+      );
+      assert.equal(loaded.code, 0, loaded.stderr);
+      for (const [key, value] of Object.entries(values)) {
+        const { kvs } = await client.range(
+          copy + key.slice("/registry".length),
+        );
+        assert.deepEqual(kvs[0]?.valueBytes, value, key);
+      }
+    }
+  });
+
+  await t.step(
+    "etcdmon --decode k8s: the object as JSON; --json has k8s",
+    async () => {
+      for (const json of [false, true]) {
+        const stop = new AbortController();
+        const mon = testIo("", stop.signal);
+        const watching = monitor([
+          "/registry/secrets",
+          "--decode",
+          "k8s",
+          ...(json ? ["--json"] : []),
+          ...endpoint,
+        ], mon.io);
+        await until(
+          async () => {
+            await etcdctlPut(etcd, "/registry/secrets/prod/db", secret);
+            return mon.stdout().includes("\n");
+          },
+          10_000,
+          "etcdmon to see a change",
+        );
+        stop.abort();
+        assert.equal(await watching, 0);
+        const line = mon.stdout().split("\n")[0]!;
+        assert.ok(!line.includes(btoa("hunter2")), line);
+        if (json) {
+          const event = JSON.parse(line);
+          assert.equal(event.value, undefined);
+          assert.equal(event.k8s.kind, "Secret");
+          assert.equal(event.k8s.object.metadata.name, "db");
+          assert.equal(event.k8s.object.data.password, hiddenMarker(7));
+        } else {
+          assert.match(
+            line,
+            /^\d+ update prod\/db \{"apiVersion":"v1","kind":"Secret","metadata":\{"name":"db","namespace":"prod"\},"data":\{"password":"<hidden: 7 bytes>"\},"type":"Opaque"\}$/,
+          );
+        }
+      }
+    },
+  );
+
+  await t.step("--decode takes only k8s", async () => {
+    const ran = await runMain(dump, [
+      "/registry",
+      "--decode",
+      "xml",
+      ...endpoint,
+    ]);
+    assert.equal(ran.code, 2);
+    assert.match(ran.stderr, /Invalid --decode "xml": expected k8s/);
+  });
 });
