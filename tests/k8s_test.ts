@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-regex-spaces -- YAML indentation is what is checked
 // Kubernetes objects decoded from etcd values (cli/_k8s.ts): values built
 // here by a small protobuf writer as Kubernetes writes them (k8s\0, then
 // runtime.Unknown around the object's own message), JSON custom resources,
