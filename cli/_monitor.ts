@@ -10,6 +10,7 @@ import type { KeyValue } from "../v3/decode.ts";
 import { prefixEnd, startsWith, textOf } from "../v3/keys.ts";
 import type { WatchEvent } from "../v3/watch.ts";
 import { jsonLine, showKey, showValue } from "./_escape.ts";
+import { decodeValue, showDecoded } from "./_k8s_view.ts";
 
 /** A change as printed, and the revision (v2: index) to go on from. */
 export interface Printed {
@@ -22,10 +23,12 @@ export interface PrintedStream extends AsyncIterable<Printed> {
   close(): Promise<void>;
 }
 
-/** How to print: --json, --prev. */
+/** How to print: --json, --prev, --decode k8s. */
 export interface Style {
   readonly json: boolean;
   readonly prev: boolean;
+  /** Kubernetes objects decoded (`--decode k8s`). */
+  readonly decode: boolean;
 }
 
 /** Told when the stream starts retrying after a failure, and recovers. */
@@ -105,8 +108,13 @@ function v2Line(change: Change, subtree: Subtree, style: Style): string {
       path: entry.path === "" ? "/" : entry.path,
       dir,
     };
-    if (!dir) event.value = jsonValue(entry.value);
-    if (before !== undefined) event.prevValue = jsonValue(before.value);
+    // --decode k8s: "k8s" (the decoded object) instead of "value".
+    const k8s = style.decode ? decodeValue(entry.value) : undefined;
+    const prevK8s = style.decode ? decodeValue(before?.value) : undefined;
+    if (k8s !== undefined) event.k8s = k8s;
+    else if (!dir) event.value = jsonValue(entry.value);
+    if (prevK8s !== undefined) event.prevK8s = prevK8s;
+    else if (before !== undefined) event.prevValue = jsonValue(before.value);
     event.createdIndex = entry.createdIndex;
     event.modifiedIndex = entry.modifiedIndex;
     if (entry.version !== undefined) event.version = entry.version;
@@ -123,6 +131,7 @@ function v2Line(change: Change, subtree: Subtree, style: Style): string {
     was: style.prev && action === "update" && before !== undefined
       ? before.value ?? ""
       : undefined,
+    decode: style.decode,
   });
 }
 
@@ -131,11 +140,12 @@ function plainLine(
   action: string,
   path: string,
   value: string | Uint8Array | undefined,
-  { was }: { was: string | Uint8Array | undefined },
+  { was, decode }: { was: string | Uint8Array | undefined; decode: boolean },
 ): string {
+  const show = decode ? showDecoded : showValue;
   return `${index} ${action} ${path}${
-    value === undefined ? "" : " " + showValue(value)
-  }${was === undefined ? "" : ` was ${showValue(was)}`}\n`;
+    value === undefined ? "" : " " + show(value)
+  }${was === undefined ? "" : ` was ${show(was)}`}\n`;
 }
 
 // ---------------------------------------------------------------------------
@@ -231,15 +241,17 @@ function shown(bytes: Uint8Array): string | Uint8Array {
 }
 
 /** A key-value pair in JSON, with the library's v3 names. */
-function jsonKv(kv: KeyValue): Record<string, unknown> {
+function jsonKv(kv: KeyValue, decode: boolean): Record<string, unknown> {
+  // --decode k8s: "k8s" (the decoded object) instead of "value".
+  const k8s = decode ? decodeValue(kv.valueBytes) : undefined;
   const out: Record<string, unknown> = {
     key: jsonBytes(kv.keyBytes),
-    value: jsonBytes(kv.valueBytes),
+    ...(k8s === undefined ? { value: jsonBytes(kv.valueBytes) } : { k8s }),
     createRevision: kv.createRevision,
     modRevision: kv.modRevision,
     version: kv.version,
   };
-  if (kv.lease !== "0") out.lease = kv.lease;
+  if (kv.lease !== undefined) out.lease = kv.lease;
   return out;
 }
 
@@ -254,10 +266,10 @@ function v3Line(event: WatchEvent, path: Uint8Array, style: Style): string {
       type: event.type === "put" ? "PUT" : "DELETE",
       path: jsonBytes(path),
       ...(event.type === "put"
-        ? jsonKv(kv)
+        ? jsonKv(kv, style.decode)
         : { key: jsonBytes(kv.keyBytes), modRevision: kv.modRevision }),
     };
-    if (before !== undefined) line.prevKv = jsonKv(before);
+    if (before !== undefined) line.prevKv = jsonKv(before, style.decode);
     return jsonLine(line);
   }
   const action = event.type === "delete"
@@ -278,6 +290,7 @@ function v3Line(event: WatchEvent, path: Uint8Array, style: Style): string {
       was: style.prev && action === "update" && before !== undefined
         ? shown(before.valueBytes)
         : undefined,
+      decode: style.decode,
     },
   );
 }

@@ -90,7 +90,7 @@ function quoted(text: string): string {
 }
 
 /** A scalar: plain when safe, else double-quoted (JSON escapes). */
-function scalar(text: string): string {
+export function scalar(text: string): string {
   return isPlain(text) ? text : quoted(text);
 }
 
@@ -137,7 +137,11 @@ export function toYaml(data: Data): string {
   return lines.join("\n") + "\n";
 }
 
-function scalarValue(value: string | Uint8Array, indent: string): string {
+/** A value: a literal block, a scalar or !!binary, at `indent`. */
+export function scalarValue(
+  value: string | Uint8Array,
+  indent: string,
+): string {
   if (typeof value !== "string") return binary(value, indent + "  ");
   return block(value, indent + "  ") ?? scalar(value);
 }

@@ -53,13 +53,14 @@ import {
 } from "./_common.ts";
 import { showKey, visible } from "./_escape.ts";
 import { type Origin, originComment, originMember, unitOf } from "./_origin.ts";
+import { DECODE_HELP, decodedDump, decodeFlag } from "./_k8s_view.ts";
 import { writeOutput } from "./_output.ts";
 import { type Data, toJson, toYaml } from "./_yaml.ts";
 
 const HELP = `etcd2yaml ${VERSION}: dump an etcd subtree as YAML
 
 Usage: etcd2yaml PREFIX [-o FILE] [--json] [--arrays] [--revision R]
-                 [connection flags]
+                 [--decode k8s] [connection flags]
 
   PREFIX          the subtree to dump: on v3 every key that starts with
                   PREFIX/ (and PREFIX itself), such as app or /registry
@@ -73,6 +74,9 @@ Usage: etcd2yaml PREFIX [-o FILE] [--json] [--arrays] [--revision R]
                   as sequences (as "yaml2etcd --arrays" stores them)
   --revision R    dump the subtree as it was at revision R (v3; until R is
                   compacted)
+${DECODE_HELP}: a view
+                  for reading, keyed by whole etcd keys, that yaml2etcd
+                  refuses to load (the dump without it is unchanged)
 
 The dump is one consistent view: on v3 read page by page at one revision,
 so that no single answer is huge. Values that are not UTF-8 text are
@@ -115,6 +119,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       json: { type: "boolean" },
       arrays: { type: "boolean" },
       revision: { type: "string" },
+      decode: { type: "string" },
     });
     if (await answerInfo(values, io, "etcd2yaml", HELP)) return 0;
     const prefix = prefixArgument(
@@ -122,6 +127,10 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       1,
       'Missing PREFIX: name the subtree to dump, such as /app ("" for every v3 key)',
     );
+    const decode = decodeFlag(values.decode);
+    if (decode !== undefined && values.arrays) {
+      throw new UsageError("--arrays does not apply to --decode k8s's view");
+    }
     const revision = values.revision === undefined
       ? undefined
       : revisionFlag(values.revision);
@@ -140,7 +149,9 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       );
     }
     const left: string[] = [];
-    const data = toData(snapshot.entries, values.arrays === true, left);
+    const data = decode === undefined
+      ? toData(snapshot.entries, values.arrays === true, left)
+      : undefined;
     const skipped = snapshot.skipped ?? [];
     if (skipped.length > 0) {
       await note(
@@ -167,7 +178,10 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       unit: unitOf(store.capabilities.protocol),
       at: snapshot.index,
     };
-    const text = values.json
+    // A decoded view is not a dump: it carries no origin to load back by.
+    const text = data === undefined
+      ? decodedDump(snapshot.entries, subtree, values.json === true)
+      : values.json
       ? jsonWithOrigin(data, origin)
       : originComment(origin) + toYaml(data);
     // "-" and /dev/stdout are standard output (Deno gives no access to

@@ -34,6 +34,12 @@ import { Client as V3Client } from "../v3/client.ts";
 import { visible } from "./_escape.ts";
 import { v2Source, v3Source } from "./_monitor.ts";
 import {
+  DECODE_HELP,
+  decodeFlag,
+  decodeValue,
+  showDecoded,
+} from "./_k8s_view.ts";
+import {
   answerInfo,
   COMMON_HELP,
   connect,
@@ -53,7 +59,8 @@ import {
 const HELP =
   `etcdmon ${VERSION}: print the changes of an etcd subtree as they happen
 
-Usage: etcdmon [PREFIX] [--json] [--prev] [--since REV] [connection flags]
+Usage: etcdmon [PREFIX] [--json] [--prev] [--since REV] [--decode k8s]
+               [connection flags]
 
   PREFIX          the subtree to watch (default: everything; on v3 every
                   key that starts with PREFIX/, and PREFIX itself)
@@ -63,6 +70,9 @@ Usage: etcdmon [PREFIX] [--json] [--prev] [--since REV] [connection flags]
   --since REV     start with the change at revision (v2: index) REV
                   (default: from now; a revision still to come is waited
                   for, as stderr says)
+${DECODE_HELP}: VALUE
+                  is the object as JSON (in --json, "k8s" instead of
+                  "value": the decoded object, see README)
 
 Lines: REV ACTION KEY VALUE, where REV is etcd's revision (v2: its index),
 ACTION is create, update, delete or expire (v2; on v3 a key whose lease
@@ -110,6 +120,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       json: { type: "boolean" },
       since: { type: "string" },
       prev: { type: "boolean" },
+      decode: { type: "string" },
     });
     if (await answerInfo(values, io, "etcdmon", HELP)) return 0;
     const prefix = prefixArgument(positionals, 1);
@@ -128,6 +139,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       }
     }
     const json = values.json === true;
+    const decode = decodeFlag(values.decode) !== undefined;
 
     // Ctrl-C (or the caller's signal) ends the loop cleanly.
     using stop = interruption(io);
@@ -135,7 +147,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     await using client = await connect(values, io);
     const store = storeOf(client);
     const subtree = subtreeOf(store, prefix);
-    const style = { json, prev: values.prev === true };
+    const style = { json, prev: values.prev === true, decode };
     const source = client instanceof V3Client
       ? v3Source(client, prefix ?? "", style)
       : v2Source(store, subtree, style);
