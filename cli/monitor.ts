@@ -33,12 +33,7 @@ import { storeOf } from "../_core/store.ts";
 import { Client as V3Client } from "../v3/client.ts";
 import { visible } from "./_escape.ts";
 import { v2Source, v3Source } from "./_monitor.ts";
-import {
-  DECODE_HELP,
-  decodeFlag,
-  decodeValue,
-  showDecoded,
-} from "./_k8s_view.ts";
+import { DECODE_HELP, decodeFlag } from "./_k8s_view.ts";
 import {
   answerInfo,
   COMMON_HELP,
