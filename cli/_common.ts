@@ -1,6 +1,7 @@
 // What the command-line tools share: flags, the client they make, exit
 // codes, one-line error messages and progress on a terminal. Internal.
 
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Client, type ClientOptions, type EtcdClient } from "../client.ts";
 import { errorKind } from "../_core/kinds.ts";
@@ -353,6 +354,7 @@ async function clientOptions(
     if (flags.cert !== undefined && flags.key !== undefined) {
       tls.cert = await readPem(flags.cert, "--cert", "CERTIFICATE");
       tls.key = await readPem(flags.key, "--key", "PRIVATE KEY");
+      checkKeyPair(tls.cert, flags.cert, tls.key, flags.key);
     }
     const plain = (options.endpoints as string | undefined ??
       "http://127.0.0.1:2379").split(",")
@@ -402,6 +404,36 @@ async function readPem(
     );
   }
   return text;
+}
+
+/**
+ * Refuses a client certificate and a key that do not belong together,
+ * naming both files (the TLS library would only say "KeyMismatch" at the
+ * first request).
+ */
+function checkKeyPair(
+  cert: string,
+  certFile: string,
+  key: string,
+  keyFile: string,
+): void {
+  let matches: boolean;
+  try {
+    matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+  } catch (error) {
+    throw new UsageError(
+      `Invalid --cert ${JSON.stringify(certFile)} or --key ${
+        JSON.stringify(keyFile)
+      }: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  if (!matches) {
+    throw new UsageError(
+      `Invalid --cert ${JSON.stringify(certFile)} and --key ${
+        JSON.stringify(keyFile)
+      }: the key is not the certificate's private key; give the key the certificate was made for`,
+    );
+  }
 }
 
 /**

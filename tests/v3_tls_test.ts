@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { Client, ConnectionFailed, errorKind } from "../v3/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { mintPki } from "./_tls.ts";
+import { runScript } from "./_cli.ts";
 import { take, test } from "./_wait.ts";
 
 test("v3 over TLS", async (t) => {
@@ -73,6 +74,67 @@ test("v3 over TLS", async (t) => {
     const error = await anonymous.get("mtls/k").catch((error) => error);
     assert.ok(error instanceof ConnectionFailed, String(error));
     assert.match(error.message, /requires a client certificate/);
+
+    // A certificate of a CA the server does not trust: ours is refused,
+    // theirs is fine.
+    for (const transport of ["sockets", "fetch"] as const) {
+      await using stranger = new Client({
+        endpoints: etcd.endpoint,
+        transport,
+        tls: {
+          caCert: pki.caPem,
+          cert: pki.strangerCertPem,
+          key: pki.strangerKeyPem,
+        },
+        timeout: 2000,
+      });
+      const refused = await stranger.get("mtls/k").catch((error) => error);
+      assert.ok(refused instanceof ConnectionFailed, String(refused));
+      assert.match(
+        refused.message,
+        /the server refused our client certificate/,
+      );
+      assert.doesNotMatch(refused.message, /server's certificate/);
+    }
+
+    // A key of another certificate: both are named.
+    await using mismatched = new Client({
+      endpoints: etcd.endpoint,
+      tls: {
+        caCert: pki.caPem,
+        cert: pki.clientCertPem,
+        key: pki.strangerKeyPem,
+      },
+      timeout: 2000,
+    });
+    const mismatch = await mismatched.get("mtls/k").catch((error) => error);
+    assert.ok(mismatch instanceof ConnectionFailed, String(mismatch));
+    assert.match(
+      mismatch.message,
+      /client certificate and the private key do not belong together/,
+    );
+  });
+
+  await t.step("the tools: --cert and a --key of another", async () => {
+    const ran = await runScript("dump.ts", [
+      "app",
+      "--endpoints",
+      "https://127.0.0.1:1",
+      "--cert",
+      pki.clientCertFile,
+      "--key",
+      pki.strangerKeyFile,
+    ]);
+    assert.equal(ran.code, 2, ran.stderr);
+    assert.ok(
+      ran.stderr.includes(`--cert "${pki.clientCertFile}"`),
+      ran.stderr,
+    );
+    assert.ok(
+      ran.stderr.includes(`--key "${pki.strangerKeyFile}"`),
+      ran.stderr,
+    );
+    assert.match(ran.stderr, /not the certificate's private key/);
   });
 
   await t.step(
