@@ -9,6 +9,7 @@ import { type Store, storeOf, type Subtree } from "../_core/store.ts";
 import { UnexpectedResponse } from "../_http/errors.ts";
 import { redact } from "../_http/endpoints.ts";
 import { Client as V3Client } from "../v3/client.ts";
+import { UserRequired } from "../v3/errors.ts";
 import { visible } from "./_escape.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
@@ -527,6 +528,10 @@ export function write(
   return written;
 }
 
+/** What to do when etcd has authentication on and no user was given. */
+const USER_REQUIRED =
+  "etcd requires a user (its authentication is on): give --user NAME or set ETCD_USER (or etcdctl's ETCDCTL_USER); the password comes from ETCD_PASSWORD (or ETCDCTL_PASSWORD), --password-file FILE or a prompt on a terminal";
+
 /**
  * Runs a tool's body: returns its exit code, turning expected failures into
  * one line on stderr (`tool: message`), never a stack trace.
@@ -540,7 +545,11 @@ export async function run(
     return await body();
   } catch (error) {
     const usage = error instanceof UsageError;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = error instanceof UserRequired
+      ? USER_REQUIRED
+      : error instanceof Error
+      ? error.message
+      : String(error);
     // One line: the first line of the message, safe on a terminal.
     const line = visible(redact(message.split("\n")[0] ?? ""));
     await write(

@@ -1,10 +1,11 @@
-// A user whose role covers only `PREFIX/` (etcdctl's usual grant,
-// `role grant-permission --prefix=true ROLE readwrite PREFIX/`) on etcd 3.5
-// with auth on: the tree and every tool work on PREFIX with exactly that,
-// and a user without it is told which range and which etcdctl command.
+// Access on etcd 3.5 with auth on. A user whose role covers only `PREFIX/`
+// (etcdctl's usual grant, `role grant-permission --prefix=true ROLE
+// readwrite PREFIX/`): the tree and every tool work on PREFIX with exactly
+// that, and a user without it is told which range and which etcdctl
+// command. No user at all: told how to give one.
 
 import assert from "node:assert/strict";
-import { Client, PermissionDenied } from "../v3/mod.ts";
+import { Client, PermissionDenied, UserRequired } from "../v3/mod.ts";
 import { EtcdTree } from "../tree.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 import { main as dump } from "../cli/dump.ts";
@@ -168,4 +169,19 @@ test("v3: a role on PREFIX/ is enough for the tree and the tools", async (t) => 
       }
     },
   );
+
+  await t.step("no user: how to give one", async () => {
+    await using anonymous = new Client({ endpoints: etcd.endpoint });
+    const error = await anonymous.get("am/a").catch((error) => error);
+    assert.ok(error instanceof UserRequired, String(error));
+    assert.match(error.message, /needs a user; give the client's auth option/);
+    for (const tool of [dump, monitor]) {
+      const ran = await runMain(tool, ["am", "--endpoints", etcd.endpoint]);
+      assert.equal(ran.code, 1);
+      assert.match(
+        ran.stderr,
+        /etcd requires a user \(its authentication is on\): give --user NAME or set ETCD_USER/,
+      );
+    }
+  });
 });
