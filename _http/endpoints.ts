@@ -8,7 +8,7 @@ export function redact(text: string): string {
   return text.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/g, "$1:***@");
 }
 
-/** Checks an endpoint URL and returns it as `scheme://host[:port][/path]`. */
+/** Checks an endpoint URL and returns it as `scheme://host[:port]`. */
 export function normalizeEndpoint(endpoint: string): string {
   if (typeof endpoint !== "string") {
     throw new TypeError(
@@ -37,7 +37,19 @@ export function normalizeEndpoint(endpoint: string): string {
       `Invalid endpoint "${url.protocol}//${url.host}": credentials in the URL are not supported; pass them separately`,
     );
   }
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+  const path = url.pathname.replace(/\/+$/, "");
+  if (path !== "") {
+    // etcd serves its APIs at the root; a path would only end in a 404
+    // (and the tools would take that for a server without v3).
+    throw new TypeError(
+      `Invalid endpoint ${
+        JSON.stringify(redact(endpoint.trim()))
+      }: etcd answers at the root of its client URL, not below the path ${
+        JSON.stringify(path)
+      }; give "${url.protocol}//${url.host}"`,
+    );
+  }
+  return `${url.protocol}//${url.host}`;
 }
 
 /** The endpoints of a list: comma-separated text or an array, normalized. */
@@ -82,8 +94,8 @@ export function learnEndpoints(
     let endpoint: string;
     try {
       endpoint = normalizeEndpoint(url);
-    } catch {
-      skipped.push(`${redact(url)}: not an http: or https: URL`);
+    } catch (error) {
+      skipped.push((error as Error).message);
       continue;
     }
     const scheme = endpoint.split(":")[0];
