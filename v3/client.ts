@@ -38,6 +38,7 @@ import { LeaseApi } from "./lease.ts";
 import { V3_HEADERS, V3_PROTOCOL } from "./protocol.ts";
 import { Watcher, type WatchOptions } from "./watch.ts";
 import { V3Store } from "./store.ts";
+import { explainRevision } from "./revisions.ts";
 
 /** Options of {@linkcode Client}. */
 export interface ClientOptions {
@@ -195,13 +196,23 @@ export class KeySpace {
   ): Promise<RangeResult> {
     const namespace = this.#namespace;
     const body = rangeRequest(key, options, namespace);
-    return await this.#caller.call(
-      "kv/range",
-      body,
-      "read",
-      (answer) => rangeResult(answer, namespace.length),
-      this.#context(options, key),
-    );
+    try {
+      return await this.#caller.call(
+        "kv/range",
+        body,
+        "read",
+        (answer) => rangeResult(answer, namespace.length),
+        this.#context(options, key),
+      );
+    } catch (error) {
+      throw await explainRevision(
+        error,
+        options.revision,
+        this.#caller,
+        key,
+        namespace,
+      );
+    }
   }
 
   /**

@@ -67,6 +67,7 @@ import {
   type TxnResult,
 } from "./kv.ts";
 import { KeptLease, type LeaseApi } from "./lease.ts";
+import { explainRevision } from "./revisions.ts";
 import type { Watcher, WatchEvent } from "./watch.ts";
 
 /** Keys per page of a snapshot. */
@@ -596,7 +597,15 @@ export class V3Store implements Store {
         revision: header(answer.header as RawHeader | undefined).revision,
       }),
       { signal: options.signal, context: describeBytes(key) },
-    );
+    ).catch(async (error) => {
+      throw await explainRevision(
+        error,
+        revision,
+        this.#caller,
+        key,
+        this.#namespace,
+      );
+    });
   }
 
   /**
