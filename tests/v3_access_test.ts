@@ -183,5 +183,18 @@ test("v3: a role on PREFIX/ is enough for the tree and the tools", async (t) => 
         /etcd requires a user \(its authentication is on\): give --user NAME or set ETCD_USER/,
       );
     }
+    // etcdctl's variables give one too.
+    const { io, stdout, stderr } = testIo();
+    const env: Record<string, string> = {
+      ETCDCTL_USER: BOB.username,
+      ETCDCTL_PASSWORD: BOB.password,
+    };
+    io.env = (name) => env[name];
+    assert.equal(
+      await dump(["am", "--endpoints", etcd.endpoint], io),
+      0,
+      stderr(),
+    );
+    assert.match(stdout(), /^a: "1"/);
   });
 });

@@ -77,4 +77,26 @@ test("v3: a compacted or future revision names the revisions there are", async (
     );
     assert.doesNotMatch(future.stderr, /mvcc/);
   });
+
+  await t.step("--rev, as etcdctl spells it", async () => {
+    const endpoint = ["--endpoints", etcd.endpoint];
+    const at = await runMain(dump, [
+      "rev",
+      "--rev",
+      String(oldest),
+      ...endpoint,
+    ]);
+    assert.equal(at.code, 0, at.stderr);
+    assert.equal(at.stdout, 'a: "3"\n');
+    const both = await runMain(dump, [
+      "rev",
+      "--rev",
+      String(oldest),
+      "--revision",
+      String(oldest),
+      ...endpoint,
+    ]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /Invalid --rev: it is --revision/);
+  });
 });
