@@ -11,6 +11,7 @@ import { UnexpectedResponse } from "../_http/errors.ts";
 import { redact } from "../_http/endpoints.ts";
 import { Client as V3Client } from "../v3/client.ts";
 import { UserRequired } from "../v3/errors.ts";
+import { Unauthorized } from "../v2/errors.ts";
 import { visible } from "./_escape.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
@@ -386,6 +387,8 @@ async function clientOptions(
     options.auth = await credentials(user, flags["password-file"], io);
   } else if (flags["password-file"] !== undefined) {
     throw new UsageError("Invalid --password-file: give --user NAME too");
+  } else {
+    anonymous.add(io);
   }
   return options;
 }
@@ -567,6 +570,12 @@ export function write(
   return written;
 }
 
+/**
+ * The runs that gave no user: a refusal by v2 (which lets a guest in until
+ * its role is revoked) then means a user is required.
+ */
+const anonymous = new WeakSet<Io>();
+
 /** What to do when etcd has authentication on and no user was given. */
 const USER_REQUIRED =
   "etcd requires a user (its authentication is on): give --user NAME or set ETCD_USER (or etcdctl's ETCDCTL_USER); the password comes from ETCD_PASSWORD (or ETCDCTL_PASSWORD), --password-file FILE or a prompt on a terminal";
@@ -584,7 +593,8 @@ export async function run(
     return await body();
   } catch (error) {
     const usage = error instanceof UsageError;
-    const message = error instanceof UserRequired
+    const message = error instanceof UserRequired ||
+        (error instanceof Unauthorized && anonymous.has(io))
       ? USER_REQUIRED
       : error instanceof Error
       ? error.message
