@@ -390,7 +390,7 @@ function explainTls(message: string): string | undefined {
     // An alert the server sent about the certificate we gave: ours was
     // refused (rustls says "received fatal alert: UnknownCA").
     [
-      /received fatal alert: (UnknownCA|BadCertificate|UnsupportedCertificate|CertificateUnknown|CertificateExpired|CertificateRevoked|AccessDenied)/i,
+      /received fatal alert: (UnknownCA|UnsupportedCertificate|CertificateExpired|CertificateRevoked|AccessDenied)/i,
       "TLS: the server refused our client certificate (cert / --cert): it is not signed by a CA the server trusts (its --trusted-ca-file), has expired, or is not for client use",
     ],
     [
