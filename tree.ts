@@ -28,6 +28,7 @@ import type { EtcdClient, Key } from "./client.ts";
 import { type Codec, CodecRegistry } from "./codec.ts";
 import { AsyncQueue } from "./_core/queue.ts";
 import { milliseconds } from "./_core/retry.ts";
+import { otherSpelling } from "./_core/spelling.ts";
 import { type Store, storeOf, type Subtree } from "./_core/store.ts";
 import {
   type EtcdTreeEventMap,
@@ -174,6 +175,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
   #failure: OutOfSync | undefined;
   #resyncs = 0;
   #skipped: readonly string[] = [];
+  #hint: string | undefined;
   #state: TreeState = "live";
   readonly #onAbort = () => void this.close();
 
@@ -305,6 +307,24 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    */
   get skipped(): readonly string[] {
     return this.#skipped;
+  }
+
+  /**
+   * etcd v3: when the subtree held nothing as the tree opened but the same
+   * prefix with (or without) a leading `/` held keys, a note saying so (v3
+   * keys are bytes: `/app` and `app` differ); `undefined` otherwise.
+   *
+   * @example Usage
+   * ```ts
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   *
+   * function usage(tree: EtcdTree) {
+   *   if (tree.hint !== undefined) console.warn(tree.hint);
+   * }
+   * ```
+   */
+  get hint(): string | undefined {
+    return this.#hint;
   }
 
   /**
@@ -805,6 +825,15 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
     );
     this.#mirror.load(snapshot);
     this.#skipped = snapshot.skipped ?? [];
+    if (snapshot.entries.length === 0) {
+      // A twin with keys most likely means a misspelled prefix; not being
+      // able to tell is no reason to fail the open.
+      this.#hint = await otherSpelling(
+        this.#store,
+        this.prefix,
+        signal ? { signal } : {},
+      ).catch(() => undefined);
+    }
     signal?.addEventListener("abort", this.#onAbort);
     this.#follower.start();
   }

@@ -606,16 +606,33 @@ export class Dispatcher {
   /**
    * A TLS server that wants a client certificate closes the connection
    * during the handshake without saying why: say what it most likely means.
+   * One that refuses the certificate given may do so just after it (TLS
+   * 1.3 checks the client's last), before its alert could be read.
    */
   #explain(endpoint: string, error: Error): Error {
     if (
-      endpoint.startsWith("https:") && this.#tls?.cert === undefined &&
-      !error.message.startsWith("TLS: ") &&
+      !endpoint.startsWith("https:") || error.message.startsWith("TLS: ")
+    ) {
+      return error;
+    }
+    const cause = innermost(error);
+    if (
+      this.#tls?.cert === undefined &&
       /connection closed|connection reset|broken pipe|handshake|end of file|eof/i
-        .test(innermost(error))
+        .test(cause)
     ) {
       return new TypeError(
         "TLS: the server closed the connection during the handshake: it probably requires a client certificate it accepts (give cert and key / --cert and --key)",
+        { cause: error },
+      );
+    }
+    if (
+      this.#tls?.cert !== undefined &&
+      /connection closed|connection reset|broken pipe|end of file|eof/i
+        .test(cause)
+    ) {
+      return new TypeError(
+        "TLS: the server closed the connection without an answer: it probably refused our client certificate (cert / --cert: not signed by a CA it trusts, expired, or not for client use)",
         { cause: error },
       );
     }

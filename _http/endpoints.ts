@@ -8,8 +8,14 @@ export function redact(text: string): string {
   return text.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/g, "$1:***@");
 }
 
-/** Checks an endpoint URL and returns it as `scheme://host[:port][/path]`. */
-export function normalizeEndpoint(endpoint: string): string {
+/**
+ * Checks an endpoint URL and returns it as `scheme://host[:port]`. A bare
+ * `host:port` (as etcdctl takes it) means `scheme` (http unless told).
+ */
+export function normalizeEndpoint(
+  endpoint: string,
+  scheme: "http" | "https" = "http",
+): string {
   if (typeof endpoint !== "string") {
     throw new TypeError(
       `Invalid endpoint: expected a URL string, got ${typeof endpoint}`,
@@ -17,7 +23,8 @@ export function normalizeEndpoint(endpoint: string): string {
   }
   let url: URL;
   try {
-    url = new URL(endpoint.trim());
+    const given = endpoint.trim();
+    url = new URL(given.includes("://") ? given : `${scheme}://${given}`);
   } catch {
     throw new TypeError(
       `Invalid endpoint ${
@@ -37,11 +44,29 @@ export function normalizeEndpoint(endpoint: string): string {
       `Invalid endpoint "${url.protocol}//${url.host}": credentials in the URL are not supported; pass them separately`,
     );
   }
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+  const path = url.pathname.replace(/\/+$/, "");
+  if (path !== "") {
+    // etcd serves its APIs at the root; a path would only end in a 404
+    // (and the tools would take that for a server without v3).
+    throw new TypeError(
+      `Invalid endpoint ${
+        JSON.stringify(redact(endpoint.trim()))
+      }: etcd answers at the root of its client URL, not below the path ${
+        JSON.stringify(path)
+      }; give "${url.protocol}//${url.host}"`,
+    );
+  }
+  return `${url.protocol}//${url.host}`;
 }
 
-/** The endpoints of a list: comma-separated text or an array, normalized. */
-export function endpointList(given: string | readonly string[]): string[] {
+/**
+ * The endpoints of a list: comma-separated text or an array, normalized;
+ * `host:port` means https when TLS settings are given (`tls`).
+ */
+export function endpointList(
+  given: string | readonly string[],
+  tls = false,
+): string[] {
   if (typeof given !== "string" && !Array.isArray(given)) {
     throw new TypeError(
       `Invalid endpoints: expected a URL string or an array of them, got ${
@@ -50,7 +75,9 @@ export function endpointList(given: string | readonly string[]): string[] {
     );
   }
   const list = typeof given === "string" ? given.split(",") : [...given];
-  const endpoints = list.map(normalizeEndpoint);
+  const endpoints = list.map((endpoint) =>
+    normalizeEndpoint(endpoint, tls ? "https" : "http")
+  );
   if (endpoints.length === 0) {
     throw new TypeError("Invalid endpoints: give at least one etcd URL");
   }
@@ -82,8 +109,8 @@ export function learnEndpoints(
     let endpoint: string;
     try {
       endpoint = normalizeEndpoint(url);
-    } catch {
-      skipped.push(`${redact(url)}: not an http: or https: URL`);
+    } catch (error) {
+      skipped.push((error as Error).message);
       continue;
     }
     const scheme = endpoint.split(":")[0];

@@ -387,6 +387,16 @@ function describe(error: unknown): string {
 /** Says in words which TLS problem a message from the TLS library means. */
 function explainTls(message: string): string | undefined {
   const known: [RegExp, string][] = [
+    // An alert the server sent about the certificate we gave: ours was
+    // refused (rustls says "received fatal alert: UnknownCA").
+    [
+      /received fatal alert: (UnknownCA|UnsupportedCertificate|CertificateExpired|CertificateRevoked|AccessDenied)/i,
+      "TLS: the server refused our client certificate (cert / --cert): it is not signed by a CA the server trusts (its --trusted-ca-file), has expired, or is not for client use",
+    ],
+    [
+      /KeyMismatch|keys may not be consistent/i,
+      "TLS: the client certificate and the private key do not belong together (cert and key / --cert and --key): give the key the certificate was made for",
+    ],
     [
       /UnknownIssuer|unknown ?ca|self.signed/i,
       "TLS: the server's certificate is not signed by a trusted CA (give the CA with caCert / --cacert)",

@@ -31,7 +31,10 @@ const DEFAULT_ENDPOINT = "http://127.0.0.1:2379";
 
 /** Checks the options; every problem is a `TypeError` or `RangeError`. */
 export function connection(options: ConnectionOptions): Connection {
-  const endpoints = endpointList(options.endpoints ?? DEFAULT_ENDPOINT);
+  const endpoints = endpointList(
+    options.endpoints ?? DEFAULT_ENDPOINT,
+    options.tls !== undefined,
+  );
   const timeout = options.timeout ?? 5000;
   if (!(timeout >= 0) || !Number.isFinite(timeout)) {
     throw new RangeError(

@@ -1,13 +1,17 @@
 // What the command-line tools share: flags, the client they make, exit
 // codes, one-line error messages and progress on a terminal. Internal.
 
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Client, type ClientOptions, type EtcdClient } from "../client.ts";
 import { errorKind } from "../_core/kinds.ts";
+import { otherSpelling } from "../_core/spelling.ts";
 import { type Store, storeOf, type Subtree } from "../_core/store.ts";
 import { UnexpectedResponse } from "../_http/errors.ts";
 import { redact } from "../_http/endpoints.ts";
 import { Client as V3Client } from "../v3/client.ts";
+import { UserRequired } from "../v3/errors.ts";
+import { Unauthorized } from "../v2/errors.ts";
 import { visible } from "./_escape.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
@@ -79,14 +83,19 @@ export const COMMON_HELP = `Connection:
   --api v3|v2               etcd's API (env ETCD_API; default: v3 when the
                             server has its v3 gateway, else v2); etcd keeps
                             the keys of the two apart
-  --endpoints URL[,URL...]  etcd members (env ETCD_ENDPOINTS;
-                            default http://127.0.0.1:2379)
-  --cacert FILE             PEM certificates of authorities to trust
-  --cert FILE, --key FILE   a client certificate and its key (PEM)
-  --user NAME               etcd user (env ETCD_USER); the password comes
-                            from env ETCD_PASSWORD, --password-file, or a
-                            prompt on a terminal (NAME:PASSWORD works too,
-                            but shows the password in the process list)
+  --endpoints URL[,URL...]  etcd members (env ETCD_ENDPOINTS, then
+                            ETCDCTL_ENDPOINTS; default
+                            http://127.0.0.1:2379); HOST:PORT means http://,
+                            or https:// with --cacert/--cert
+  --cacert FILE             PEM certificates of authorities to trust (env
+                            ETCDCTL_CACERT)
+  --cert FILE, --key FILE   a client certificate and its key (PEM; env
+                            ETCDCTL_CERT, ETCDCTL_KEY)
+  --user NAME               etcd user (env ETCD_USER, then ETCDCTL_USER);
+                            the password comes from env ETCD_PASSWORD (then
+                            ETCDCTL_PASSWORD), --password-file, or a prompt
+                            on a terminal (NAME:PASSWORD works too, but
+                            shows the password in the process list)
   --password-file FILE      read the password from FILE (its first line)
   --timeout MS              milliseconds per request (default 5000)
   -h, --help                this help
@@ -193,17 +202,10 @@ export async function elsewhere(
     };
   };
   try {
-    if (api === "v3" && prefix !== undefined && prefix !== "") {
-      const twin = prefix.startsWith("/") ? prefix.slice(1) : `/${prefix}`;
-      const found = await count(store, twin);
-      if (found.n > 0) {
-        return `no v3 keys under ${
-          JSON.stringify(prefix)
-        }, but ${found.n} under ${
-          JSON.stringify(twin)
-        } (v3 keys are bytes: a leading "/" is part of the key)`;
-      }
-    }
+    const twin = prefix === undefined
+      ? undefined
+      : await otherSpelling(store, prefix);
+    if (twin !== undefined) return twin;
     const options = optionsOf.get(client);
     if (options === undefined) return undefined;
     await using other = api === "v2"
@@ -334,8 +336,9 @@ async function clientOptions(
   extra: { maxConcurrency?: number },
 ): Promise<ClientOptions> {
   const options: ClientOptions = { ...extra };
-  const endpoints = flags.endpoints ?? io.env("ETCD_ENDPOINTS");
-  if (endpoints !== undefined) options.endpoints = endpoints;
+  const endpoints = setting(flags.endpoints, io, "ETCD_ENDPOINTS") ??
+    setting(undefined, io, "ETCDCTL_ENDPOINTS");
+  if (endpoints !== undefined) options.endpoints = endpoints.value;
   if (flags.timeout !== undefined) {
     const timeout = Number(flags.timeout);
     if (!/^\d+$/.test(flags.timeout) || !Number.isSafeInteger(timeout)) {
@@ -347,37 +350,75 @@ async function clientOptions(
     }
     options.timeout = timeout;
   }
-  if ((flags.cert === undefined) !== (flags.key === undefined)) {
-    throw new UsageError("Invalid --cert/--key: give both or neither");
+  const cacert = setting(flags.cacert, io, "ETCDCTL_CACERT", "--cacert");
+  const cert = setting(flags.cert, io, "ETCDCTL_CERT", "--cert");
+  const key = setting(flags.key, io, "ETCDCTL_KEY", "--key");
+  if ((cert === undefined) !== (key === undefined)) {
+    const given = (cert ?? key)!.name;
+    throw new UsageError(
+      given.startsWith("--")
+        ? "Invalid --cert/--key: give both or neither"
+        : "Invalid ETCDCTL_CERT/ETCDCTL_KEY: give both or neither",
+    );
   }
-  if (flags.cacert !== undefined || flags.cert !== undefined) {
+  if (cacert !== undefined || cert !== undefined) {
     const tls: NonNullable<ClientOptions["tls"]> = {};
-    if (flags.cacert !== undefined) {
-      tls.caCert = await readPem(flags.cacert, "--cacert", "CERTIFICATE");
+    if (cacert !== undefined) {
+      tls.caCert = await readPem(cacert.value, cacert.name, "CERTIFICATE");
     }
-    if (flags.cert !== undefined && flags.key !== undefined) {
-      tls.cert = await readPem(flags.cert, "--cert", "CERTIFICATE");
-      tls.key = await readPem(flags.key, "--key", "PRIVATE KEY");
+    if (cert !== undefined && key !== undefined) {
+      tls.cert = await readPem(cert.value, cert.name, "CERTIFICATE");
+      tls.key = await readPem(key.value, key.name, "PRIVATE KEY");
+      checkKeyPair(tls.cert, cert, tls.key, key);
     }
     const plain = (options.endpoints as string | undefined ??
       "http://127.0.0.1:2379").split(",")
       .find((endpoint) => /^\s*http:/i.test(endpoint));
     if (plain !== undefined) {
       throw new UsageError(
-        `Invalid --cacert/--cert/--key: the endpoint ${
+        `Invalid ${
+          [cacert, cert].filter((given) => given !== undefined)
+            .map((given) => given!.name).join(", ")
+        }: the endpoint ${
           JSON.stringify(redact(plain.trim()))
-        } is http://, which would not use TLS; give https:// endpoints`,
+        } is http://, which would not use TLS; give https:// endpoints (or HOST:PORT)`,
       );
     }
     options.tls = tls;
   }
-  const user = flags.user ?? io.env("ETCD_USER");
+  const user = setting(flags.user, io, "ETCD_USER") ??
+    setting(undefined, io, "ETCDCTL_USER");
   if (user !== undefined) {
     options.auth = await credentials(user, flags["password-file"], io);
   } else if (flags["password-file"] !== undefined) {
     throw new UsageError("Invalid --password-file: give --user NAME too");
+  } else {
+    anonymous.add(io);
   }
   return options;
+}
+
+/** A setting and where it came from: a flag's name or a variable's. */
+interface Setting {
+  value: string;
+  name: string;
+}
+
+/**
+ * A flag's value, else the environment variable's (empty counts as unset,
+ * as etcdctl has it); `undefined` when neither is given.
+ */
+function setting(
+  flag: string | undefined,
+  io: Io,
+  variable: string,
+  flagName = `--${variable.replace(/^ETCD(CTL)?_/, "").toLowerCase()}`,
+): Setting | undefined {
+  if (flag !== undefined) return { value: flag, name: flagName };
+  const value = io.env(variable);
+  return value === undefined || value === ""
+    ? undefined
+    : { value, name: variable };
 }
 
 /** A PEM file's text; it must hold a block of `kind`. */
@@ -410,18 +451,51 @@ async function readPem(
 }
 
 /**
+ * Refuses a client certificate and a key that do not belong together,
+ * naming both files (the TLS library would only say "KeyMismatch" at the
+ * first request).
+ */
+function checkKeyPair(
+  cert: string,
+  certFile: Setting,
+  key: string,
+  keyFile: Setting,
+): void {
+  const files = `${certFile.name} ${
+    JSON.stringify(certFile.value)
+  } and ${keyFile.name} ${JSON.stringify(keyFile.value)}`;
+  let matches: boolean;
+  try {
+    matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+  } catch (error) {
+    throw new UsageError(
+      `Invalid ${files}: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  if (!matches) {
+    throw new UsageError(
+      `Invalid ${files}: the key is not the certificate's private key; give the key the certificate was made for`,
+    );
+  }
+}
+
+/**
  * The user and password: `NAME:PASSWORD`, or `NAME` with the password from
- * ETCD_PASSWORD, a password file, or a prompt on a terminal (not echoed).
+ * a password file, ETCD_PASSWORD (then ETCDCTL_PASSWORD), or a prompt on a
+ * terminal (not echoed).
  */
 async function credentials(
-  user: string,
+  given: Setting,
   passwordFile: string | undefined,
   io: Io,
 ): Promise<{ username: string; password: string }> {
+  const user = given.value;
   const colon = user.indexOf(":");
   const username = colon < 0 ? user : user.slice(0, colon);
   if (username === "") {
-    throw new UsageError("Invalid --user: expected NAME (or NAME:PASSWORD)");
+    throw new UsageError(
+      `Invalid ${given.name}: expected NAME (or NAME:PASSWORD)`,
+    );
   }
   let password = colon < 0 ? undefined : user.slice(colon + 1);
   if (password === undefined && passwordFile !== undefined) {
@@ -435,11 +509,12 @@ async function credentials(
       );
     }
   }
-  password ??= io.env("ETCD_PASSWORD");
+  password ??= setting(undefined, io, "ETCD_PASSWORD")?.value ??
+    setting(undefined, io, "ETCDCTL_PASSWORD")?.value;
   password ??= await io.prompt?.(`Password for ${username}: `);
   if (password === undefined) {
     throw new UsageError(
-      `Invalid --user: no password for ${
+      `Invalid ${given.name}: no password for ${
         JSON.stringify(username)
       }; set ETCD_PASSWORD, give --password-file FILE, or run on a terminal to be asked`,
     );
@@ -503,6 +578,16 @@ export function write(
 }
 
 /**
+ * The runs that gave no user: a refusal by v2 (which lets a guest in until
+ * its role is revoked) then means a user is required.
+ */
+const anonymous = new WeakSet<Io>();
+
+/** What to do when etcd has authentication on and no user was given. */
+const USER_REQUIRED =
+  "etcd requires a user (its authentication is on): give --user NAME or set ETCD_USER (or etcdctl's ETCDCTL_USER); the password comes from ETCD_PASSWORD (or ETCDCTL_PASSWORD), --password-file FILE or a prompt on a terminal";
+
+/**
  * Runs a tool's body: returns its exit code, turning expected failures into
  * one line on stderr (`tool: message`), never a stack trace.
  */
@@ -515,7 +600,12 @@ export async function run(
     return await body();
   } catch (error) {
     const usage = error instanceof UsageError;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = error instanceof UserRequired ||
+        (error instanceof Unauthorized && anonymous.has(io))
+      ? USER_REQUIRED
+      : error instanceof Error
+      ? error.message
+      : String(error);
     // One line: the first line of the message, safe on a terminal.
     const line = visible(redact(message.split("\n")[0] ?? ""));
     await write(

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_API,ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD --allow-read --allow-write
+#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_API,ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD,ETCDCTL_ENDPOINTS,ETCDCTL_CACERT,ETCDCTL_CERT,ETCDCTL_KEY,ETCDCTL_USER,ETCDCTL_PASSWORD --allow-read --allow-write
 /**
  * `etcd2yaml`: dumps an etcd subtree as YAML (or JSON).
  *
@@ -73,7 +73,7 @@ Usage: etcd2yaml PREFIX [-o FILE] [--json] [--arrays] [--revision R]
   --arrays        write directories whose children are exactly 0, 1, ...
                   as sequences (as "yaml2etcd --arrays" stores them)
   --revision R    dump the subtree as it was at revision R (v3; until R is
-                  compacted)
+                  compacted); --rev R, as etcdctl spells it, too
 ${DECODE_HELP}: a view
                   for reading, keyed by whole etcd keys, that yaml2etcd
                   refuses to load (the dump without it is unchanged)
@@ -120,6 +120,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       arrays: { type: "boolean" },
       revision: { type: "string" },
       decode: { type: "string" },
+      rev: { type: "string" },
     });
     if (await answerInfo(values, io, "etcd2yaml", HELP)) return 0;
     const prefix = prefixArgument(
@@ -131,9 +132,16 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     if (decode !== undefined && values.arrays) {
       throw new UsageError("--arrays does not apply to --decode k8s's view");
     }
-    const revision = values.revision === undefined
-      ? undefined
-      : revisionFlag(values.revision);
+    if (values.revision !== undefined && values.rev !== undefined) {
+      throw new UsageError(
+        "Invalid --rev: it is --revision, which is given too; give one",
+      );
+    }
+    const given = values.revision ?? values.rev;
+    const revision = given === undefined ? undefined : revisionFlag(
+      given,
+      values.revision === undefined ? "--rev" : "--revision",
+    );
     await using client = await connect(values, io);
     const store = storeOf(client);
     const subtree = subtreeOf(store, prefix);
@@ -279,11 +287,11 @@ function valueOf(entry: Entry): string | Uint8Array {
 }
 
 /** The --revision flag: a revision, a whole number from 1. */
-function revisionFlag(given: string): number {
+function revisionFlag(given: string, flag: string): number {
   const revision = Number(given);
   if (!/^\d+$/.test(given) || !Number.isSafeInteger(revision) || revision < 1) {
     throw new UsageError(
-      `Invalid --revision ${
+      `Invalid ${flag} ${
         JSON.stringify(given)
       }: expected a revision, a whole number from 1`,
     );

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_API,ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD,LOG_TOKENS,LOG_STREAM --allow-read
+#!/usr/bin/env -S deno run --allow-net --allow-env=ETCD_API,ETCD_ENDPOINTS,ETCD_USER,ETCD_PASSWORD,ETCDCTL_ENDPOINTS,ETCDCTL_CACERT,ETCDCTL_CERT,ETCDCTL_KEY,ETCDCTL_USER,ETCDCTL_PASSWORD,LOG_TOKENS,LOG_STREAM --allow-read
 /**
  * `yaml2etcd`: loads YAML into an etcd subtree, safely.
  *

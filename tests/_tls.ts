@@ -22,6 +22,11 @@ export interface Pki extends AsyncDisposable {
   clientKeyPem: string;
   /** Another CA, unrelated to the first. */
   otherCaPem: string;
+  /** A client certificate signed by the other CA, and its key. */
+  strangerCertFile: string;
+  strangerCertPem: string;
+  strangerKeyFile: string;
+  strangerKeyPem: string;
 }
 
 async function openssl(dir: string, ...args: string[]): Promise<void> {
@@ -84,6 +89,7 @@ async function leaf(
   dir: string,
   name: string,
   extensions: string,
+  signer = "ca",
 ): Promise<void> {
   await openssl(
     dir,
@@ -104,9 +110,9 @@ async function leaf(
     "-in",
     `${name}.csr`,
     "-CA",
-    "ca.pem",
+    `${signer}.pem`,
     "-CAkey",
-    "ca.key",
+    `${signer}.key`,
     "-CAcreateserial",
     "-out",
     `${name}.pem`,
@@ -137,6 +143,12 @@ export async function mintPki(): Promise<Pki> {
     "client",
     "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n",
   );
+  await leaf(
+    dir,
+    "stranger",
+    "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n",
+    "other",
+  );
   const read = (name: string) => Deno.readTextFile(`${dir}/${name}`);
   return {
     dir,
@@ -151,6 +163,10 @@ export async function mintPki(): Promise<Pki> {
     clientCertPem: await read("client.pem"),
     clientKeyPem: await read("client.key"),
     otherCaPem: await read("other.pem"),
+    strangerCertFile: `${dir}/stranger.pem`,
+    strangerCertPem: await read("stranger.pem"),
+    strangerKeyFile: `${dir}/stranger.key`,
+    strangerKeyPem: await read("stranger.key"),
     async [Symbol.asyncDispose]() {
       await Deno.remove(dir, { recursive: true });
     },

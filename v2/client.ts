@@ -44,6 +44,9 @@ export interface ClientOptions {
   /**
    * The base URLs of the etcd members to talk to. The client uses the first
    * one that answers and moves on when one cannot be reached.
+   * A bare `host:port` (as etcdctl takes it, `127.0.0.1:2379`) means
+   * `http://`, or `https://` when `tls` is given. A URL with a path is
+   * refused: etcd answers at the root.
    *
    * @default {"http://127.0.0.1:2379"}
    */

@@ -38,6 +38,7 @@ import { LeaseApi } from "./lease.ts";
 import { V3_HEADERS, V3_PROTOCOL } from "./protocol.ts";
 import { Watcher, type WatchOptions } from "./watch.ts";
 import { V3Store } from "./store.ts";
+import { explainRevision } from "./revisions.ts";
 
 /** Options of {@linkcode Client}. */
 export interface ClientOptions {
@@ -45,6 +46,9 @@ export interface ClientOptions {
    * The base URLs of the etcd members (their client URLs, where the
    * gateway answers). The client uses the first one that answers and moves
    * on when one fails.
+   * A bare `host:port` (as etcdctl takes it, `127.0.0.1:2379`) means
+   * `http://`, or `https://` when `tls` is given. A URL with a path is
+   * refused: etcd answers at the root.
    *
    * @default {"http://127.0.0.1:2379"}
    */
@@ -195,13 +199,23 @@ export class KeySpace {
   ): Promise<RangeResult> {
     const namespace = this.#namespace;
     const body = rangeRequest(key, options, namespace);
-    return await this.#caller.call(
-      "kv/range",
-      body,
-      "read",
-      (answer) => rangeResult(answer, namespace.length),
-      this.#context(options, key),
-    );
+    try {
+      return await this.#caller.call(
+        "kv/range",
+        body,
+        "read",
+        (answer) => rangeResult(answer, namespace.length),
+        this.#context(options, key),
+      );
+    } catch (error) {
+      throw await explainRevision(
+        error,
+        options.revision,
+        this.#caller,
+        key,
+        namespace,
+      );
+    }
   }
 
   /**

@@ -194,6 +194,25 @@ export class AuthFailed extends EtcdV3Error {
 
 /** Auth is enabled and the request carried no user. */
 export class UserRequired extends EtcdV3Error {
+  /**
+   * Constructs the error.
+   *
+   * @param code The gRPC status code.
+   * @param status The HTTP status.
+   * @param message etcd's message.
+   * @param context What the request was about, for the message.
+   */
+  constructor(
+    code: number,
+    status: number,
+    message: string,
+    context?: string,
+  ) {
+    super(code, status, message, context);
+    this.message +=
+      ": etcd has authentication on and needs a user; give the client's auth option ({ username, password })";
+  }
+
   /** Always `"unauthorized"`. */
   override get kind(): ErrorKind {
     return "unauthorized";

@@ -9,6 +9,12 @@
 // failed write says whether the key changed, exists or is gone. A TTL is a
 // lease: keys written with the same TTL within the same second share one,
 // which is never kept alive, so each expires within a second of its TTL.
+//
+// The root's own key (`app`) is read and watched with the keys below it in
+// one range, `[app, app0)`, which covers `app-x` and `app.x` too; a user
+// whose roles cover only `app/` (etcdctl's usual grant) may not read that
+// range, so the subtree is then the keys below `app/` alone, the key `app`
+// left out (one watch is what keeps changes in revision order).
 
 import {
   type Capabilities,
@@ -40,9 +46,8 @@ import {
   type RawHeader,
   type RawKeyValue,
 } from "./decode.ts";
-import { Compacted, ConditionFailed } from "./errors.ts";
+import { Compacted, ConditionFailed, PermissionDenied } from "./errors.ts";
 import {
-  type Bytes,
   bytesOf,
   concat,
   describeBytes,
@@ -63,7 +68,8 @@ import {
 } from "./kv.ts";
 import { KeptLease, type LeaseApi } from "./lease.ts";
 import { leaseIdFrom } from "./lease_id.ts";
-import type { WatchEvent } from "./watch.ts";
+import { explainRevision } from "./revisions.ts";
+import type { Watcher, WatchEvent } from "./watch.ts";
 
 /** Keys per page of a snapshot. */
 const PAGE_SIZE = 5000;
@@ -81,6 +87,12 @@ class V3Subtree implements Subtree {
   readonly rootKey: Uint8Array;
   /** Every key below starts with these bytes. */
   readonly base: Uint8Array;
+  /**
+   * What the subtree is read and followed as, once known: the root's own
+   * key with the keys below (`"whole"`), or the keys below alone
+   * (`"below"`: the user may not read the range that holds both).
+   */
+  scope: "whole" | "below" | undefined;
 
   constructor(key: string) {
     this.key = key.length > 1 && key.endsWith("/") ? key.slice(0, -1) : key;
@@ -88,6 +100,13 @@ class V3Subtree implements Subtree {
     this.base = key === "" || key.endsWith("/")
       ? encoder.encode(key)
       : encoder.encode(key + "/");
+    // Without a root key there is one range, of the keys below.
+    this.scope = this.rootKey.length === 0 ? "below" : undefined;
+  }
+
+  /** The end of the range of the keys below. */
+  get end(): Uint8Array {
+    return this.base.length === 0 ? ZERO : prefixEnd(this.base);
   }
 
   keyOf(path: string): string {
@@ -197,9 +216,9 @@ export class V3Store implements Store {
       );
     }
     let revision = asked ?? 0;
-    const end = base.base.length === 0 ? ZERO : prefixEnd(base.base);
+    const end = base.end;
     let start = base.base.length === 0 ? ZERO : base.base;
-    if (base.rootKey.length > 0) {
+    if (await this.#scope(base, options) === "whole") {
       const root = await this.#range(
         base.rootKey,
         undefined,
@@ -217,7 +236,9 @@ export class V3Store implements Store {
         revision || undefined,
         PAGE_SIZE,
         { signal: options.signal },
-      );
+      ).catch((error) => {
+        throw denied(error, base, "read");
+      });
       revision ||= page.revision;
       for (const raw of page.kvs) add(raw);
       const last = page.kvs.at(-1);
@@ -234,16 +255,17 @@ export class V3Store implements Store {
     options: { signal?: AbortSignal } = {},
   ): Promise<boolean> {
     const base = own(subtree);
-    if (base.rootKey.length > 0) {
+    if (await this.#scope(base, options) === "whole") {
       const root = await this.#range(base.rootKey, undefined, undefined, 0, {
         signal: options.signal,
       });
       if (root.kvs.length > 0) return true;
     }
     const start = base.base.length === 0 ? ZERO : base.base;
-    const end = base.base.length === 0 ? ZERO : prefixEnd(base.base);
-    const page = await this.#range(start, end, undefined, 1, {
+    const page = await this.#range(start, base.end, undefined, 1, {
       signal: options.signal,
+    }).catch((error) => {
+      throw denied(error, base, "read");
     });
     return page.kvs.length > 0;
   }
@@ -255,43 +277,57 @@ export class V3Store implements Store {
   ): ChangeStream {
     const base = own(subtree);
     const only = options.only;
-    const range: { prefix?: boolean; end?: Bytes } = {};
-    let key: Uint8Array;
-    if (only !== undefined) key = base.full(only);
-    else if (base.base.length === 0) {
-      key = base.base;
-      range.prefix = true;
-    } else {
-      // From the root's own key to the end of the keys below it; keys in
-      // between that are neither (`app-x` for `app`) are left out.
-      key = base.rootKey.length > 0 ? base.rootKey : base.base;
-      range.end = prefixEnd(base.base);
-    }
-    const watcher = this.#keys.watch(key, {
-      ...range,
+    const given = {
       ...(from === undefined ? {} : { startRevision: from }),
       ...(options.prev ? { prevKv: true } : {}),
       ...(options.retryFor === undefined ? {} : { retryFor: options.retryFor }),
       ...(options.onState ? { onState: options.onState } : {}),
-    });
+    };
+    const watch = (whole: boolean): Watcher => {
+      if (only !== undefined) return this.#keys.watch(base.full(only), given);
+      // From the root's own key to the end of the keys below it; keys in
+      // between that are neither (`app-x` for `app`) are left out.
+      if (whole) {
+        return this.#keys.watch(base.rootKey, { ...given, end: base.end });
+      }
+      return base.base.length === 0
+        ? this.#keys.watch(base.base, { ...given, prefix: true })
+        : this.#keys.watch(base.base, { ...given, end: base.end });
+    };
+    // Unless a read found out, the whole range is tried first, and a
+    // refusal before any change means the keys below alone.
+    let guess = only === undefined && base.scope === undefined;
+    let watcher = watch(only === undefined && base.scope !== "below");
+    let closed = false;
     return {
       async *[Symbol.asyncIterator]() {
-        for await (const batch of watcher.batches()) {
-          const changes: Change[] = [];
-          for (const event of batch) {
-            const change = changeOf(event, base);
-            if (change !== undefined) changes.push(change);
-          }
-          for (let i = 0; i < changes.length - 1; i++) {
-            if (changes[i + 1]!.index === changes[i]!.index) {
-              changes[i]!.more = true;
+        for (;;) {
+          try {
+            for await (const batch of watcher.batches()) {
+              if (guess) base.scope = "whole";
+              guess = false;
+              yield* changesOf(batch, base);
             }
+            return;
+          } catch (error) {
+            if (!guess || !(error instanceof PermissionDenied)) {
+              throw only === undefined ? denied(error, base, "read") : error;
+            }
+            guess = false;
+            base.scope = "below";
+            if (closed) return;
+            watcher = watch(false);
           }
-          yield* changes;
         }
       },
-      close: () => watcher.close(),
-      [Symbol.asyncDispose]: () => watcher.close(),
+      close: () => {
+        closed = true;
+        return watcher.close();
+      },
+      [Symbol.asyncDispose]: () => {
+        closed = true;
+        return watcher.close();
+      },
     };
   }
 
@@ -305,7 +341,10 @@ export class V3Store implements Store {
     const bytes = bytesOf(value, `value of ${JSON.stringify(path)}`);
     const lease = await this.#leaseFor(options);
     const put = op.put(key, bytes, lease === undefined ? {} : { lease });
-    const result = await this.#write(key, options.condition, [put], options);
+    const result = await this.#write(key, options.condition, [put], options)
+      .catch((error) => {
+        throw path === "" ? error : denied(error, own(subtree), "readwrite");
+      });
     return { index: result.revision, path };
   }
 
@@ -432,7 +471,11 @@ export class V3Store implements Store {
         failure: checked.map((i) => op.get(keys[i]!, { keysOnly: true })),
       },
       signalOf(options),
-    );
+    ).catch((error) => {
+      throw writes.some((write) => write.path === "")
+        ? error
+        : denied(error, base, "readwrite");
+    });
     if (result.succeeded) return { ok: true, index: result.revision };
     const failed: { path: string; kind: ConditionKind }[] = [];
     for (const [at, i] of checked.entries()) {
@@ -508,18 +551,42 @@ export class V3Store implements Store {
     return 2 * key + bytes + 64;
   }
 
+  /**
+   * What the subtree is read and followed as (see `V3Subtree.scope`):
+   * found out once, by asking for one key name of the whole range.
+   */
+  async #scope(
+    base: V3Subtree,
+    options: { signal?: AbortSignal | undefined },
+  ): Promise<"whole" | "below"> {
+    if (base.scope === undefined) {
+      try {
+        await this.#range(base.rootKey, base.end, undefined, 1, {
+          signal: options.signal,
+          keysOnly: true,
+        });
+        base.scope = "whole";
+      } catch (error) {
+        if (!(error instanceof PermissionDenied)) throw error;
+        base.scope = "below";
+      }
+    }
+    return base.scope;
+  }
+
   /** Reads raw key-values, `limit` 0 meaning all. */
   async #range(
     key: Uint8Array,
     end: Uint8Array | undefined,
     revision: number | undefined,
     limit: number,
-    options: { signal?: AbortSignal | undefined },
+    options: { signal?: AbortSignal | undefined; keysOnly?: boolean },
   ): Promise<{ kvs: RawKeyValue[]; more: boolean; revision: number }> {
     const body = rangeRequest(key, {
       ...(end === undefined ? {} : { end }),
       ...(revision === undefined ? {} : { revision }),
       ...(limit > 0 ? { limit } : {}),
+      ...(options.keysOnly ? { keysOnly: true } : {}),
     }, this.#namespace);
     return await this.#caller.call(
       "kv/range",
@@ -531,7 +598,15 @@ export class V3Store implements Store {
         revision: header(answer.header as RawHeader | undefined).revision,
       }),
       { signal: options.signal, context: describeBytes(key) },
-    );
+    ).catch(async (error) => {
+      throw await explainRevision(
+        error,
+        revision,
+        this.#caller,
+        key,
+        this.#namespace,
+      );
+    });
   }
 
   /**
@@ -657,6 +732,59 @@ function entryOf(path: string, raw: RawKeyValue): Entry {
   const lease = leaseIdFrom(raw.lease);
   if (lease !== undefined) entry.lease = lease;
   return entry;
+}
+
+/**
+ * A batch of watch events as changes of the subtree; a change followed by
+ * one of the same index (a transaction) has `more` set.
+ */
+function changesOf(batch: readonly WatchEvent[], base: V3Subtree): Change[] {
+  const changes: Change[] = [];
+  for (const event of batch) {
+    const change = changeOf(event, base);
+    if (change !== undefined) changes.push(change);
+  }
+  for (let i = 0; i < changes.length - 1; i++) {
+    if (changes[i + 1]!.index === changes[i]!.index) changes[i]!.more = true;
+  }
+  return changes;
+}
+
+/**
+ * A refusal of the keys below the subtree, saying which range the user's
+ * roles must cover and how etcdctl grants it.
+ */
+function denied(
+  error: unknown,
+  base: V3Subtree,
+  access: "read" | "readwrite",
+): unknown {
+  if (!(error instanceof PermissionDenied) || error.cause !== undefined) {
+    return error;
+  }
+  const prefix = new TextDecoder().decode(base.base);
+  const range = prefix === ""
+    ? "every key"
+    : `the keys under ${JSON.stringify(prefix)}`;
+  const refused = new PermissionDenied(
+    error.code,
+    error.status,
+    error.etcdMessage,
+    range,
+  );
+  refused.message +=
+    `; a role of the user must grant ${access} on that range: etcdctl role grant-permission --prefix=true ROLE ${access} ${
+      shellWord(prefix)
+    }`;
+  refused.cause = error;
+  return refused;
+}
+
+/** A word as a POSIX shell reads it back: quoted unless plain. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word)
+    ? word
+    : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A watch event as a change, if its key is a path of the subtree. */
