@@ -10,7 +10,7 @@
  *
  * @example Usage
  * ```ts
- * import { Client, Election } from "@etcd-tree/etcd-tree";
+ * import { Client, Election } from "@etcd-tree/etcd-tree/v2";
  * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
  * import assert from "node:assert/strict";
  *
@@ -52,7 +52,7 @@ export interface ElectionOptions {
  *
  * @example Usage
  * ```ts
- * import type { Election } from "@etcd-tree/etcd-tree";
+ * import type { Election } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage(election: Election) {
  *   const lost = await election.lost;
@@ -83,7 +83,7 @@ export class LeadershipLost extends Error {
  *
  * @example Usage
  * ```ts
- * import { Client, Election } from "@etcd-tree/etcd-tree";
+ * import { Client, Election } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage() {
  *   await using client = new Client();
@@ -162,7 +162,7 @@ export class Election implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Election } from "@etcd-tree/etcd-tree";
+   * import type { Election } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(election: Election) {
    *   await election.campaign("10.0.0.7:8080");
@@ -204,7 +204,7 @@ export class Election implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Election } from "@etcd-tree/etcd-tree";
+   * import type { Election } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(election: Election) {
    *   await election.resign();
@@ -226,7 +226,7 @@ export class Election implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Election } from "@etcd-tree/etcd-tree";
+   * import type { Election } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(election: Election) {
    *   console.log(await election.leader());
@@ -253,7 +253,7 @@ export class Election implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Election } from "@etcd-tree/etcd-tree";
+   * import type { Election } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(election: Election) {
    *   for await (const leader of election.observe()) console.log(leader);
@@ -308,7 +308,7 @@ export class Election implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Client } from "@etcd-tree/etcd-tree";
+   * import type { Client } from "@etcd-tree/etcd-tree/v2";
    * async function usage(client: Client) {
    *   {
    *     await using election = new Election(client, "scheduler");

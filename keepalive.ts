@@ -5,7 +5,7 @@
  *
  * @example Usage
  * ```ts
- * import { Client, keepAlive } from "@etcd-tree/etcd-tree";
+ * import { Client, keepAlive } from "@etcd-tree/etcd-tree/v2";
  * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
  * import assert from "node:assert/strict";
  *
@@ -53,7 +53,7 @@ let keptAlive: (
  *
  * @example Usage
  * ```ts
- * import type { Client } from "@etcd-tree/etcd-tree";
+ * import type { Client } from "@etcd-tree/etcd-tree/v2";
  * async function usage(client: Client) {
  *   const alive = await keepAlive(client, "workers/7", "up", { ttl: 5 });
  *   await alive.close(); // gone within 5 s
@@ -114,7 +114,7 @@ export class KeepAlive implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { KeepAlive } from "@etcd-tree/etcd-tree";
+   * import type { KeepAlive } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(alive: KeepAlive) {
    *   await alive.close();
@@ -131,7 +131,7 @@ export class KeepAlive implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Client } from "@etcd-tree/etcd-tree";
+   * import type { Client } from "@etcd-tree/etcd-tree/v2";
    * async function usage(client: Client) {
    *   {
    *     await using alive = await keepAlive(client, "workers/7", "up");
@@ -157,7 +157,7 @@ export class KeepAlive implements AsyncDisposable {
  *
  * @example Usage
  * ```ts
- * import type { Client } from "@etcd-tree/etcd-tree";
+ * import type { Client } from "@etcd-tree/etcd-tree/v2";
  * async function usage(client: Client) {
  *   await using alive = await keepAlive(client, "workers/7", "up", { ttl: 5 });
  * }

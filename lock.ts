@@ -18,7 +18,7 @@
  *
  * @example Usage
  * ```ts
- * import { Client, Lock } from "@etcd-tree/etcd-tree";
+ * import { Client, Lock } from "@etcd-tree/etcd-tree/v2";
  * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
  * import assert from "node:assert/strict";
  *
@@ -70,7 +70,7 @@ export interface AcquireOptions {
  *
  * @example Usage
  * ```ts
- * import type { Lock } from "@etcd-tree/etcd-tree";
+ * import type { Lock } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage(lock: Lock) {
  *   const lost = await lock.lost;
@@ -102,7 +102,7 @@ export class LockLost extends Error {
  *
  * @example Usage
  * ```ts
- * import { Client, Lock } from "@etcd-tree/etcd-tree";
+ * import { Client, Lock } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage() {
  *   await using client = new Client();
@@ -193,7 +193,7 @@ export class Lock implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Lock } from "@etcd-tree/etcd-tree";
+   * import type { Lock } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(lock: Lock) {
    *   await lock.acquire({ timeout: 5000 });
@@ -237,7 +237,7 @@ export class Lock implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Lock } from "@etcd-tree/etcd-tree";
+   * import type { Lock } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(lock: Lock) {
    *   if (!(await lock.tryAcquire())) console.log("busy");
@@ -268,7 +268,7 @@ export class Lock implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Lock } from "@etcd-tree/etcd-tree";
+   * import type { Lock } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(lock: Lock) {
    *   await lock.release();
@@ -287,7 +287,7 @@ export class Lock implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Client } from "@etcd-tree/etcd-tree";
+   * import type { Client } from "@etcd-tree/etcd-tree/v2";
    * async function usage(client: Client) {
    *   {
    *     await using lock = new Lock(client, "jobs");

@@ -13,7 +13,7 @@
  *
  * @example Usage
  * ```ts
- * import { Client } from "@etcd-tree/etcd-tree";
+ * import { Client } from "@etcd-tree/etcd-tree/v2";
  * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
  *
  * async function usage() {

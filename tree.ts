@@ -9,7 +9,7 @@
  *
  * @example Usage
  * ```ts
- * import { Client, codecs, EtcdTree } from "@etcd-tree/etcd-tree";
+ * import { Client, codecs, EtcdTree } from "@etcd-tree/etcd-tree/v2";
  * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
  *
  * await using etcd = await startEtcd();
@@ -141,7 +141,7 @@ export interface TreeCreateOptions extends TreeWriteOptions {
  *
  * @example Usage
  * ```ts
- * import { Client, codecs, EtcdTree, WriteConflict } from "@etcd-tree/etcd-tree";
+ * import { Client, codecs, EtcdTree, WriteConflict } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage() {
  *   await using client = new Client();
@@ -251,7 +251,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client, EtcdTree } from "@etcd-tree/etcd-tree";
+   * import { Client, EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -316,7 +316,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * function usage(tree: EtcdTree) {
    *   if (tree.hint !== undefined) console.warn(tree.hint);
@@ -335,7 +335,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree) {
    *   const db = tree.node("db");
@@ -357,7 +357,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree) {
    *   const port = tree.get<number>("db/port") ?? 5432;
@@ -376,7 +376,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree) {
    *   console.log(JSON.stringify(tree.toObject()));
@@ -415,7 +415,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree) {
    *   await tree.set("db/host", "10.0.0.2");
@@ -449,7 +449,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree) {
    *   await tree.delete("sessions", { recursive: true });
@@ -477,7 +477,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree) {
    *   await tree.mkdir("locks", { ttl: 60 });
@@ -500,7 +500,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree) {
    *   const job = await tree.append("jobs", "resize image 7");
@@ -531,7 +531,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree) {
    *   await tree.setTtl("sessions/alice", 30);
@@ -556,7 +556,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Client, EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { Client, EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree, client: Client) {
    *   const { node } = await client.set("app/x", "1");
@@ -580,7 +580,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree) {
    *   for await (const { kind, path, newValue } of tree.changes()) {
@@ -628,7 +628,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree) {
    *   await tree.update("db", { host: "10.0.0.2", replicas: {} });
@@ -777,7 +777,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+   * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(tree: EtcdTree) {
    *   await tree.close();
@@ -804,7 +804,7 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import type { Client } from "@etcd-tree/etcd-tree";
+   * import type { Client } from "@etcd-tree/etcd-tree/v2";
    * async function usage(client: Client) {
    *   {
    *     await using tree = await EtcdTree.open(client, "app");

@@ -9,7 +9,7 @@ import { type ErrorKind, KIND } from "../_core/kinds.ts";
  *
  * @example Usage
  * ```ts
- * import { Client, TransportError } from "@etcd-tree/etcd-tree";
+ * import { Client, TransportError } from "@etcd-tree/etcd-tree/v2";
  *
  * async function reachable(client: Client): Promise<boolean> {
  *   try {
@@ -62,7 +62,7 @@ export interface EndpointFailure {
  *
  * @example Usage
  * ```ts
- * import { ConnectionFailed } from "@etcd-tree/etcd-tree/errors";
+ * import { ConnectionFailed } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = new ConnectionFailed("GET /v2/keys/a", [
@@ -117,7 +117,7 @@ const MAY_HAVE_BEEN_APPLIED =
  *
  * @example Usage
  * ```ts
- * import { RequestTimeout } from "@etcd-tree/etcd-tree/errors";
+ * import { RequestTimeout } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = new RequestTimeout("PUT /v2/keys/a", "http://127.0.0.1:2379", 5000, true);
@@ -160,7 +160,7 @@ export class RequestTimeout extends TransportError {
  *
  * @example Usage
  * ```ts
- * import { RequestAborted } from "@etcd-tree/etcd-tree/errors";
+ * import { RequestAborted } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = new RequestAborted("PUT /v2/keys/a", "http://127.0.0.1:2379", new Error("enough"));
@@ -199,7 +199,7 @@ export class RequestAborted extends TransportError {
  *
  * @example Usage
  * ```ts
- * import { UnexpectedResponse } from "@etcd-tree/etcd-tree/errors";
+ * import { UnexpectedResponse } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = new UnexpectedResponse("GET /v2/keys/a", 502, "<html>Bad gateway</html>");
@@ -258,7 +258,7 @@ export class UnexpectedResponse extends TransportError {
  *
  * @example Usage
  * ```ts
- * import { ClusterMismatch } from "@etcd-tree/etcd-tree/errors";
+ * import { ClusterMismatch } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = new ClusterMismatch("http://10.0.0.9:2379", "cdf818194e3a8c32", "48276a8f75b6a87");
@@ -303,7 +303,7 @@ export class ClusterMismatch extends TransportError {
  *
  * @example Usage
  * ```ts
- * import { EndpointsRefused } from "@etcd-tree/etcd-tree/errors";
+ * import { EndpointsRefused } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = new EndpointsRefused(["http://10.0.0.1:2379"], [
@@ -342,7 +342,7 @@ export class EndpointsRefused extends TransportError {
  *
  * @example Usage
  * ```ts
- * import { Client, ClientClosed } from "@etcd-tree/etcd-tree";
+ * import { Client, ClientClosed } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const client = new Client();

@@ -28,7 +28,7 @@ export interface TreeChange {
  *
  * @example Usage
  * ```ts
- * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage(tree: EtcdTree) {
  *   tree.addEventListener("change", (event) => console.log(event.change.path));
@@ -58,7 +58,7 @@ export class TreeChangeEvent extends Event {
  *
  * @example Usage
  * ```ts
- * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage(tree: EtcdTree) {
  *   tree.addEventListener("settled", (event) => {
@@ -116,7 +116,7 @@ export type TreeState =
  *
  * @example Usage
  * ```ts
- * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage(tree: EtcdTree) {
  *   tree.addEventListener("state", (event) => console.log(event.state, event.error));
@@ -163,8 +163,8 @@ export interface EtcdTreeEventMap {
  *
  * @example Usage
  * ```ts
- * import { WriteConflict } from "@etcd-tree/etcd-tree";
- * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ * import { WriteConflict } from "@etcd-tree/etcd-tree/v2";
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage(tree: EtcdTree) {
  *   try {
@@ -229,7 +229,7 @@ export class WriteConflict extends Error {
  *
  * @example Usage
  * ```ts
- * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage(tree: EtcdTree) {
  *   tree.addEventListener("error", (event) => console.error(event.error));
@@ -259,8 +259,8 @@ export class OutOfSync extends Error {
  *
  * @example Usage
  * ```ts
- * import { TreeClosed } from "@etcd-tree/etcd-tree";
- * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ * import { TreeClosed } from "@etcd-tree/etcd-tree/v2";
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage(tree: EtcdTree) {
  *   await tree.close();

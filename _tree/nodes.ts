@@ -29,7 +29,7 @@ export interface KeyMeta {
  *
  * @example Usage
  * ```ts
- * import type { TreeNode } from "@etcd-tree/etcd-tree";
+ * import type { TreeNode } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage() {
  *   function describe(node: TreeNode): string {
@@ -135,8 +135,8 @@ export abstract class TreeNode {
  *
  * @example Usage
  * ```ts
- * import { TreeValue } from "@etcd-tree/etcd-tree";
- * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ * import { TreeValue } from "@etcd-tree/etcd-tree/v2";
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage(tree: EtcdTree) {
  *   const node = tree.node("db/port");
@@ -220,7 +220,7 @@ export class TreeValue<T = unknown> extends TreeNode {
  *
  * @example Usage
  * ```ts
- * import type { EtcdTree } from "@etcd-tree/etcd-tree";
+ * import type { EtcdTree } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage(tree: EtcdTree) {
  *   const services = tree.node("services");

@@ -7,8 +7,8 @@
 //   deno run -A bench/_writer.ts ENDPOINT PREFIX steady SECONDS
 //   deno run -A bench/_writer.ts ENDPOINT PREFIX burst COUNT
 
-import { Client } from "../mod.ts";
-import { Client as V3Client } from "../v3/mod.ts";
+import { Client } from "../v2/mod.ts";
+import { Client as V3Client } from "../mod.ts";
 
 const [endpoint, prefix, mode, amount] = Deno.args;
 const options = {

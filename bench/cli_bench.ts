@@ -25,7 +25,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { Client } from "../mod.ts";
+import { Client } from "../v2/mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
 import { startEtcd } from "../testing.ts";

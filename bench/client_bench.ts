@@ -17,7 +17,7 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { Client } from "../mod.ts";
+import { Client } from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { median } from "./_stats.ts";
 

@@ -22,7 +22,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { Client } from "../mod.ts";
+import { Client } from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { median } from "./_stats.ts";
 import { npmPeer, rate, run } from "./_run.ts";

@@ -21,7 +21,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { Client, EtcdTree } from "../mod.ts";
+import { Client, EtcdTree } from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { lagsOf, median, percentile } from "./_stats.ts";
 import { measureInChild, runWriters } from "./_run.ts";

@@ -25,8 +25,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { EtcdTree } from "../mod.ts";
-import { Client } from "../v3/mod.ts";
+import { EtcdTree } from "../v2/mod.ts";
+import { Client } from "../mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
 import { startEtcd } from "../testing.ts";

@@ -26,7 +26,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { Client } from "../v3/mod.ts";
+import { Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { lagsOf, median, percentile } from "./_stats.ts";
 import { npmPeer, rate, run, runWriters } from "./_run.ts";

@@ -11,7 +11,7 @@
  */
 
 import { chromium } from "playwright-core";
-import { Client } from "../mod.ts";
+import { Client } from "../v2/mod.ts";
 import { main } from "../cli/view.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "../tests/_cli.ts";

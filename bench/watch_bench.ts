@@ -18,7 +18,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { Client } from "../mod.ts";
+import { Client } from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { lagsOf, percentile } from "./_stats.ts";
 import { runWriters } from "./_run.ts";

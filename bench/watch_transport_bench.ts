@@ -19,7 +19,7 @@
  * @module
  */
 
-import { Client } from "../v3/mod.ts";
+import { Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { median } from "./_stats.ts";
 

@@ -3,15 +3,16 @@
 
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { Client, type ClientOptions, type EtcdClient } from "../client.ts";
+import type { EtcdClient } from "../client.ts";
+import { Client, type ClientOptions } from "../v2/_client.ts";
 import { errorKind } from "../_core/kinds.ts";
 import { otherSpelling } from "../_core/spelling.ts";
 import { type Store, storeOf, type Subtree } from "../_core/store.ts";
 import { UnexpectedResponse } from "../_http/errors.ts";
 import { redact } from "../_http/endpoints.ts";
-import { Client as V3Client } from "../v3/client.ts";
-import { UserRequired } from "../v3/errors.ts";
-import { Unauthorized } from "../v2/errors.ts";
+import { Client as V3Client } from "../v3/_client.ts";
+import { UserRequired } from "../v3/_errors.ts";
+import { Unauthorized } from "../v2/_errors.ts";
 import { visible } from "./_escape.ts";
 import denoJson from "../deno.json" with { type: "json" };
 

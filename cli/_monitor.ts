@@ -5,10 +5,10 @@
 // its --json lines use v3's names. Internal; used by cli/monitor.ts.
 
 import type { Change, Store, Subtree } from "../_core/store.ts";
-import type { KeySpace } from "../v3/client.ts";
-import type { KeyValue } from "../v3/decode.ts";
-import { prefixEnd, startsWith, textOf } from "../v3/keys.ts";
-import type { WatchEvent } from "../v3/watch.ts";
+import type { KeySpace } from "../v3/_client.ts";
+import type { KeyValue } from "../v3/_decode.ts";
+import { prefixEnd, startsWith, textOf } from "../v3/_keys.ts";
+import type { WatchEvent } from "../v3/_watch.ts";
 import { jsonLine, showKey, showValue } from "./_escape.ts";
 import { decodeValue, showDecoded } from "./_k8s_view.ts";
 

@@ -21,7 +21,7 @@ import {
   type Node,
   Value,
   WriteConflict,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 
 /**

@@ -34,7 +34,7 @@ import {
   storeOf,
   type Subtree,
 } from "../_core/store.ts";
-import { Client as V3Client } from "../v3/client.ts";
+import { Client as V3Client } from "../v3/_client.ts";
 import {
   answerInfo,
   COMMON_HELP,

@@ -67,7 +67,7 @@ import {
 } from "./_plan.ts";
 import { readDump } from "./_yaml_read.ts";
 import { type Origin, unitOf } from "./_origin.ts";
-import { TooManyTxnOps } from "../v3/errors.ts";
+import { TooManyTxnOps } from "../v3/_errors.ts";
 
 const HELP = `yaml2etcd ${VERSION}: load YAML into an etcd subtree
 

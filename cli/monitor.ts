@@ -30,7 +30,7 @@
 
 import { errorKind } from "../_core/kinds.ts";
 import { storeOf } from "../_core/store.ts";
-import { Client as V3Client } from "../v3/client.ts";
+import { Client as V3Client } from "../v3/_client.ts";
 import { visible } from "./_escape.ts";
 import { v2Source, v3Source } from "./_monitor.ts";
 import { DECODE_HELP, decodeFlag } from "./_k8s_view.ts";

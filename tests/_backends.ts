@@ -1,9 +1,9 @@
 // The protocol backends the shared suites run against, each with the real
 // etcd it needs. A suite written once loops over BACKENDS.
 
-import { Client } from "../mod.ts";
-import { Client as V3Client } from "../v3/mod.ts";
-import type { EtcdClient } from "../client.ts";
+import { Client } from "../v2/mod.ts";
+import { Client as V3Client } from "../mod.ts";
+import type { EtcdClient } from "../v2/mod.ts";
 import {
   type Lease,
   type Store,

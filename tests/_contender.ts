@@ -14,7 +14,7 @@ import {
   KeyNotFound,
   Lock,
   type Value,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 
 const [mode, endpoint, a, b] = Deno.args;
 const client = new Client({ endpoints: endpoint! });

@@ -9,8 +9,8 @@ import {
   TreeDirectory,
   TreeValue,
   type Value,
-} from "../mod.ts";
-import type { Client as V3Client } from "../v3/mod.ts";
+} from "../v2/mod.ts";
+import type { Client as V3Client } from "../mod.ts";
 
 /** A node as plain data: everything a mirror must get right. */
 export interface Flat {

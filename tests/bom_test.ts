@@ -4,8 +4,8 @@
 // (etcd 3.5) and on v2 (etcd 3.4 --enable-v2).
 
 import assert from "node:assert/strict";
-import { Client as V2Client, EtcdTree, type Value } from "../mod.ts";
-import { Client } from "../v3/mod.ts";
+import { Client as V2Client, EtcdTree, type Value } from "../v2/mod.ts";
+import { Client } from "../mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
 import { main as monitor } from "../cli/monitor.ts";

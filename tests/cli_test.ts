@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Client, Value } from "../mod.ts";
+import { Client, Value } from "../v2/mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
 import { main as monitor } from "../cli/monitor.ts";

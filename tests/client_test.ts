@@ -11,7 +11,7 @@ import {
   Set,
   Updated,
   Value,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { test, until, within } from "./_wait.ts";
 

@@ -11,7 +11,7 @@ import {
   EtcdTree,
   RequestTimeout,
   TransportError,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { startCluster, startEtcd } from "../testing.ts";
 import { assertMirrors, delay } from "./_tree.ts";
 import { startProxy } from "./_proxy.ts";

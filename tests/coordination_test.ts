@@ -7,7 +7,7 @@ import {
   Lock,
   LockLost,
   type Value,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { delay } from "./_tree.ts";

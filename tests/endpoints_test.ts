@@ -4,8 +4,8 @@
 // tree on `app` while the keys are under `/app` says so (`tree.hint`).
 
 import assert from "node:assert/strict";
-import { Client as V2Client } from "../client.ts";
-import { Client } from "../v3/mod.ts";
+import { Client as V2Client } from "../v2/mod.ts";
+import { Client } from "../mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { EtcdTree } from "../tree.ts";
 import { startEtcd } from "../testing.ts";

@@ -26,7 +26,7 @@ import {
   UnexpectedResponse,
   V2Disabled,
   WatchError,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { test } from "./_wait.ts";
 

@@ -8,7 +8,7 @@ import {
   Directory,
   RequestTimeout,
   UnexpectedResponse,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { type Proxy, startProxy } from "./_proxy.ts";
 import { test, until, within } from "./_wait.ts";

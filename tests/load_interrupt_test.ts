@@ -3,8 +3,8 @@
 // finishes the load. On both APIs of one etcd 3.4.
 
 import assert from "node:assert/strict";
-import { Client } from "../mod.ts";
-import { Client as V3Client } from "../v3/mod.ts";
+import { Client } from "../v2/mod.ts";
+import { Client as V3Client } from "../mod.ts";
 import { storeOf } from "../_core/store.ts";
 import { startEtcd } from "../testing.ts";
 import { runScript, shebangFlags } from "./_cli.ts";

@@ -3,7 +3,7 @@
 // frees it for the next.
 
 import assert from "node:assert/strict";
-import { Lock } from "../mod.ts";
+import { Lock } from "../v2/mod.ts";
 import { storeOf } from "../_core/store.ts";
 import { BACKENDS } from "./_backends.ts";
 import { test, within } from "./_wait.ts";

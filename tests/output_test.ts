@@ -2,7 +2,7 @@
 // modes kept, FIFOs and devices written into, failures leaving the old file.
 
 import assert from "node:assert/strict";
-import { Client } from "../mod.ts";
+import { Client } from "../v2/mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
 import { dumpBody, runMain, runScript } from "./_cli.ts";

@@ -3,9 +3,15 @@
 // refresh; v3 from a watch on the key, since the lease outlives it).
 
 import assert from "node:assert/strict";
-import { Election, keepAlive, LeadershipLost, Lock, LockLost } from "../mod.ts";
+import {
+  Election,
+  keepAlive,
+  LeadershipLost,
+  Lock,
+  LockLost,
+} from "../v2/mod.ts";
 import { storeOf } from "../_core/store.ts";
-import type { EtcdClient } from "../client.ts";
+import type { EtcdClient } from "../v2/mod.ts";
 import { BACKENDS } from "./_backends.ts";
 import { test, until, within } from "./_wait.ts";
 

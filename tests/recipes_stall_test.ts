@@ -5,7 +5,7 @@
 // the holder counts from when that refresh was sent.
 
 import assert from "node:assert/strict";
-import { Election, keepAlive, Lock } from "../mod.ts";
+import { Election, keepAlive, Lock } from "../v2/mod.ts";
 import { storeOf } from "../_core/store.ts";
 import { BACKENDS, type Running } from "./_backends.ts";
 import { startProxy } from "./_proxy.ts";

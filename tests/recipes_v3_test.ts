@@ -5,8 +5,8 @@
 // keepAlive on a lease, and software transactional memory.
 
 import assert from "node:assert/strict";
-import { Election, keepAlive, Lock } from "../mod.ts";
-import { Client, compare, op, stm, StmConflict } from "../v3/mod.ts";
+import { Election, keepAlive, Lock } from "../v2/mod.ts";
+import { Client, compare, op, stm, StmConflict } from "../mod.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 import { delay, test, until, within } from "./_wait.ts";
 

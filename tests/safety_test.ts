@@ -10,7 +10,7 @@ import {
   errorKind,
   RequestAborted,
   type Value,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
 import { main as monitor } from "../cli/monitor.ts";

@@ -3,7 +3,7 @@
 // Each step works under a prefix of its own.
 
 import assert from "node:assert/strict";
-import { errorKind } from "../errors.ts";
+import { errorKind } from "../v2/mod.ts";
 import { type Change, type Store, storeOf } from "../_core/store.ts";
 import { BACKENDS } from "./_backends.ts";
 import { take, test, until, within } from "./_wait.ts";

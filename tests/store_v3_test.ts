@@ -3,8 +3,8 @@
 // each refused with what to do instead.
 
 import assert from "node:assert/strict";
-import { Client, errorKind } from "../v3/mod.ts";
-import { Client as V2Client } from "../mod.ts";
+import { Client, errorKind } from "../mod.ts";
+import { Client as V2Client } from "../v2/mod.ts";
 import { storeOf } from "../_core/store.ts";
 import { startEtcd } from "../testing.ts";
 import { test } from "./_wait.ts";

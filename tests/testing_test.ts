@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Client, Value } from "../mod.ts";
+import { Client, Value } from "../v2/mod.ts";
 import { startCluster, startEtcd } from "../testing.ts";
 import { test } from "./_wait.ts";
 

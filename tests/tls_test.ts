@@ -6,13 +6,13 @@ import {
   errorKind,
   EtcdTree,
   Value,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { startProxy } from "./_proxy.ts";
 import { test, until } from "./_wait.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
 import { mintPki } from "./_tls.ts";
-import { Client as V3Client } from "../v3/mod.ts";
+import { Client as V3Client } from "../mod.ts";
 import { dumpBody, runMain } from "./_cli.ts";
 
 /** Both clients sync the same way; each writes with its own call. */

@@ -10,7 +10,7 @@ import {
   RequestTimeout,
   Set as SetResult,
   Value,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { test, until, within } from "./_wait.ts";
 import { startProxy } from "./_proxy.ts";

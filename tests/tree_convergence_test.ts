@@ -9,7 +9,7 @@ import {
   EtcdError,
   EtcdTree,
   RequestTimeout,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { test, until } from "./_wait.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";

@@ -4,8 +4,8 @@
 // Both protocols.
 
 import assert from "node:assert/strict";
-import { Client, EtcdTree } from "../mod.ts";
-import { Client as V3Client } from "../v3/mod.ts";
+import { Client, EtcdTree } from "../v2/mod.ts";
+import { Client as V3Client } from "../mod.ts";
 import { storeOf } from "../_core/store.ts";
 import { BACKENDS } from "./_backends.ts";
 import { startProxy } from "./_proxy.ts";

@@ -14,7 +14,7 @@ import {
   TreeValue,
   Value,
   WriteConflict,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { test, until } from "./_wait.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";

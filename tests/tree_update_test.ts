@@ -3,7 +3,7 @@
 // many, with each error.
 
 import assert from "node:assert/strict";
-import { Client, EtcdTree, RequestTimeout } from "../mod.ts";
+import { Client, EtcdTree, RequestTimeout } from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { test } from "./_wait.ts";

@@ -5,8 +5,8 @@
 // compaction while the tree is cut off, which forces a re-read.
 
 import assert from "node:assert/strict";
-import { EtcdTree } from "../mod.ts";
-import { Client, errorKind } from "../v3/mod.ts";
+import { EtcdTree } from "../v2/mod.ts";
+import { Client, errorKind } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { random as seeded, testSeed } from "./_random.ts";

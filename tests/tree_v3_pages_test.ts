@@ -3,8 +3,8 @@
 // much is written meanwhile; and a tree can mirror the whole key space.
 
 import assert from "node:assert/strict";
-import { EtcdTree } from "../mod.ts";
-import { Client } from "../v3/mod.ts";
+import { EtcdTree } from "../v2/mod.ts";
+import { Client } from "../mod.ts";
 import { storeOf } from "../_core/store.ts";
 import { startEtcd } from "../testing.ts";
 import { assertMirrorsV3 } from "./_tree.ts";

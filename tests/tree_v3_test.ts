@@ -10,8 +10,8 @@ import {
   TreeDirectory,
   TreeValue,
   WriteConflict,
-} from "../mod.ts";
-import { Client } from "../v3/mod.ts";
+} from "../v2/mod.ts";
+import { Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { assertMirrorsV3, collect } from "./_tree.ts";

@@ -2,7 +2,7 @@
 // wait and change iterator when the tree closes, on both protocols.
 
 import assert from "node:assert/strict";
-import { EtcdTree, TreeClosed } from "../mod.ts";
+import { EtcdTree, TreeClosed } from "../v2/mod.ts";
 import { storeOf } from "../_core/store.ts";
 import { BACKENDS } from "./_backends.ts";
 import { test, within } from "./_wait.ts";

@@ -2,7 +2,7 @@
 // deno.json of this repository applies (no import map, no lock file).
 
 import assert from "node:assert/strict";
-import { Client, type Value } from "../mod.ts";
+import { Client, type Value } from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { test } from "./_wait.ts";
 import { dumpBody } from "./_cli.ts";

@@ -2,7 +2,7 @@
 // a user says that etcd requires one and how to give it.
 
 import assert from "node:assert/strict";
-import { Client } from "../mod.ts";
+import { Client } from "../v2/mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
 import { runMain } from "./_cli.ts";

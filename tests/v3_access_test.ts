@@ -5,7 +5,7 @@
 // command. No user at all: told how to give one.
 
 import assert from "node:assert/strict";
-import { Client, PermissionDenied, UserRequired } from "../v3/mod.ts";
+import { Client, PermissionDenied, UserRequired } from "../mod.ts";
 import { EtcdTree } from "../tree.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 import { main as dump } from "../cli/dump.ts";

@@ -11,7 +11,7 @@ import {
   errorKind,
   PermissionDenied,
   UserRequired,
-} from "../v3/mod.ts";
+} from "../mod.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { delay, take, test } from "./_wait.ts";

@@ -10,7 +10,7 @@ import {
   FailedPrecondition,
   NoSpace,
   NotFound,
-} from "../v3/mod.ts";
+} from "../mod.ts";
 import { startCluster, startEtcd } from "../testing.ts";
 import { test, until } from "./_wait.ts";
 

@@ -8,7 +8,7 @@ import {
   ConnectionFailed,
   RequestTimeout,
   UnexpectedResponse,
-} from "../v3/mod.ts";
+} from "../mod.ts";
 import { startCluster, startEtcd } from "../testing.ts";
 import { type Proxy, startProxy } from "./_proxy.ts";
 import { test, until, within } from "./_wait.ts";

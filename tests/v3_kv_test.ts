@@ -18,7 +18,7 @@ import {
   op,
   RequestTooLarge,
   TooManyTxnOps,
-} from "../v3/mod.ts";
+} from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { test } from "./_wait.ts";
 

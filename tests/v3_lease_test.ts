@@ -12,7 +12,7 @@ import {
   LeaseLost,
   LeaseNotFound,
   LeaseTtlTooLarge,
-} from "../v3/mod.ts";
+} from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { delay, test, until, within } from "./_wait.ts";

@@ -3,7 +3,7 @@
 // current one, not etcd's bare "mvcc: ..." text.
 
 import assert from "node:assert/strict";
-import { Client, Compacted, FutureRevision } from "../v3/mod.ts";
+import { Client, Compacted, FutureRevision } from "../mod.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
 import { runMain } from "./_cli.ts";

@@ -4,7 +4,7 @@
 // in the error.
 
 import assert from "node:assert/strict";
-import { Client, ConnectionFailed, errorKind } from "../v3/mod.ts";
+import { Client, ConnectionFailed, errorKind } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { mintPki } from "./_tls.ts";
 import { runScript } from "./_cli.ts";

@@ -11,7 +11,7 @@ import {
   EtcdTree,
   keepAlive,
   Lock,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import {
   Client as V3Client,
   compare,
@@ -19,7 +19,7 @@ import {
   op,
   type Operation,
   stm,
-} from "../v3/mod.ts";
+} from "../mod.ts";
 import { storeOf } from "../_core/store.ts";
 import { test } from "./_wait.ts";
 

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { Client, type Value } from "../mod.ts";
+import { Client, type Value } from "../v2/mod.ts";
 import { main } from "../cli/view.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";

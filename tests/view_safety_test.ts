@@ -3,7 +3,7 @@
 // writes; and a long etcd outage, which it and etcdmon ride out.
 
 import assert from "node:assert/strict";
-import { Client, type Value } from "../mod.ts";
+import { Client, type Value } from "../v2/mod.ts";
 import { main as monitor } from "../cli/monitor.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";

@@ -2,7 +2,7 @@
 // (Driving the page in a browser is still to come.)
 
 import assert from "node:assert/strict";
-import { Client, type Value } from "../mod.ts";
+import { Client, type Value } from "../v2/mod.ts";
 import { test } from "./_wait.ts";
 import { startEtcd } from "../testing.ts";
 import { startView } from "./_view.ts";

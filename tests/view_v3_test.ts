@@ -3,7 +3,7 @@
 // whether the viewer has seen the change already or not yet.
 
 import assert from "node:assert/strict";
-import { Client } from "../v3/mod.ts";
+import { Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { startView } from "./_view.ts";

@@ -13,7 +13,7 @@ import {
   Updated,
   type Value,
   type Watcher,
-} from "../mod.ts";
+} from "../v2/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { delay } from "./_tree.ts";

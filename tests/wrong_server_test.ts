@@ -3,8 +3,8 @@
 // longer than etcd's HTTP server takes is refused before it is sent.
 
 import assert from "node:assert/strict";
-import { Client, UnexpectedResponse, type Value } from "../mod.ts";
-import { Client as V3Client } from "../v3/mod.ts";
+import { Client, UnexpectedResponse, type Value } from "../v2/mod.ts";
+import { Client as V3Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { test } from "./_wait.ts";
 

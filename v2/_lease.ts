@@ -4,9 +4,9 @@
 
 import { Keeper } from "../_core/keeper.ts";
 import type { Lease } from "../_core/store.ts";
-import type { Client } from "./client.ts";
-import { KeyNotFound } from "./errors.ts";
-import { keyString } from "./keys.ts";
+import type { Client } from "./_client.ts";
+import { KeyNotFound } from "./_errors.ts";
+import { keyString } from "./_keys.ts";
 
 /** Why a lease was lost. */
 export class LeaseLost extends Error {

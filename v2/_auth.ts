@@ -5,7 +5,7 @@
  *
  * @example Usage
  * ```ts
- * import { Client } from "@etcd-tree/etcd-tree";
+ * import { Client } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage() {
  *   await using admin = new Client();
@@ -27,7 +27,7 @@ import {
   type Dispatcher,
   type HttpRequest,
 } from "../_http/dispatcher.ts";
-import { parseObject, unexpected } from "./decode.ts";
+import { parseObject, unexpected } from "./_decode.ts";
 
 /** Key patterns a role may read and write (a trailing `*` is a prefix). */
 export interface Permissions {
@@ -63,7 +63,7 @@ export interface AuthCallOptions {
  *
  * @example Usage
  * ```ts
- * import { AuthError } from "@etcd-tree/etcd-tree/auth";
+ * import { AuthError } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = new AuthError("PUT /v2/auth/enable", 401, "Insufficient credentials");
@@ -132,7 +132,7 @@ function segment(name: string, what: string): string {
  *
  * @example Usage
  * ```ts
- * import { Client } from "@etcd-tree/etcd-tree";
+ * import { Client } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage() {
  *   await using root = new Client({ auth: { username: "root", password: "secret" } });
@@ -291,7 +291,7 @@ export class AuthApi {
    *
    * @example Usage
    * ```ts
-   * import type { Client } from "@etcd-tree/etcd-tree";
+   * import type { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(client: Client) {
    *   console.log(await client.auth.status());
@@ -314,7 +314,7 @@ export class AuthApi {
    *
    * @example Usage
    * ```ts
-   * import type { Client } from "@etcd-tree/etcd-tree";
+   * import type { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage(client: Client) {
    *   await client.auth.users.create("root", "secret");
@@ -333,7 +333,7 @@ export class AuthApi {
    *
    * @example Usage
    * ```ts
-   * import type { Client } from "@etcd-tree/etcd-tree";
+   * import type { Client } from "@etcd-tree/etcd-tree/v2";
    * async function usage(root: Client) {
    *   await root.auth.disable();
    * }

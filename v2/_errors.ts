@@ -24,7 +24,7 @@ export interface EtcdErrorBody {
  *
  * @example Usage
  * ```ts
- * import { EtcdError, KeyNotFound } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, KeyNotFound } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = EtcdError.from({
@@ -91,7 +91,7 @@ export class EtcdError extends Error {
    *
    * @example Usage
    * ```ts
-   * import { EtcdError, NodeExists } from "@etcd-tree/etcd-tree/errors";
+   * import { EtcdError, NodeExists } from "@etcd-tree/etcd-tree/v2";
    * import assert from "node:assert/strict";
    *
    * const error = EtcdError.from({ errorCode: 105, message: "Key already exists" });
@@ -121,7 +121,7 @@ export class EtcdError extends Error {
  *
  * @example Usage
  * ```ts
- * import { EtcdError, KeyError } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, KeyError } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 102, message: "Not a file" }) instanceof KeyError);
@@ -134,7 +134,7 @@ export class KeyError extends EtcdError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, FormError } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, FormError } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 209, message: "Invalid field" }) instanceof FormError);
@@ -149,7 +149,7 @@ export class FormError extends EtcdError {}
  *
  * @example Usage
  * ```ts
- * import { ClusterError, EtcdError } from "@etcd-tree/etcd-tree/errors";
+ * import { ClusterError, EtcdError } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 300, message: "Raft Internal Error" }) instanceof ClusterError);
@@ -162,7 +162,7 @@ export class ClusterError extends EtcdError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, WatchError } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, WatchError } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = EtcdError.from({ errorCode: 401, message: "The event in requested index is outdated and cleared" });
@@ -176,7 +176,7 @@ export class WatchError extends EtcdError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, KeyNotFound } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, KeyNotFound } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 100, message: "Key not found" }) instanceof KeyNotFound);
@@ -190,7 +190,7 @@ export class KeyNotFound extends KeyError {}
  *
  * @example Usage
  * ```ts
- * import { CompareFailed, EtcdError } from "@etcd-tree/etcd-tree/errors";
+ * import { CompareFailed, EtcdError } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = EtcdError.from({ errorCode: 101, message: "Compare failed", cause: "[1 != 2]" });
@@ -204,7 +204,7 @@ export class CompareFailed extends KeyError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, NotAFile } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, NotAFile } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 102, message: "Not a file" }) instanceof NotAFile);
@@ -217,7 +217,7 @@ export class NotAFile extends KeyError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, NoMorePeer } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, NoMorePeer } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 103, message: "Reached the max number of peers in the cluster" }) instanceof NoMorePeer);
@@ -230,7 +230,7 @@ export class NoMorePeer extends KeyError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, NotADirectory } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, NotADirectory } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 104, message: "Not a directory" }) instanceof NotADirectory);
@@ -243,7 +243,7 @@ export class NotADirectory extends KeyError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, NodeExists } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, NodeExists } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 105, message: "Key already exists" }) instanceof NodeExists);
@@ -256,7 +256,7 @@ export class NodeExists extends KeyError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, KeyIsPreserved } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, KeyIsPreserved } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 106, message: "The prefix of given key is a keyword in etcd" }) instanceof KeyIsPreserved);
@@ -269,7 +269,7 @@ export class KeyIsPreserved extends KeyError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, RootReadOnly } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, RootReadOnly } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 107, message: "Root is read only" }) instanceof RootReadOnly);
@@ -282,7 +282,7 @@ export class RootReadOnly extends KeyError {}
  *
  * @example Usage
  * ```ts
- * import { DirectoryNotEmpty, EtcdError } from "@etcd-tree/etcd-tree/errors";
+ * import { DirectoryNotEmpty, EtcdError } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 108, message: "Directory not empty" }) instanceof DirectoryNotEmpty);
@@ -295,7 +295,7 @@ export class DirectoryNotEmpty extends KeyError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, ExistingPeerAddress } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, ExistingPeerAddress } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 109, message: "Peer address has existed" }) instanceof ExistingPeerAddress);
@@ -308,7 +308,7 @@ export class ExistingPeerAddress extends KeyError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, Unauthorized } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, Unauthorized } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 110, message: "The request requires user authentication" }) instanceof Unauthorized);
@@ -321,7 +321,7 @@ export class Unauthorized extends KeyError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, ValueRequired } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, ValueRequired } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 200, message: "Value is Required in POST form" }) instanceof ValueRequired);
@@ -334,7 +334,7 @@ export class ValueRequired extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, PrevValueRequired } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, PrevValueRequired } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 201, message: "PrevValue is Required in POST form" }) instanceof PrevValueRequired);
@@ -347,7 +347,7 @@ export class PrevValueRequired extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, TtlNaN } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, TtlNaN } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 202, message: "The given TTL in POST form is not a number" }) instanceof TtlNaN);
@@ -360,7 +360,7 @@ export class TtlNaN extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, IndexNaN } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, IndexNaN } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 203, message: "The given index in POST form is not a number" }) instanceof IndexNaN);
@@ -373,7 +373,7 @@ export class IndexNaN extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, ValueOrTtlRequired } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, ValueOrTtlRequired } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 204, message: "Value or TTL is required in POST form" }) instanceof ValueOrTtlRequired);
@@ -386,7 +386,7 @@ export class ValueOrTtlRequired extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, TimeoutNaN } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, TimeoutNaN } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 205, message: "The given timeout in POST form is not a number" }) instanceof TimeoutNaN);
@@ -399,7 +399,7 @@ export class TimeoutNaN extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, NameRequired } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, NameRequired } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 206, message: "Name is required in POST form" }) instanceof NameRequired);
@@ -412,7 +412,7 @@ export class NameRequired extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, IndexOrValueRequired } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, IndexOrValueRequired } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 207, message: "Index or value is required" }) instanceof IndexOrValueRequired);
@@ -425,7 +425,7 @@ export class IndexOrValueRequired extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, IndexValueMutex } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, IndexValueMutex } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 208, message: "Index and value cannot both be specified" }) instanceof IndexValueMutex);
@@ -439,7 +439,7 @@ export class IndexValueMutex extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, InvalidField } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, InvalidField } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 209, message: "Invalid field" }) instanceof InvalidField);
@@ -452,7 +452,7 @@ export class InvalidField extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, InvalidForm } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, InvalidForm } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 210, message: "Invalid POST form" }) instanceof InvalidForm);
@@ -465,7 +465,7 @@ export class InvalidForm extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, RefreshValue } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, RefreshValue } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 211, message: "Value provided on refresh" }) instanceof RefreshValue);
@@ -478,7 +478,7 @@ export class RefreshValue extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, RefreshTtlRequired } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, RefreshTtlRequired } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 212, message: "A TTL must be provided on refresh" }) instanceof RefreshTtlRequired);
@@ -492,7 +492,7 @@ export class RefreshTtlRequired extends FormError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, RaftInternal } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, RaftInternal } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 300, message: "Raft Internal Error" }) instanceof RaftInternal);
@@ -505,7 +505,7 @@ export class RaftInternal extends ClusterError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, LeaderElect } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, LeaderElect } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 301, message: "During Leader Election" }) instanceof LeaderElect);
@@ -518,7 +518,7 @@ export class LeaderElect extends ClusterError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, StandbyInternal } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, StandbyInternal } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 402, message: "Standby Internal Error" }) instanceof StandbyInternal);
@@ -531,7 +531,7 @@ export class StandbyInternal extends ClusterError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, InvalidActiveSize } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, InvalidActiveSize } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 403, message: "Invalid active size" }) instanceof InvalidActiveSize);
@@ -544,7 +544,7 @@ export class InvalidActiveSize extends ClusterError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, InvalidRemoveDelay } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, InvalidRemoveDelay } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 404, message: "Standby remove delay" }) instanceof InvalidRemoveDelay);
@@ -557,7 +557,7 @@ export class InvalidRemoveDelay extends ClusterError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, WatcherCleared } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, WatcherCleared } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * assert.ok(EtcdError.from({ errorCode: 400, message: "watcher is cleared due to etcd recovery" }) instanceof WatcherCleared);
@@ -575,7 +575,7 @@ export class WatcherCleared extends WatchError {}
  *
  * @example Usage
  * ```ts
- * import { EtcdError, EventIndexCleared } from "@etcd-tree/etcd-tree/errors";
+ * import { EtcdError, EventIndexCleared } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = EtcdError.from({
@@ -681,7 +681,7 @@ const V2_KINDS: ReadonlyMap<number, ErrorKind> = new Map<number, ErrorKind>([
  *
  * @example Usage
  * ```ts
- * import { V2Disabled } from "@etcd-tree/etcd-tree/errors";
+ * import { V2Disabled } from "@etcd-tree/etcd-tree/v2";
  * import assert from "node:assert/strict";
  *
  * const error = new V2Disabled("GET /v2/keys/a", "http://127.0.0.1:2379", "404 page not found");

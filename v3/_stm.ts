@@ -4,9 +4,9 @@
 // `concurrency.STM`. Public through v3/mod.ts.
 
 import { type ErrorKind, KIND } from "../_core/kinds.ts";
-import type { KeySpace } from "./client.ts";
-import { type Bytes, bytesOf, textOf } from "./keys.ts";
-import type { Compare, Operation } from "./kv.ts";
+import type { KeySpace } from "./_client.ts";
+import { type Bytes, bytesOf, textOf } from "./_keys.ts";
+import type { Compare, Operation } from "./_kv.ts";
 
 /** Options of {@linkcode stm}. */
 export interface StmOptions {
@@ -78,7 +78,7 @@ export class StmConflict extends Error {
  *
  * @example Usage
  * ```ts
- * import { Client, stm } from "@etcd-tree/etcd-tree/v3";
+ * import { Client, stm } from "@etcd-tree/etcd-tree";
  *
  * async function usage(client: Client) {
  *   // Move 10 from one account to another, whoever else is moving money.

@@ -7,9 +7,9 @@
 
 import { describeRequest, type HttpResponse } from "../_http/dispatcher.ts";
 import { UnexpectedResponse } from "../_http/errors.ts";
-import { Compacted, EtcdV3Error } from "./errors.ts";
-import { describeBytes, fromBase64, textOf } from "./keys.ts";
-import { leaseIdFrom } from "./lease_id.ts";
+import { Compacted, EtcdV3Error } from "./_errors.ts";
+import { describeBytes, fromBase64, textOf } from "./_keys.ts";
+import { leaseIdFrom } from "./_lease_id.ts";
 
 /** A key-value pair as the gateway sends it. */
 export interface RawKeyValue {
@@ -76,7 +76,7 @@ export function header(raw: RawHeader | undefined): ResponseHeader {
  *
  * @example Usage
  * ```ts
- * import { KeyValue } from "@etcd-tree/etcd-tree/v3";
+ * import { KeyValue } from "@etcd-tree/etcd-tree";
  * import assert from "node:assert/strict";
  *
  * const kv = new KeyValue({ key: "YS8x", value: "eA==", create_revision: "2", mod_revision: "2", version: "1" });

@@ -31,7 +31,7 @@ const GRPC_NAMES: Readonly<Record<number, string>> = {
  *
  * @example Usage
  * ```ts
- * import { EtcdV3Error, PermissionDenied } from "@etcd-tree/etcd-tree/v3";
+ * import { EtcdV3Error, PermissionDenied } from "@etcd-tree/etcd-tree";
  * import assert from "node:assert/strict";
  *
  * const error = EtcdV3Error.from(7, 403, "etcdserver: permission denied");
@@ -129,7 +129,7 @@ const KIND_OF_CODE: Readonly<Record<number, ErrorKind>> = {
  *
  * @example Usage
  * ```ts
- * import { Compacted } from "@etcd-tree/etcd-tree/v3";
+ * import { Compacted } from "@etcd-tree/etcd-tree";
  * import assert from "node:assert/strict";
  *
  * const error = new Compacted(11, 400, "etcdserver: mvcc: required revision has been compacted");

@@ -9,12 +9,12 @@ import type { TlsOptions } from "../_http/transport.ts";
 
 export type { TlsOptions };
 import { STORE, type Store } from "../_core/store.ts";
-import { AuthApi } from "./auth.ts";
-import { Caller, type CallOptions, TokenAuth } from "./call.ts";
-import { ClusterApi, MaintenanceApi } from "./cluster.ts";
-import type { KeyValue } from "./decode.ts";
-import { AuthNotEnabled, Compacted } from "./errors.ts";
-import { type Bytes, bytesOf, concat, prefixEnd, ZERO } from "./keys.ts";
+import { AuthApi } from "./_auth.ts";
+import { Caller, type CallOptions, TokenAuth } from "./_call.ts";
+import { ClusterApi, MaintenanceApi } from "./_cluster.ts";
+import type { KeyValue } from "./_decode.ts";
+import { AuthNotEnabled, Compacted } from "./_errors.ts";
+import { type Bytes, bytesOf, concat, prefixEnd, ZERO } from "./_keys.ts";
 import {
   type DeleteOptions,
   deleteRequest,
@@ -33,12 +33,12 @@ import {
   txnRequest,
   type TxnResult,
   txnResult,
-} from "./kv.ts";
-import { LeaseApi } from "./lease.ts";
-import { V3_HEADERS, V3_PROTOCOL } from "./protocol.ts";
-import { Watcher, type WatchOptions } from "./watch.ts";
-import { V3Store } from "./store.ts";
-import { explainRevision } from "./revisions.ts";
+} from "./_kv.ts";
+import { LeaseApi } from "./_lease.ts";
+import { V3_HEADERS, V3_PROTOCOL } from "./_protocol.ts";
+import { Watcher, type WatchOptions } from "./_watch.ts";
+import { V3Store } from "./_store.ts";
+import { explainRevision } from "./_revisions.ts";
 
 /** Options of {@linkcode Client}. */
 export interface ClientOptions {
@@ -377,7 +377,7 @@ class View extends KeySpace {
  *
  * @example Usage
  * ```ts
- * import { Client } from "@etcd-tree/etcd-tree/v3";
+ * import { Client } from "@etcd-tree/etcd-tree";
  * import { startEtcd } from "@etcd-tree/etcd-tree/testing";
  * import assert from "node:assert/strict";
  *

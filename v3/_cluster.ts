@@ -2,7 +2,7 @@
 // status, alarms, defragmentation, hashes and snapshots. Public through
 // v3/mod.ts as `client.cluster` and `client.maintenance`.
 
-import type { Caller, CallOptions } from "./call.ts";
+import type { Caller, CallOptions } from "./_call.ts";
 import {
   errorOf,
   header,
@@ -10,7 +10,7 @@ import {
   int,
   type RawHeader,
   type ResponseHeader,
-} from "./decode.ts";
+} from "./_decode.ts";
 
 /** A member of the cluster. */
 export interface Member {

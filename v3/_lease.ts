@@ -2,14 +2,14 @@
 // refreshes in the background and says when the lease is lost. Public
 // through v3/mod.ts.
 
-import type { Caller, CallOptions } from "./call.ts";
+import type { Caller, CallOptions } from "./_call.ts";
 import {
   errorOf,
   header,
   int,
   type RawHeader,
   type ResponseHeader,
-} from "./decode.ts";
+} from "./_decode.ts";
 import { Keeper } from "../_core/keeper.ts";
 import { errorKind } from "../_core/kinds.ts";
 import {
@@ -17,8 +17,8 @@ import {
   leaseId,
   leaseIdFrom,
   parseLeaseId,
-} from "./lease_id.ts";
-import { fromBase64 } from "./keys.ts";
+} from "./_lease_id.ts";
+import { fromBase64 } from "./_keys.ts";
 
 /** A granted lease. */
 export interface LeaseGrant {

@@ -11,7 +11,7 @@ import {
   type RawHeader,
   type RawKeyValue,
   type ResponseHeader,
-} from "./decode.ts";
+} from "./_decode.ts";
 import {
   base64,
   type Bytes,
@@ -19,8 +19,8 @@ import {
   concat,
   prefixEnd,
   ZERO,
-} from "./keys.ts";
-import { leaseId } from "./lease_id.ts";
+} from "./_keys.ts";
+import { leaseId } from "./_lease_id.ts";
 
 /** Which keys a call is about, besides its key. */
 export interface KeyRange {

@@ -13,7 +13,7 @@
 
 import { AsyncQueue } from "../_core/queue.ts";
 import { backoff, milliseconds, pause, retryable } from "../_core/retry.ts";
-import type { Caller } from "./call.ts";
+import type { Caller } from "./_call.ts";
 import {
   errorOf,
   header,
@@ -21,10 +21,10 @@ import {
   type RawHeader,
   type RawKeyValue,
   watchCancel,
-} from "./decode.ts";
-import { InvalidAuthToken } from "./errors.ts";
-import { type KeyRange, keyRange, type Namespace } from "./kv.ts";
-import type { Bytes } from "./keys.ts";
+} from "./_decode.ts";
+import { InvalidAuthToken } from "./_errors.ts";
+import { type KeyRange, keyRange, type Namespace } from "./_kv.ts";
+import type { Bytes } from "./_keys.ts";
 
 /** Options of `watch()`. */
 export interface WatchOptions extends KeyRange {
@@ -81,7 +81,7 @@ interface RawEvent {
  *
  * @example Usage
  * ```ts
- * import { Client } from "@etcd-tree/etcd-tree/v3";
+ * import { Client } from "@etcd-tree/etcd-tree";
  *
  * async function usage(client: Client) {
  *   await using watcher = client.watch("config/", { prefix: true });

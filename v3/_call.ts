@@ -9,8 +9,8 @@ import type {
   RequestKind,
 } from "../_http/dispatcher.ts";
 import { UnexpectedResponse } from "../_http/errors.ts";
-import { decodeAnswer } from "./decode.ts";
-import { InvalidAuthToken } from "./errors.ts";
+import { decodeAnswer } from "./_decode.ts";
+import { InvalidAuthToken } from "./_errors.ts";
 
 /** What a call needs besides its path and body. */
 export interface CallOptions {

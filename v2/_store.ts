@@ -21,18 +21,18 @@ import {
   Unsupported,
   type Written,
 } from "../_core/store.ts";
-import type { Client } from "./client.ts";
+import type { Client } from "./_client.ts";
 import {
   decodeKeys,
   headerNumber,
   parseObject,
   type RequestLine,
   unexpected,
-} from "./decode.ts";
-import { KeyNotFound } from "./errors.ts";
-import { keyPath, keySegments, keyString } from "./keys.ts";
-import { V2Lease } from "./lease.ts";
-import type { Directory, EtcdResult, RawNode, Value } from "../results.ts";
+} from "./_decode.ts";
+import { KeyNotFound } from "./_errors.ts";
+import { keyPath, keySegments, keyString } from "./_keys.ts";
+import { V2Lease } from "./_lease.ts";
+import type { Directory, EtcdResult, RawNode, Value } from "./_results.ts";
 
 const CAPABILITIES: Capabilities = {
   protocol: "v2",

@@ -1,7 +1,7 @@
 // What the dispatcher needs to know of etcd's v3 JSON gateway. Internal.
 
 import type { Protocol } from "../_http/dispatcher.ts";
-import { NoLeader, ServerTimeout, Unavailable } from "./errors.ts";
+import { NoLeader, ServerTimeout, Unavailable } from "./_errors.ts";
 
 /**
  * The v3 hooks. Every request says it needs a leader

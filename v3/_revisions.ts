@@ -2,12 +2,12 @@
 // only "mvcc: required revision has been compacted" (or "is a future
 // revision"); the error says which revisions there are instead. Internal.
 
-import type { Caller } from "./call.ts";
-import { header, type RawHeader } from "./decode.ts";
-import { Compacted, FutureRevision } from "./errors.ts";
-import type { Bytes } from "./keys.ts";
-import { type Namespace, rangeRequest } from "./kv.ts";
-import { Watcher } from "./watch.ts";
+import type { Caller } from "./_call.ts";
+import { header, type RawHeader } from "./_decode.ts";
+import { Compacted, FutureRevision } from "./_errors.ts";
+import type { Bytes } from "./_keys.ts";
+import { type Namespace, rangeRequest } from "./_kv.ts";
+import { Watcher } from "./_watch.ts";
 
 /** How long to wait for etcd to say where its history starts, in ms. */
 const ASK_FOR = 2000;

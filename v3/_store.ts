@@ -37,16 +37,16 @@ import {
   type Version,
   type Written,
 } from "../_core/store.ts";
-import type { Caller } from "./call.ts";
-import type { KeySpace } from "./client.ts";
+import type { Caller } from "./_call.ts";
+import type { KeySpace } from "./_client.ts";
 import {
   header,
   int,
   type KeyValue,
   type RawHeader,
   type RawKeyValue,
-} from "./decode.ts";
-import { Compacted, ConditionFailed, PermissionDenied } from "./errors.ts";
+} from "./_decode.ts";
+import { Compacted, ConditionFailed, PermissionDenied } from "./_errors.ts";
 import {
   bytesOf,
   concat,
@@ -56,7 +56,7 @@ import {
   startsWith,
   textOf,
   ZERO,
-} from "./keys.ts";
+} from "./_keys.ts";
 import {
   type Compare,
   compare,
@@ -65,11 +65,11 @@ import {
   type Operation,
   rangeRequest,
   type TxnResult,
-} from "./kv.ts";
-import { KeptLease, type LeaseApi } from "./lease.ts";
-import { leaseIdFrom } from "./lease_id.ts";
-import { explainRevision } from "./revisions.ts";
-import type { Watcher, WatchEvent } from "./watch.ts";
+} from "./_kv.ts";
+import { KeptLease, type LeaseApi } from "./_lease.ts";
+import { leaseIdFrom } from "./_lease_id.ts";
+import { explainRevision } from "./_revisions.ts";
+import type { Watcher, WatchEvent } from "./_watch.ts";
 
 /** Keys per page of a snapshot. */
 const PAGE_SIZE = 5000;

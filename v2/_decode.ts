@@ -1,13 +1,9 @@
 // Turning etcd's HTTP answers into results and errors. Internal.
 
 import { describeRequest, type HttpResponse } from "../_http/dispatcher.ts";
-import {
-  EtcdError,
-  type EtcdErrorBody,
-  UnexpectedResponse,
-  V2Disabled,
-} from "../errors.ts";
-import { type EtcdResult, type RawResult, resultFrom } from "../results.ts";
+import { EtcdError, type EtcdErrorBody, V2Disabled } from "./_errors.ts";
+import { UnexpectedResponse } from "../_http/errors.ts";
+import { type EtcdResult, type RawResult, resultFrom } from "./_results.ts";
 import type { ResponseHeaders } from "../_http/transport.ts";
 
 /** What decoding needs of a request: its method and path. */

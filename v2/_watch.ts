@@ -16,7 +16,7 @@
  *
  * @example Usage
  * ```ts
- * import { Client } from "@etcd-tree/etcd-tree";
+ * import { Client } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage() {
  *   await using client = new Client();
@@ -30,14 +30,14 @@
  * @module
  */
 
-import { decodeKeys, headerNumber } from "./decode.ts";
+import { decodeKeys, headerNumber } from "./_decode.ts";
 import type { Dispatcher, HttpResponse } from "../_http/dispatcher.ts";
-import { isHiddenBelow, keyPath, keyString } from "./keys.ts";
+import { isHiddenBelow, keyPath, keyString } from "./_keys.ts";
 import { backoff, milliseconds, pause, retryable } from "../_core/retry.ts";
 import { ResponseHeaders } from "../_http/transport.ts";
-import { EventIndexCleared } from "../errors.ts";
+import { EventIndexCleared } from "./_errors.ts";
 import { AsyncQueue } from "../_core/queue.ts";
-import type { EtcdResult } from "../results.ts";
+import type { EtcdResult } from "./_results.ts";
 
 // How it keeps every event, fast:
 //
@@ -225,7 +225,7 @@ const NO_HEADERS = new ResponseHeaders();
  *
  * @example Usage
  * ```ts
- * import { Client, Deleted, EventIndexCleared } from "@etcd-tree/etcd-tree";
+ * import { Client, Deleted, EventIndexCleared } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage() {
  *   await using client = new Client();
@@ -342,7 +342,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -374,7 +374,7 @@ export class Watcher implements AsyncIterable<EtcdResult>, AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();

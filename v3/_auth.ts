@@ -2,11 +2,11 @@
 // their permissions on key ranges. Public through v3/mod.ts as
 // `client.auth`.
 
-import type { Caller, CallOptions } from "./call.ts";
-import { header, int, type RawHeader } from "./decode.ts";
-import { fromBase64 } from "./keys.ts";
-import { type KeyRange, keyRange, type Namespace } from "./kv.ts";
-import type { Bytes } from "./keys.ts";
+import type { Caller, CallOptions } from "./_call.ts";
+import { header, int, type RawHeader } from "./_decode.ts";
+import { fromBase64 } from "./_keys.ts";
+import { type KeyRange, keyRange, type Namespace } from "./_kv.ts";
+import type { Bytes } from "./_keys.ts";
 
 /** What a role may do with a range of keys. */
 export interface Permission {

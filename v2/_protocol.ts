@@ -2,7 +2,7 @@
 
 import type { Protocol } from "../_http/dispatcher.ts";
 import type { ResponseHeaders } from "../_http/transport.ts";
-import { ClusterError } from "./errors.ts";
+import { ClusterError } from "./_errors.ts";
 
 /** The v2 hooks: cluster id header, no-leader errors, form bodies. */
 export const V2_PROTOCOL: Protocol = {

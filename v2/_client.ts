@@ -1,7 +1,12 @@
 // The client of etcd's v2 HTTP API. Public through client.ts.
 
-import { decodeKeys, headerNumber, parseObject, unexpected } from "./decode.ts";
-import { AuthApi } from "./auth.ts";
+import {
+  decodeKeys,
+  headerNumber,
+  parseObject,
+  unexpected,
+} from "./_decode.ts";
+import { AuthApi } from "./_auth.ts";
 import {
   describeRequest,
   Dispatcher,
@@ -10,19 +15,19 @@ import {
   type RequestKind,
   type TlsOptions,
 } from "../_http/dispatcher.ts";
-import { V2_PROTOCOL } from "./protocol.ts";
+import { V2_PROTOCOL } from "./_protocol.ts";
 import { learnEndpoints } from "../_http/endpoints.ts";
 import { connection } from "../_http/options.ts";
 import { STORE, type Store } from "../_core/store.ts";
-import { V2Store } from "./store.ts";
+import { V2Store } from "./_store.ts";
 import {
   isHiddenBelow,
   type Key,
   keyPath,
   keySegments,
   keyString,
-} from "./keys.ts";
-import { EndpointsRefused, UnexpectedResponse } from "../errors.ts";
+} from "./_keys.ts";
+import { EndpointsRefused, UnexpectedResponse } from "../_http/errors.ts";
 import type {
   ComparedThenDeleted,
   ComparedThenSwapped,
@@ -32,11 +37,11 @@ import type {
   Got,
   Set,
   Updated,
-} from "../results.ts";
+} from "./_results.ts";
 
-import { Watcher, type WatchOptions } from "./watch.ts";
+import { Watcher, type WatchOptions } from "./_watch.ts";
 
-export type { Key } from "./keys.ts";
+export type { Key } from "./_keys.ts";
 export type { TlsOptions } from "../_http/dispatcher.ts";
 
 /** Options of {@linkcode Client}. */
@@ -359,7 +364,7 @@ interface KeysRequest extends Omit<HttpRequest, "kind"> {
  *
  * @example Usage
  * ```ts
- * import { Client, Created, KeyNotFound } from "@etcd-tree/etcd-tree";
+ * import { Client, Created, KeyNotFound } from "@etcd-tree/etcd-tree/v2";
  *
  * async function usage() {
  *   await using client = new Client({ endpoints: ["http://127.0.0.1:2379"] });
@@ -386,7 +391,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -401,7 +406,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -477,7 +482,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client, Directory } from "@etcd-tree/etcd-tree";
+   * import { Client, Directory } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -516,7 +521,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -570,7 +575,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client, NodeExists } from "@etcd-tree/etcd-tree";
+   * import { Client, NodeExists } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -606,7 +611,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -635,7 +640,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -675,7 +680,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -719,7 +724,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -760,7 +765,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -809,7 +814,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -871,7 +876,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -897,7 +902,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -918,7 +923,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -963,7 +968,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -989,7 +994,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client({ endpoints: "http://10.0.0.1:2379" });
@@ -1020,7 +1025,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -1040,7 +1045,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * async function usage() {
    *   await using client = new Client();
@@ -1077,7 +1082,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * const client = new Client();
    * await client.close();
@@ -1095,7 +1100,7 @@ export class Client implements AsyncDisposable {
    *
    * @example Usage
    * ```ts
-   * import { Client } from "@etcd-tree/etcd-tree";
+   * import { Client } from "@etcd-tree/etcd-tree/v2";
    *
    * {
    *   await using client = new Client();
