@@ -230,6 +230,11 @@ test("Client reports transport problems as their own errors", async (t) => {
     const error = await client.get("a").catch((error) => error);
     assert.ok(error instanceof V2Disabled);
     assert.ok(error instanceof UnexpectedResponse);
+    // First what this etcd does serve and which import speaks it.
+    assert.match(
+      error.message,
+      /serves etcd's v3 API but not v2: use the v3 client \(import \{ Client \} from "@etcd-tree\/etcd-tree"\)/,
+    );
     assert.match(error.message, /--enable-v2=true/);
     assert.match(error.message, new RegExp(etcd.endpoint));
     await assert.rejects(client.set("a", "b"), V2Disabled);

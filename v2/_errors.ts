@@ -676,7 +676,8 @@ const V2_KINDS: ReadonlyMap<number, ErrorKind> = new Map<number, ErrorKind>([
 ]);
 
 /**
- * The server answers, but not the v2 API: etcd 3.4 and 3.5 need
+ * The server answers, but not the v2 API: it serves v3, which the package
+ * root's client speaks. etcd 3.4 and 3.5 serve v2 only with
  * `--enable-v2=true`, and etcd 3.6 has no v2 API at all.
  *
  * @example Usage
@@ -685,7 +686,7 @@ const V2_KINDS: ReadonlyMap<number, ErrorKind> = new Map<number, ErrorKind>([
  * import assert from "node:assert/strict";
  *
  * const error = new V2Disabled("GET /v2/keys/a", "http://127.0.0.1:2379", "404 page not found");
- * assert.match(error.message, /--enable-v2=true/);
+ * assert.match(error.message, /serves etcd's v3 API/);
  * ```
  */
 export class V2Disabled extends UnexpectedResponse {
@@ -701,7 +702,7 @@ export class V2Disabled extends UnexpectedResponse {
       request,
       404,
       body,
-      `${endpoint} does not serve the etcd v2 API; start etcd with --enable-v2=true (etcd 3.4 or 3.5)`,
+      `${endpoint} serves etcd's v3 API but not v2: use the v3 client (import { Client } from "@etcd-tree/etcd-tree"); only etcd 3.4 and 3.5 started with --enable-v2=true serve v2, and etcd 3.6 removed it`,
     );
   }
 
