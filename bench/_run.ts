@@ -136,6 +136,44 @@ export async function npmPeer(
 }
 
 /**
+ * Builds the Go peer (`bench/_peer_go/main.go`, etcd's own clientv3) into
+ * `.tools/peer-go/peer-go` when it is missing or older than its source, and
+ * returns the binary's path. Needs Debian's `golang-go` and
+ * `golang-etcd-server-dev` (GOPATH mode, no module downloads).
+ */
+export async function goPeer(): Promise<string> {
+  const source = new URL("./_peer_go/main.go", import.meta.url).pathname;
+  const dir = new URL("../.tools/peer-go", import.meta.url).pathname;
+  const binary = `${dir}/peer-go`;
+  const built = await Deno.stat(binary).catch(() => undefined);
+  const changed = (await Deno.stat(source)).mtime!;
+  if (built?.mtime && built.mtime >= changed) return binary;
+  const gocode = "/usr/share/gocode/src/go.etcd.io/etcd/clientv3";
+  if (!await Deno.stat(gocode).catch(() => undefined)) {
+    throw new Error(
+      "The Go peer needs Go and etcd's Go source: apt-get install golang-go golang-etcd-server-dev",
+    );
+  }
+  console.error("Building the Go clientv3 peer into .tools/peer-go ...");
+  await Deno.mkdir(`${dir}/src/peer-go`, { recursive: true });
+  await Deno.copyFile(source, `${dir}/src/peer-go/main.go`);
+  const output = await new Deno.Command("go", {
+    args: ["build", "-o", binary, "peer-go"],
+    cwd: dir,
+    env: {
+      GOPATH: `${dir}:/usr/share/gocode`,
+      GO111MODULE: "off",
+      GOFLAGS: "-mod=mod",
+      GOCACHE: `${dir}/cache`,
+    },
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error("go build of bench/_peer_go failed");
+  return binary;
+}
+
+/**
  * Calls a second of `send(kind, i)` for the scenario `"<kind> x<workers>"`
  * (key `i` cycling through `keys`), for `seconds`.
  */

@@ -49,7 +49,7 @@ is_root() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
 debian_needs() {
   case "$task" in
     test) echo "etcd:etcd-server openssl:openssl chromium:chromium python3-yaml:python3-yaml" ;;
-    bench) echo "etcd:etcd-server chromium:chromium wrk:wrk" ;;
+    bench) echo "etcd:etcd-server chromium:chromium wrk:wrk go:golang-go gocode:golang-etcd-server-dev" ;;
     demo) echo "" ;; # etcd 3.5 only, below
     *) echo "" ;;
   esac
@@ -60,6 +60,7 @@ has() {
     etcd) [ -n "${ETCD_BIN:-}" ] || command -v etcd >/dev/null 2>&1 ;;
     chromium) [ -n "${CHROMIUM_BIN:-}" ] || [ -x /usr/bin/chromium ] ;;
     python3-yaml) /usr/bin/python3 -c "import yaml" >/dev/null 2>&1 ;;
+    gocode) [ -d /usr/share/gocode/src/go.etcd.io/etcd/clientv3 ] ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }
