@@ -27,6 +27,7 @@
 import type { EtcdClient, Key } from "./client.ts";
 import { type Codec, CodecRegistry } from "./codec.ts";
 import { AsyncQueue } from "./_core/queue.ts";
+import { hasEmptySegment, namesOf } from "./_core/paths.ts";
 import { milliseconds } from "./_core/retry.ts";
 import { otherSpelling } from "./_core/spelling.ts";
 import { type Store, storeOf, type Subtree } from "./_core/store.ts";
@@ -344,6 +345,12 @@ export class EtcdTree extends EventTarget implements AsyncDisposable {
    * ```
    */
   node(path: Key): TreeValue | TreeDirectory | undefined {
+    if (typeof path === "string" && hasEmptySegment(path)) {
+      // A key with an empty segment (v3: `/a` below the prefix ""), if
+      // there is one; else the extra "/" are dropped, as always.
+      const exact = this.#mirror.node(namesOf(path));
+      if (exact !== undefined) return exact;
+    }
     return this.#mirror.node(typeof path === "string" ? splitPath(path) : path);
   }
 

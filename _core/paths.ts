@@ -56,3 +56,38 @@ export function keySegments(key: Key, what = "key"): string[] {
   }
   return segments;
 }
+
+/**
+ * The names of a store path (v3: a key below its prefix, any text; v2:
+ * segments): split at each `/` between two other characters, so that an
+ * empty segment stays in a name (`/registry/a` is `/registry`, `a`; `a//b`
+ * and `dir/` are one name each). Joined with `/` they give the path back,
+ * and no name is empty: the empty name is free for what a node holds
+ * itself. On paths without empty segments, this is `split("/")`.
+ */
+export function namesOf(path: string): string[] {
+  if (path === "") return [];
+  return hasEmptySegment(path) ? path.split(NAME_BREAK) : path.split("/");
+}
+
+/** Whether a path has an empty segment: a leading, trailing or double `/`. */
+export function hasEmptySegment(path: string): boolean {
+  return path.startsWith("/") || path.endsWith("/") || path.includes("//");
+}
+
+/** A `/` with another character on either side. */
+const NAME_BREAK = /(?<=[^/])\/(?=[^/])/;
+
+/** The path above a path's last name, and that name (`""` for the root). */
+export function lastName(path: string): { above: string; name: string } {
+  if (!hasEmptySegment(path)) {
+    const slash = path.lastIndexOf("/");
+    return {
+      above: slash < 0 ? "" : path.slice(0, slash),
+      name: path.slice(slash + 1),
+    };
+  }
+  const names = namesOf(path);
+  const name = names.pop() ?? "";
+  return { above: names.join("/"), name };
+}

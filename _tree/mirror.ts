@@ -4,6 +4,7 @@
 
 import { type Codec, type CodecRegistry, codecs } from "../codec.ts";
 import type { Change, Entry, Snapshot } from "../_core/store.ts";
+import { lastName, namesOf } from "../_core/paths.ts";
 import { childrenOf, touch, TreeDirectory, TreeValue } from "./nodes.ts";
 
 const STRING: Codec<unknown> = codecs.string;
@@ -85,11 +86,9 @@ export class Mirror {
     const dirs = new Map<string, TreeDirectory>();
     for (const entry of snapshot.entries) {
       const path = entry.path;
-      const slash = path.lastIndexOf("/");
-      const name = path === "" ? "" : path.slice(slash + 1);
+      const { above, name } = lastName(path);
       let parent: TreeDirectory | undefined;
       if (path !== "") {
-        const above = slash < 0 ? "" : path.slice(0, slash);
         parent = dirs.get(above);
         if (parent === undefined) {
           parent = this.#ensureDirs(splitPath(above), 0);
@@ -133,12 +132,9 @@ export class Mirror {
     for (const entry of snapshot.entries) {
       incoming.add(entry.path);
       if (this.#inferDirs) {
-        for (
-          let at = entry.path.lastIndexOf("/");
-          at > 0;
-          at = entry.path.lastIndexOf("/", at - 1)
-        ) {
-          incoming.add(entry.path.slice(0, at));
+        const names = namesOf(entry.path);
+        for (let at = names.length - 1; at > 0; at--) {
+          incoming.add(names.slice(0, at).join("/"));
         }
         incoming.add("");
       }
@@ -435,9 +431,8 @@ export class Mirror {
   }
 }
 
-function splitPath(path: string): string[] {
-  return path === "" ? [] : path.split("/");
-}
+/** A path's names (an empty segment stays in a name: `namesOf`). */
+const splitPath = namesOf;
 
 /** The entry a value node was made from. */
 function entryOf(node: TreeValue): Entry {

@@ -4,6 +4,7 @@
 
 import type { Codec } from "../codec.ts";
 import type { Key } from "../client.ts";
+import { hasEmptySegment, namesOf } from "../_core/paths.ts";
 
 /** Changes a node's modification index and expiry in place. */
 export let touch: (
@@ -255,6 +256,12 @@ export class TreeDirectory extends TreeNode {
    * @returns The node, or `undefined` if there is none.
    */
   node(path: Key): TreeValue | TreeDirectory | undefined {
+    if (typeof path === "string" && hasEmptySegment(path)) {
+      // A key with an empty segment (v3: `/a` below the prefix ""), if
+      // there is one; else the extra "/" are dropped, as always.
+      const exact = this.node(namesOf(path));
+      if (exact !== undefined) return exact;
+    }
     const segments = typeof path === "string" ? splitPath(path) : path;
     if (segments.length === 0) return this;
     let children = this.#children;

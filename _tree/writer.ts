@@ -3,7 +3,12 @@
 
 import { type Codec, type CodecRegistry, codecs } from "../codec.ts";
 import { errorKind } from "../_core/kinds.ts";
-import { type Key, keySegments } from "../_core/paths.ts";
+import {
+  hasEmptySegment,
+  type Key,
+  keySegments,
+  namesOf,
+} from "../_core/paths.ts";
 import {
   type Condition,
   type PutOptions,
@@ -57,6 +62,9 @@ export class Writer {
   /** Checks that the tree takes writes and the path; returns its segments. */
   writable(path: Key, rootAllowed = false): string[] {
     this.#parts.usable();
+    if (typeof path === "string" && this.#isKey(path)) {
+      return namesOf(path); // a key of the whole v3 key space, as it is
+    }
     const segments = keySegments(path, "path");
     if (segments.length === 0 && !rootAllowed) {
       throw new TypeError(
@@ -65,6 +73,19 @@ export class Writer {
     }
     this.check(segments);
     return segments;
+  }
+
+  /**
+   * Whether a path is a key as it is: one with an empty segment (`/a`,
+   * `a//b`) in a tree of the whole v3 key space, where such keys are paths
+   * of their own; elsewhere the extra "/" are dropped, as always.
+   */
+  #isKey(path: string): boolean {
+    const { store, subtree } = this.#parts;
+    return subtree.key === "" && store.capabilities.protocol === "v3" &&
+        hasEmptySegment(path) && path !== "/"
+      ? path.isWellFormed()
+      : false;
   }
 
   /** Refuses segments the store would hide from the mirror. */
@@ -310,7 +331,7 @@ export class Writer {
       else dirs.push(node);
     }
     const removeValue = (node: TreeValue) => {
-      const segments = node.path === "" ? [] : node.path.split("/");
+      const segments = namesOf(node.path);
       const remove: { condition: Condition; signal?: AbortSignal } = {
         condition: { modifiedIndex: node.modifiedIndex },
       };
@@ -327,7 +348,7 @@ export class Writer {
       // One transaction: every value goes, or none does.
       return await this.#commit(
         values.map((node) => ({
-          segments: node.path === "" ? [] : node.path.split("/"),
+          segments: namesOf(node.path),
           base: node,
           write: {
             path: node.path,
@@ -344,8 +365,7 @@ export class Writer {
       index = Math.max(index, outcome.value);
     }
     if (store.capabilities.directories) {
-      const depth = (dir: TreeDirectory) =>
-        dir.path === "" ? 0 : dir.path.split("/").length;
+      const depth = (dir: TreeDirectory) => namesOf(dir.path).length;
       const levels = [...new Set(dirs.map(depth))].sort((a, b) => b - a);
       for (const level of levels) {
         const written = await Promise.all(
@@ -361,7 +381,7 @@ export class Writer {
                 throw new WriteConflict(
                   dir.path,
                   mirror.node(
-                    dir.path === "" ? [] : dir.path.split("/"),
+                    namesOf(dir.path),
                   ),
                   error as Error,
                 );

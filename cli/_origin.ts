@@ -2,7 +2,9 @@
 // revision (v3) or index (v2) it was read at, so that yaml2etcd loading it
 // back can tell a key changed since from one the file changes. YAML holds
 // it in its first line, a comment; JSON in a member of the top object whose
-// name is empty (which no key can have). Internal.
+// name is empty (which no key can have), which also holds PREFIX's own
+// value where keys are below it too (elsewhere a mapping's empty name).
+// Internal.
 
 import { Failure } from "./_common.ts";
 import { visible } from "./_escape.ts";
@@ -49,11 +51,22 @@ export function originOfComment(text: string): Origin | undefined {
   }
 }
 
-/** The JSON member that opens a JSON dump's object. */
-export function originMember(origin: Origin): string {
+/**
+ * The member of a JSON dump's origin that holds PREFIX's own value when
+ * keys are below it too (the top object's empty name being the origin).
+ */
+export const ORIGIN_VALUE = "value";
+
+/**
+ * The JSON member that opens a JSON dump's object; `own` is the JSON of
+ * PREFIX's own value, when keys are below it too.
+ */
+export function originMember(origin: Origin, own?: string): string {
   return `"": {"prefix": ${
     JSON.stringify(origin.prefix)
-  }, "${origin.unit}": ${origin.at}}`;
+  }, "${origin.unit}": ${origin.at}${
+    own === undefined ? "" : `, "${ORIGIN_VALUE}": ${own}`
+  }}`;
 }
 
 /**
@@ -73,7 +86,7 @@ export function originOfFields(
     !Number.isSafeInteger(Number(at))
   ) {
     throw new Failure(
-      `Cannot load ${where}: the empty name at the top is etcd2yaml's record of a dump, {"prefix": PREFIX, "revision": N} (v2: "index"); remove it to load the rest as it is`,
+      `Cannot load ${where}: the empty name at the top is etcd2yaml's record of a dump, {"prefix": PREFIX, "revision": N} (v2: "index"; and "value": PREFIX's own value, where keys are below it too); remove it to load the rest as it is`,
     );
   }
   return { prefix, unit, at: Number(at) };

@@ -1,11 +1,17 @@
 // yaml2etcd's plan: what to create, update and delete to make a subtree
 // hold what a file says, against what a snapshot showed. Internal.
 
+import { namesOf } from "../_core/paths.ts";
 import type { Entry, Subtree } from "../_core/store.ts";
 import { showKey, showValue, visible } from "./_escape.ts";
 import type { Origin } from "./_origin.ts";
+import { OWN_NAME } from "./_yaml.ts";
 
-/** What the file asks for: a value (text or bytes), or a directory of more. */
+/**
+ * What the file asks for: a value (text or bytes), or a directory of more,
+ * named as `namesOf` names keys; a directory's empty name (`OWN_NAME`) is
+ * the value of its own key, beside the keys below it (v3).
+ */
 export type Wanted = string | Uint8Array | Map<string, Wanted>;
 
 /** What etcd held at a path: its entry (none for an inferred directory) and children. */
@@ -14,7 +20,7 @@ export interface Have {
   children: Map<string, Have>;
   /**
    * A value etcd holds at a directory's own path (v3 holds both `a` and
-   * `a/b`): a file can set it, or the keys below, not both.
+   * `a/b`): a file sets it under the directory's empty name.
    */
   shadowed?: Entry;
 }
@@ -59,12 +65,12 @@ export interface Removal {
 
 /**
  * A key under the prefix that `--replace` leaves in place because a file
- * cannot name it: by its path (a value with keys below it), or as the
- * snapshot described it (a key that is no path).
+ * cannot name it (it is no path), as the snapshot described it.
  */
-export type Kept =
-  | { path: string[]; why: string }
-  | { key: string; why: string };
+export interface Kept {
+  key: string;
+  why: string;
+}
 
 /** What a load will do. */
 export interface Plan {
@@ -88,7 +94,7 @@ export function haveOf(entries: readonly Entry[]): Have | undefined {
   for (const entry of entries) {
     let node = root;
     if (entry.path !== "") {
-      for (const name of entry.path.split("/")) {
+      for (const name of namesOf(entry.path)) {
         let child = node.children.get(name);
         if (child === undefined) {
           child = { entry: undefined, children: new Map() };
@@ -150,47 +156,74 @@ export function makePlan(
   if (replace) {
     for (const key of skipped) plan.kept.push({ key, why: whyNoPath(key) });
   }
-  if (!(want instanceof Map)) {
-    // The file holds one value: the prefix itself.
-    planValue(want, root, [], plan, replace);
-    return plan;
-  }
-  if (root !== undefined && !isDir(root)) {
-    // The prefix holds a value that has to become a directory.
-    plan.removals.push(removal([], root));
-    root = undefined;
-  }
-  if (root === undefined && want.size === 0) {
-    plan.writes.push({ kind: "mkdir", path: [] });
-  }
-  keepShadowed(root, [], plan, replace);
-  diff(want, root, [], plan, replace);
+  if (want instanceof Map) planMap(want, root, [], plan, replace);
+  else planValue(want, root, [], plan, replace); // the prefix itself
   return plan;
 }
 
 /** Why a key the snapshot left out is no path, from its description. */
-function whyNoPath(key: string): string {
+export function whyNoPath(key: string): string {
   return key.startsWith("0x")
     ? "not UTF-8 text, so no name a file can hold"
-    : "an empty segment (a//b), so no name a file can hold";
+    : 'PREFIX and "/" alone, so no name below PREFIX (the whole key space, PREFIX "", holds it)';
 }
 
-/**
- * With `--replace`, a file that makes a directory of a path where etcd
- * holds a value beside keys below it leaves that value: the file cannot
- * name it, so the plan says so.
- */
-function keepShadowed(
+/** Plans a mapping of the file at `at`, over what etcd held there. */
+function planMap(
+  want: Map<string, Wanted>,
   node: Have | undefined,
   at: string[],
   plan: Plan,
   replace: boolean,
 ): void {
-  if (replace && node?.shadowed !== undefined) {
-    plan.kept.push({
+  if (node !== undefined && !isDir(node)) {
+    if (want.has(OWN_NAME)) {
+      // The value stays, as the mapping's own; keys come below it.
+      node = { entry: undefined, children: new Map(), shadowed: node.entry! };
+    } else {
+      // A value that has to become a directory.
+      plan.removals.push(removal(at, node));
+      node = undefined;
+    }
+  }
+  if (node === undefined && want.size === 0) {
+    plan.writes.push({ kind: "mkdir", path: at });
+  } else {
+    diff(want, node, at, plan, replace);
+  }
+}
+
+/**
+ * Plans the value of a directory's own key (v3: `a` beside `a/b`): set
+ * where the file gives one, deleted with `--replace` where it does not.
+ */
+function planOwn(
+  wanted: Wanted | undefined,
+  have: Have | undefined,
+  at: string[],
+  plan: Plan,
+  replace: boolean,
+): void {
+  const had = have?.shadowed;
+  if (wanted === undefined || wanted instanceof Map) {
+    if (replace && had !== undefined) {
+      plan.removals.push(
+        removal(at, { entry: had, children: new Map() }),
+      );
+    }
+    return;
+  }
+  if (had === undefined) {
+    plan.writes.push({ kind: "create", path: at, value: wanted });
+  } else if (same(had.value, wanted)) {
+    plan.unchanged++;
+  } else {
+    plan.writes.push({
+      kind: "update",
       path: at,
-      why:
-        "a value with keys below it, and a file holds a value or a mapping, not both",
+      value: wanted,
+      modifiedIndex: had.modifiedIndex,
+      was: had.value ?? "",
     });
   }
 }
@@ -242,24 +275,14 @@ function diff(
   replace: boolean,
 ): void {
   const children = have?.children ?? new Map<string, Have>();
+  planOwn(want.get(OWN_NAME), have, path, plan, replace);
   for (const name of [...want.keys()].sort()) {
+    if (name === OWN_NAME) continue;
     const wanted = want.get(name)!;
-    let node = children.get(name);
+    const node = children.get(name);
     const at = [...path, name];
-    if (!(wanted instanceof Map)) {
-      planValue(wanted, node, at, plan, replace);
-      continue;
-    }
-    if (node !== undefined && !isDir(node)) {
-      plan.removals.push(removal(at, node));
-      node = undefined;
-    }
-    keepShadowed(node, at, plan, replace);
-    if (node === undefined && wanted.size === 0) {
-      plan.writes.push({ kind: "mkdir", path: at });
-    } else {
-      diff(wanted, node, at, plan, replace);
-    }
+    if (wanted instanceof Map) planMap(wanted, node, at, plan, replace);
+    else planValue(wanted, node, at, plan, replace);
   }
   if (replace) {
     for (
@@ -402,7 +425,7 @@ export function describePlan(plan: Plan, subtree: Subtree): string {
     lines.push(`! ${key(newer.path)} ${describeNewer(newer, plan.dump!)}`);
   }
   for (const kept of plan.kept) {
-    lines.push(`! ${keptKey(kept, subtree)} (left in place: ${kept.why})`);
+    lines.push(`! ${keptKey(kept)} (left in place: ${kept.why})`);
   }
   const creates = plan.writes.filter((s) => s.kind !== "update").length;
   const updates = plan.writes.length - creates;
@@ -428,8 +451,6 @@ export function describeNewer(newer: Newer, dump: Origin): string {
 }
 
 /** A kept key as a line shows it, safe on a terminal. */
-export function keptKey(kept: Kept, subtree: Subtree): string {
-  return "path" in kept
-    ? showKey(subtree.keyOf(kept.path.join("/")))
-    : visible(kept.key);
+export function keptKey(kept: Kept): string {
+  return visible(kept.key);
 }

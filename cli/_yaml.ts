@@ -4,7 +4,9 @@
 // write), a value a string (or, for bytes that are not UTF-8 text, a
 // Uint8Array: YAML's !!binary, in JSON an object whose one name is empty,
 // which no key can have); with --arrays, a directory whose children are
-// exactly "0", "1", ... may be an array.
+// exactly "0", "1", ... may be an array. A Map's names are a key's names
+// (`namesOf`: a name holds "/" only where the key has an empty segment),
+// and its empty name (`OWN_NAME`) is the value of its own key.
 //
 // The writer is our own, with no dependency: the shape is small (strings
 // and mappings), it must quote exactly what a YAML reader would take for
@@ -20,6 +22,13 @@ export function isValue(data: Data): data is string | Uint8Array {
 
 /** The JSON of bytes: an object whose one name is empty. */
 export const BINARY_NAME = "";
+
+/**
+ * The name of what a mapping's own key holds (etcd v3 holds `a` beside
+ * `a/b`): the empty name, which no key's name can be (`namesOf`), beside
+ * at least one other name (alone, in JSON, it is bytes).
+ */
+export const OWN_NAME = "";
 
 // ---- Writing ----
 

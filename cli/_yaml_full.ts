@@ -16,11 +16,10 @@ import {
   parseDocument,
 } from "npm:yaml@^2.9.1";
 import { Failure } from "./_common.ts";
-import { BINARY_NAME, type Data } from "./_yaml.ts";
+import { BINARY_NAME, type Data, isValue, OWN_NAME } from "./_yaml.ts";
 
 const BINARY_TAG = "tag:yaml.org,2002:binary";
-import { keyProblem } from "./_yaml_read.ts";
-import { type Origin, originOfFields } from "./_origin.ts";
+import { type Origin, ORIGIN_VALUE, originOfFields } from "./_origin.ts";
 
 /**
  * Most values (scalars and mappings) aliases may stand for, all told: a
@@ -96,20 +95,29 @@ function takeOrigin(
   found: (origin: Origin) => void,
 ): void {
   const at = top.items.findIndex((pair) =>
-    isScalar(pair.key) && pair.key.value === "" && isMap(pair.value)
+    isScalar(pair.key) && pair.key.value === "" && isMap(pair.value) &&
+    !isBytes(pair.value)
   );
   if (at < 0) return;
   const pair = top.items[at]!;
   const fields = new Map<string, unknown>();
+  let own: unknown;
   for (const item of (pair.value as { items: typeof top.items }).items) {
-    fields.set(
-      isScalar(item.key) ? String(item.key.value) : "",
-      isScalar(item.value) ? item.value.value : undefined,
-    );
+    const name = isScalar(item.key) ? String(item.key.value) : "";
+    if (name === ORIGIN_VALUE) own = item.value;
+    else fields.set(name, isScalar(item.value) ? item.value.value : undefined);
   }
   const range = (pair.key as { range?: [number, number, number] }).range;
   found(originOfFields(fields, source + lineCol(text, range?.[0])));
-  top.items.splice(at, 1);
+  // The prefix's own value, beside the keys below it, is read as such.
+  if (own === undefined) top.items.splice(at, 1);
+  else pair.value = own;
+}
+
+/** Whether a mapping is the JSON of bytes: one pair, its name empty. */
+function isBytes(map: { items: { key: unknown }[] }): boolean {
+  const key = map.items.length === 1 ? map.items[0]!.key : undefined;
+  return isScalar(key) && key.value === BINARY_NAME;
 }
 
 /** Expands a document's nodes into data, within the bounds above. */
@@ -237,14 +245,16 @@ class Reader {
         merges.push(pair.value);
         continue;
       }
-      const problem = keyProblem(key);
-      if (problem !== undefined) {
+      const value = this.read(pair.value, [...path, key]);
+      if (key === OWN_NAME && !isValue(value)) {
         this.#fail(
-          keyNode,
-          `key ${JSON.stringify(key)} under ${at(path)} ${problem}`,
+          pair.value,
+          `the empty name under ${
+            at(path)
+          } holds the value of that key itself (beside the keys below it): expected a value, not a mapping`,
         );
       }
-      map.set(key, this.read(pair.value, [...path, key]));
+      map.set(key, value);
     }
     for (const merge of merges) {
       const target = this.resolve(merge);

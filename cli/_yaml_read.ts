@@ -47,14 +47,13 @@ export async function readDump(
 }
 
 /**
- * Why a tree cannot hold a key, or undefined if it can. (What one API
- * cannot hold, such as v2's hidden "_" keys, is checked once connected.)
+ * Whether the simple reader takes a name: not the empty name (a mapping's
+ * own value, or bytes in JSON) and without "/" (names joined in one), which
+ * npm:yaml's part reads. (What an API cannot hold, such as v2's hidden "_"
+ * keys, is checked once connected.)
  */
-export function keyProblem(key: string): string | undefined {
-  if (key === "") return "is empty";
-  if (key === "." || key === "..") return "is a path step, not a name";
-  if (key.includes("/")) return 'contains "/" (nest mappings instead)';
-  return undefined;
+function isSimpleName(key: string): boolean {
+  return key !== "" && !key.includes("/");
 }
 
 // ---- The simple part of YAML ----
@@ -127,7 +126,7 @@ export function readSimple(text: string): Map<string, Data> | undefined {
     if (indent !== top.indent) return undefined;
     const entry = readEntry(line, indent);
     if (entry === undefined || top.map.has(entry.key)) return undefined;
-    if (keyProblem(entry.key) !== undefined) return undefined;
+    if (!isSimpleName(entry.key)) return undefined;
     if (entry.value === undefined) {
       top.map.set(entry.key, "");
       pending = { indent, map: top.map, key: entry.key };

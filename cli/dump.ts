@@ -51,21 +51,24 @@ import {
   VERSION,
   write,
 } from "./_common.ts";
-import { showKey, visible } from "./_escape.ts";
+import { visible } from "./_escape.ts";
+import { lastName } from "../_core/paths.ts";
+import { whyNoPath } from "./_plan.ts";
 import { type Origin, originComment, originMember, unitOf } from "./_origin.ts";
 import { DECODE_HELP, decodedDump, decodeFlag } from "./_k8s_view.ts";
 import { writeOutput } from "./_output.ts";
-import { type Data, toJson, toYaml } from "./_yaml.ts";
+import { type Data, OWN_NAME, toJson, toYaml } from "./_yaml.ts";
 
 const HELP = `etcd2yaml ${VERSION}: dump an etcd subtree as YAML
 
-Usage: etcd2yaml PREFIX [-o FILE] [--json] [--arrays] [--revision R]
-                 [--decode k8s] [connection flags]
+Usage: etcd2yaml [PREFIX] [-o FILE] [--json] [--arrays] [--revision R]
+                 [--skip-unrepresentable] [--decode k8s] [connection flags]
 
-  PREFIX          the subtree to dump: on v3 every key that starts with
-                  PREFIX/ (and PREFIX itself), such as app or /registry
-                  ("" for every key); on v2 a directory such as /app ("/"
-                  for everything)
+  PREFIX          the subtree to dump: on v3 the key PREFIX and every key
+                  that starts with PREFIX/, such as app or /registry (a
+                  trailing "/" is the same subtree); none or "" for every
+                  key, starting with "/" or not; on v2 a directory such as
+                  /app (none or "/" for everything)
   -o, --output    write to FILE instead of standard output: a file is
                   replaced atomically (keeping its mode; a link is
                   followed), a FIFO or device written into; "-" is stdout
@@ -77,20 +80,27 @@ Usage: etcd2yaml PREFIX [-o FILE] [--json] [--arrays] [--revision R]
 ${DECODE_HELP}: a view
                   for reading, keyed by whole etcd keys, that yaml2etcd
                   refuses to load (the dump without it is unchanged)
+  --skip-unrepresentable
+                  dump what a file can hold and list the rest on stderr
+                  (v3: keys that are not UTF-8 text, and PREFIX/ itself);
+                  without it, such keys make the dump fail (exit 1),
+                  listed on stderr, and nothing is written
 
 The dump is one consistent view: on v3 read page by page at one revision,
-so that no single answer is huge. Values that are not UTF-8 text are
-written as YAML !!binary (in JSON, as an object whose one name is empty,
-{"": "BASE64"}), and yaml2etcd loads them back byte for byte. Keys that are
-not UTF-8 text, or that have an empty segment (a//b), cannot be YAML names:
-they are left out and named on stderr, as is a value that has keys below
-it (v3 allows both a and a/b). On v2, keys with a segment starting with
-"_" are hidden by etcd from listings, so they are not dumped. A PREFIX that
-is a single value dumps as one scalar, which yaml2etcd loads back into that
-key. The dump records PREFIX and the revision (v2: index) it was read at:
-YAML in its first line, a comment; JSON as a member of the top object with
-the empty name. yaml2etcd loading it back treats a key changed since as a
-conflict.
+so that no single answer is huge. Keys are split into names at each "/"
+between two other characters: a/b is b under a, and an empty segment
+stays in a name (/registry/a is a under "/registry"; a//b and dir/ are one
+name each). A value that also has keys below it (v3 holds both a and a/b)
+is the empty name of its mapping ("": VALUE, first). Values that are not
+UTF-8 text are written as YAML !!binary (in JSON, as an object whose one
+name is empty, {"": "BASE64"}). So yaml2etcd loads a dump back byte for
+byte. On v2, keys with a segment starting with "_" are hidden by etcd from
+listings, so they are not dumped. A PREFIX that is a single value dumps as
+one scalar, which yaml2etcd loads back into that key. The dump records
+PREFIX and the revision (v2: index) it was read at: YAML in its first
+line, a comment; JSON as a member of the top object with the empty name
+(which holds PREFIX's own value too, as "value", when keys are below it).
+yaml2etcd loading it back treats a key changed since as a conflict.
 
 ${COMMON_HELP}
 
@@ -121,13 +131,10 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       revision: { type: "string" },
       decode: { type: "string" },
       rev: { type: "string" },
+      "skip-unrepresentable": { type: "boolean" },
     });
     if (await answerInfo(values, io, "etcd2yaml", HELP)) return 0;
-    const prefix = prefixArgument(
-      positionals,
-      1,
-      'Missing PREFIX: name the subtree to dump, such as /app ("" for every v3 key)',
-    );
+    const prefix = prefixArgument(positionals, 1); // none: every key
     const decode = decodeFlag(values.decode);
     if (decode !== undefined && values.arrays) {
       throw new UsageError("--arrays does not apply to --decode k8s's view");
@@ -156,29 +163,25 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
         } ${snapshot.index})${other === undefined ? "" : `; ${other}`}`,
       );
     }
-    const left: string[] = [];
     const data = decode === undefined
-      ? toData(snapshot.entries, values.arrays === true, left)
+      ? toData(snapshot.entries, values.arrays === true)
       : undefined;
     const skipped = snapshot.skipped ?? [];
-    if (skipped.length > 0) {
-      await note(
-        io,
-        `${skipped.length} key${
-          skipped.length === 1 ? " is" : "s are"
-        } not dumped: not UTF-8 text, or with an empty segment, so not a name YAML can hold (${
-          examples(skipped)
-        })`,
+    for (const key of skipped) {
+      await write(
+        io.stderr,
+        `etcd2yaml: ${
+          values["skip-unrepresentable"] ? "left out" : "cannot dump"
+        } ${visible(key)}: ${whyNoPath(key)}\n`,
       );
     }
-    if (left.length > 0) {
-      await note(
-        io,
-        `${left.length} value${
-          left.length === 1 ? " is" : "s are"
-        } not dumped: etcd holds keys below them too, and a YAML name holds a value or a mapping, not both (${
-          examples(left.map((path) => showKey(subtree.keyOf(path))))
-        })`,
+    if (skipped.length > 0 && values["skip-unrepresentable"] !== true) {
+      throw new Failure(
+        `Cannot dump ${visible(JSON.stringify(subtree.key))}: ${
+          skipped.length === 1
+            ? "1 key under it has no name in a file (above)"
+            : `${skipped.length} keys under it have no name in a file (above)`
+        }; give --skip-unrepresentable to dump the rest without them; nothing was written`,
       );
     }
     const origin: Origin = {
@@ -207,30 +210,26 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
 }
 
 /**
- * A snapshot's entries as data: maps of values, keys sorted. A value with
- * keys below it (etcd v3 holds both `a` and `a/b`) cannot be both a value
- * and a mapping: its path goes to `left`, and the mapping wins.
+ * A snapshot's entries as data: maps of values, keys sorted, each key
+ * under its names (`namesOf`: `/registry/a` is `/registry`, `a`). A value
+ * with keys below it (etcd v3 holds both `a` and `a/b`) is its mapping's
+ * empty name.
  */
-function toData(
-  entries: readonly Entry[],
-  arrays: boolean,
-  left: string[],
-): Data {
+function toData(entries: readonly Entry[], arrays: boolean): Data {
   const root = entries[0];
   if (root?.path === "" && root.dir !== true && entries.length === 1) {
     return valueOf(root);
   }
   const top = new Map<string, Data>();
   const maps = new Map<string, Map<string, Data>>([["", top]]);
-  const values = new Set<string>();
   const mapAt = (path: string): Map<string, Data> => {
     let map = maps.get(path);
     if (map === undefined) {
-      const slash = path.lastIndexOf("/");
-      const parent = mapAt(slash < 0 ? "" : path.slice(0, slash));
-      const name = path.slice(slash + 1);
-      if (values.delete(path)) left.push(path); // a value was there
+      const { above, name } = lastName(path);
+      const parent = mapAt(above);
+      const value = parent.get(name); // a value there is the mapping's own
       map = new Map();
+      if (value !== undefined) map.set(OWN_NAME, value);
       parent.set(name, map);
       maps.set(path, map);
     }
@@ -238,35 +237,34 @@ function toData(
   };
   for (const entry of entries) {
     const path = entry.path;
-    if (path === "") {
-      if (entry.dir !== true) left.push(path);
-      continue;
-    }
     if (entry.dir === true) {
       mapAt(path);
     } else if (maps.has(path)) {
-      left.push(path); // keys below it came first
+      maps.get(path)!.set(OWN_NAME, valueOf(entry)); // keys below came first
     } else {
-      const slash = path.lastIndexOf("/");
-      mapAt(slash < 0 ? "" : path.slice(0, slash))
-        .set(path.slice(slash + 1), valueOf(entry));
-      values.add(path);
+      const { above, name } = lastName(path);
+      mapAt(above).set(name, valueOf(entry));
     }
   }
-  left.sort();
   return arrange(top, arrays);
 }
 
 /**
  * The JSON of a dump, its origin first where it has an object to go in (a
- * dump of one value, or a sequence, has none).
+ * dump of one value, or a sequence, has none); PREFIX's own value, beside
+ * keys below it, goes in the origin, whose name is the empty one too.
  */
 function jsonWithOrigin(data: Data, origin: Origin): string {
   if (!(data instanceof Map)) return toJson(data);
-  const member = `{\n  ${originMember(origin)}`;
-  return data.size === 0
+  const own = data.get(OWN_NAME);
+  const rest = new Map(data);
+  rest.delete(OWN_NAME);
+  const member = `{\n  ${
+    originMember(origin, own === undefined ? undefined : toJson(own).trimEnd())
+  }`;
+  return rest.size === 0
     ? `${member}\n}\n`
-    : `${member},${toJson(data).slice(1)}`;
+    : `${member},${toJson(rest).slice(1)}`;
 }
 
 /** A map with its keys sorted (and arrays where asked), all the way down. */
@@ -339,16 +337,6 @@ async function read(
       { cause: error },
     );
   }
-}
-
-/** A few of many, for a message. */
-function examples(items: readonly string[]): string {
-  return items.slice(0, 3).join(", ") + (items.length > 3 ? ", ..." : "");
-}
-
-/** A note on stderr, for what the dump leaves out. */
-function note(io: Io, text: string): Promise<void> {
-  return write(io.stderr, `etcd2yaml: note: ${visible(text)}\n`);
 }
 
 /** Whether names are exactly "0", "1", ..., "n-1" (n > 0). */

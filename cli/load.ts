@@ -65,7 +65,9 @@ import {
   type Plan,
   type Wanted,
 } from "./_plan.ts";
+import { wantedOf } from "./_names.ts";
 import { readDump } from "./_yaml_read.ts";
+import { OWN_NAME } from "./_yaml.ts";
 import { type Origin, unitOf } from "./_origin.ts";
 import { TooManyTxnOps } from "../v3/_errors.ts";
 
@@ -73,8 +75,9 @@ const HELP = `yaml2etcd ${VERSION}: load YAML into an etcd subtree
 
 Usage: yaml2etcd PREFIX [FILE|-] [options] [connection flags]
 
-  PREFIX             the subtree to load into, such as app (v3: its keys
-                     are PREFIX/...) or /app (v2)
+  PREFIX             the subtree to load into, such as app (v3: the key
+                     PREFIX and every key that starts with PREFIX/; ""
+                     for every key, starting with "/" or not) or /app (v2)
   FILE               the YAML to load; "-" or none: standard input
   --replace          also delete what is under PREFIX but not in the file
                      (only what was read, each key with a compare)
@@ -82,10 +85,10 @@ Usage: yaml2etcd PREFIX [FILE|-] [options] [connection flags]
                      deletes everything under PREFIX)
   --skip-unrepresentable
                      with --replace, leave the keys under PREFIX that no
-                     file can hold (v3: keys that are not UTF-8 or have an
-                     empty segment, a//b; a value with keys below it) and
-                     replace the rest; without it, such keys make the load
-                     fail (exit 1) before anything is written
+                     file can hold (v3: keys that are not UTF-8 text, and
+                     PREFIX/ itself) and replace the rest; without it,
+                     such keys make the load fail (exit 1) before
+                     anything is written
   --dry-run          print the plan as a diff; write nothing
   --force            write without comparing with what was read (overwrite
                      concurrent changes; directories go with everything in
@@ -106,13 +109,19 @@ Usage: yaml2etcd PREFIX [FILE|-] [options] [connection flags]
 Values are stored as the file spells them; YAML !!binary values (and, in
 JSON, an object whose one name is empty, {"": "BASE64"}) as their bytes,
 which v3 holds and v2 does not. A file of one value sets PREFIX itself.
+A name with "/" in it is the keys it joins ("a/b": 1 is b under a; "/x"
+at the top is the key /x when PREFIX is ""), as etcd2yaml writes keys
+with an empty segment; a key given twice is refused. On v3 a mapping's
+empty name ("": VALUE) is the value of its own key, beside the keys below
+it (at the top of a JSON dump: "value" in the dump's record).
 Merge keys (<<) merge; aliases may stand for at most 100,000 values in all,
 and nesting is limited to 256 levels. Writes compare with the state that
 was read, so a concurrent change is reported as a conflict (exit 1) and the
 rest is written. On v3 an empty mapping is refused (v3 has no empty
 directories), and so are keys starting with "_" on v2 (v2 hides them).
 On v3 a value with keys below it (b beside b/c) is updated by a file that
-sets b; the keys below stay unless --replace.
+sets b; the keys below stay unless --replace; and it stays, beside keys
+below it, where the file's mapping b has it under its empty name.
 A dump of etcd2yaml records the revision (v2: index) it was read at:
 loading it into the same PREFIX, a key changed since is a conflict (both
 values shown, not written, exit 1) unless --force. A file without one
@@ -189,7 +198,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       source,
       values.arrays === true,
     );
-    const want = data as Wanted;
+    const want = wantedOf(data, source);
 
     await using client = await connect(values, io, {
       maxConcurrency: concurrency,
@@ -199,7 +208,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     const { capabilities } = store;
     const subtree = subtreeOf(store, prefix);
     const shown = visible(JSON.stringify(subtree.key));
-    checkFits(want, capabilities, shown);
+    checkFits(want, capabilities, shown, subtree.key === "");
     const txnOps = capabilities.maxTxnOps === 0
       ? 0
       : txnOpsGiven ?? capabilities.maxTxnOps;
@@ -269,9 +278,8 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
         } under it cannot be in a file, so --replace would leave ${
           plan.kept.length === 1 ? "it" : "them"
         }: ${
-          plan.kept.slice(0, 3).map((kept) =>
-            `${keptKey(kept, subtree)} (${kept.why})`
-          ).join(", ")
+          plan.kept.slice(0, 3).map((kept) => `${keptKey(kept)} (${kept.why})`)
+            .join(", ")
         }${
           plan.kept.length > 3 ? ", ..." : ""
         }; give --skip-unrepresentable to replace the rest and leave them${
@@ -399,17 +407,22 @@ function wholeNumber(
 
 /**
  * Refuses, before anything is written, what the API in use cannot hold:
- * v2's hidden "_" keys and text-only values, v3's empty directories.
+ * v2's hidden "_" keys, text-only values, names that are no segments and
+ * values beside keys below them; v3's empty directories; a value of the
+ * whole key space itself (`everything`: PREFIX "" on v3).
  */
 function checkFits(
   want: Wanted,
   capabilities: Capabilities,
   prefix: string,
+  everything: boolean,
 ): void {
   const api = capabilities.protocol;
   let empty: string[] | undefined;
   let hidden: string[] | undefined;
   let binary: string[] | undefined;
+  let segment: string[] | undefined;
+  let own: string[] | undefined;
   const visit = (node: Wanted, path: string[]) => {
     if (node instanceof Uint8Array) {
       if (!capabilities.binary) binary ??= path;
@@ -420,14 +433,42 @@ function checkFits(
       empty ??= path;
     }
     for (const [name, child] of node) {
+      if (name === OWN_NAME) {
+        if (capabilities.directories || (everything && path.length === 0)) {
+          own ??= path;
+        }
+        continue;
+      }
       if (capabilities.hiddenUnderscore && name.startsWith("_")) {
         hidden ??= [...path, name];
+      }
+      if (
+        capabilities.directories &&
+        (name.includes("/") || name === "." || name === "..")
+      ) {
+        segment ??= [...path, name];
       }
       visit(child, [...path, name]);
     }
   };
   visit(want, []);
   const at = (path: string[]) => showKey(path.join("/"));
+  if (own !== undefined) {
+    throw new Failure(
+      capabilities.directories
+        ? `Cannot load into ${prefix}: ${
+          at(own) || "the input"
+        } holds a value under its empty name beside keys below it, and etcd's ${api} API holds a value or a directory, not both; nothing was written`
+        : `Cannot load into ${prefix}: the input holds a value under its empty name at the top, the value of PREFIX itself, and the whole key space has no key of its own; nothing was written`,
+    );
+  }
+  if (segment !== undefined) {
+    throw new Failure(
+      `Cannot load into ${prefix}: ${
+        at(segment)
+      } has an empty segment, "." or "..", which etcd's ${api} API does not keep as given (use --api v3); nothing was written`,
+    );
+  }
   if (hidden !== undefined) {
     throw new Failure(
       `Cannot load into ${prefix}: ${

@@ -57,8 +57,9 @@ const HELP =
 Usage: etcdmon [PREFIX] [--json] [--prev] [--since REV] [--decode k8s]
                [connection flags]
 
-  PREFIX          the subtree to watch (default: everything; on v3 every
-                  key that starts with PREFIX/, and PREFIX itself)
+  PREFIX          the subtree to watch (default: everything; on v3 the key
+                  PREFIX and every key that starts with PREFIX/, and with
+                  none or "" every key, starting with "/" or not)
   --json          one JSON object per line
   --prev          show each update's previous value too (v2 always knows
                   it; on v3 it costs etcd a little more per change)

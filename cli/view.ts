@@ -61,8 +61,9 @@ const HELP =
 
 Usage: etcd-tree [PREFIX] [--port N] [--host H] [--write] [connection flags]
 
-  PREFIX       the subtree to show (default: everything; on v3 every key
-               that starts with PREFIX/, and PREFIX itself)
+  PREFIX       the subtree to show (default: everything; on v3 the key
+               PREFIX and every key that starts with PREFIX/, and with
+               none or "" every key, starting with "/" or not)
   --port N     the port to serve on (default: a free one)
   --host H     the address to bind (default 127.0.0.1; 0.0.0.0 or :: for
                every interface, reached by this machine's names and

@@ -130,26 +130,39 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
     },
   );
 
-  await t.step("what YAML cannot name is left out, and said", async () => {
-    await client.put(
-      new Uint8Array([...new TextEncoder().encode("odd/"), 0xff]),
-      "x",
-    );
-    await client.put("odd//double", "x");
-    await client.put("odd/a", "a value with a key below it");
-    await client.put("odd/a/b", "below");
-    const ran = await runMain(dump, ["odd", ...endpoint]);
-    assert.equal(ran.code, 0, ran.stderr);
-    assert.equal(dumpBody(ran.stdout), "a:\n  b: below\n");
-    assert.match(
-      ran.stderr,
-      /note: 2 keys are not dumped: not UTF-8 text, or with an empty segment/,
-    );
-    assert.match(
-      ran.stderr,
-      /note: 1 value is not dumped: etcd holds keys below them too.*odd\/a/,
-    );
-  });
+  await t.step(
+    "a//b and a value beside keys below it are dumped; a key not UTF-8 fails the dump unless skipped",
+    async () => {
+      await client.put(
+        new Uint8Array([...new TextEncoder().encode("odd/"), 0xff]),
+        "x",
+      );
+      await client.put("odd//double", "x");
+      await client.put("odd/a", "a value with a key below it");
+      await client.put("odd/a/b", "below");
+      const ran = await runMain(dump, ["odd", ...endpoint]);
+      assert.equal(ran.code, 1);
+      assert.equal(ran.stdout, "");
+      assert.match(
+        ran.stderr,
+        /^etcd2yaml: cannot dump 0x6f64642fff: not UTF-8 text.*\n.*--skip-unrepresentable/,
+      );
+      const skipped = await runMain(dump, [
+        "odd",
+        "--skip-unrepresentable",
+        ...endpoint,
+      ]);
+      assert.equal(skipped.code, 0, skipped.stderr);
+      assert.equal(
+        dumpBody(skipped.stdout),
+        '/double: x\na:\n  "": a value with a key below it\n  b: below\n',
+      );
+      assert.equal(
+        skipped.stderr,
+        "etcd2yaml: left out 0x6f64642fff: not UTF-8 text, so no name a file can hold\n",
+      );
+    },
+  );
 
   await t.step(
     "a value with keys below it: a file that sets it updates it, the keys below stay",
@@ -204,17 +217,17 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       assert.equal(
         dry.stdout,
         [
+          '- rp/a (was "shadowed")',
+          '- rp//double (was "x")',
           '- rp/gone (was "x")',
-          '! "rp//double" (left in place: an empty segment (a//b), so no name a file can hold)',
           "! 0x72702fff (left in place: not UTF-8 text, so no name a file can hold)",
-          "! rp/a (left in place: a value with keys below it, and a file holds a value or a mapping, not both)",
-          "plan: create 0, update 0, delete 1, unchanged 1, left in place 3",
+          "plan: create 0, update 0, delete 3, unchanged 1, left in place 1",
           "",
         ].join("\n"),
       );
       assert.match(
         dry.stderr,
-        /^yaml2etcd: note: <stdin> records no revision.*\nyaml2etcd: Refusing to replace "rp": 3 keys under it cannot be in a file, so --replace would leave them: .*rp\/\/double.*; give --skip-unrepresentable to replace the rest and leave them\n$/,
+        /^yaml2etcd: note: <stdin> records no revision.*\nyaml2etcd: Refusing to replace "rp": 1 key under it cannot be in a file, so --replace would leave it: 0x72702fff .*; give --skip-unrepresentable to replace the rest and leave them\n$/,
       );
       const refused = await runMain(
         load,
@@ -235,11 +248,12 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       assert.equal(skipped.code, 0, skipped.stderr);
       assert.equal(
         skipped.stdout,
-        "created 0, updated 0, deleted 1, unchanged 1, conflicts 0\n",
+        "created 0, updated 0, deleted 3, unchanged 1, conflicts 0\n",
       );
       assert.equal(await client.get("rp/gone"), undefined);
-      assert.equal((await client.get("rp/a"))?.value, "shadowed");
-      assert.equal((await client.get("rp//double"))?.value, "x");
+      assert.equal(await client.get("rp/a"), undefined);
+      assert.equal(await client.get("rp//double"), undefined);
+      assert.equal((await client.get("rp/a/b"))?.value, "below");
     },
   );
 

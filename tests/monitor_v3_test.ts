@@ -224,11 +224,15 @@ test("etcdmon's and etcd2yaml's output cannot be obeyed by a terminal; --json st
       );
     }
   }
-  // A key etcd2yaml leaves out is named in a note on stderr, escaped.
-  await client.put(`t/a//${key}`, "skipped");
-  const dumped = await runMain(dump, ["t", "--endpoints", etcd.endpoint]);
-  assert.equal(dumped.code, 0, dumped.stderr);
-  assert.match(dumped.stderr, /note: 1 key is not dumped.*a\/\/k\\u009b2J/);
+  // A key etcd2yaml cannot dump (PREFIX/ itself) is named on stderr, escaped.
+  await client.put(`t/a/${key}/`, "skipped");
+  const dumped = await runMain(dump, [
+    `t/a/${key}`,
+    "--endpoints",
+    etcd.endpoint,
+  ]);
+  assert.equal(dumped.code, 1, dumped.stderr);
+  assert.match(dumped.stderr, /cannot dump "t\/a\/k\\u009b2J.*\/"/);
   assert.doesNotMatch(dumped.stderr, OBEYED);
 });
 

@@ -3,8 +3,11 @@
 // A subtree is the keys below a prefix: `app` holds `app/port` (path
 // `port`) and the key `app` itself (path `""`). Directories are inferred
 // from `/` (a value with keys below it, `a` beside `a/b`, is for the layer
-// above to place); keys that cannot be paths (not UTF-8, an empty segment)
-// are left out of snapshots and changes, and a snapshot names them. Conditions
+// above to place). A path is any text, empty segments too (`/registry/a`
+// below the prefix `""`, `a//b`), split into names by `namesOf`
+// (_core/paths.ts); keys that cannot be paths (not UTF-8, or `app/` below
+// `app`, which has no path of its own) are left out of snapshots and
+// changes, and a snapshot names them. Conditions
 // are compares in a transaction whose failure branch reads the key, so a
 // failed write says whether the key changed, exists or is gone. A TTL is a
 // lease: keys written with the same TTL within the same second share one,
@@ -827,16 +830,16 @@ function kvEntry(path: string, kv: KeyValue): Entry {
   return entry;
 }
 
-/** Whether a key lies below the subtree's prefix (path or not). */
+/**
+ * Whether a key lies below the subtree's prefix (path or not): `app/` is
+ * below `app`, with no path of its own.
+ */
 function inside(key: Uint8Array, base: V3Subtree): boolean {
-  return key.length > base.base.length && startsWith(key, base.base);
+  return key.length >= base.base.length && startsWith(key, base.base);
 }
 
 function isPath(path: string): boolean {
-  if (path === "" || path.charCodeAt(0) === 47 || path.endsWith("/")) {
-    return false;
-  }
-  return !path.includes("//");
+  return path !== "";
 }
 
 function checkPath(path: string): string {
@@ -844,7 +847,7 @@ function checkPath(path: string): string {
     throw new TypeError(
       `Invalid path ${
         JSON.stringify(path)
-      }: expected non-empty segments joined by "/", as text`,
+      }: expected the text of a key below the subtree, not empty`,
     );
   }
   return path;
