@@ -246,4 +246,291 @@ Deno.test("the v3 codec against etcd 3.5, over gRPC and the gateway", async (t) 
       /code 11: etcdserver: mvcc: required revision has been compacted/,
     );
   });
+
+  await t.step(
+    "Watch: create with watch_id, prev_kv, progress, cancel",
+    async () => {
+      const start = await peer.grpcCall(METHODS.kv.put, {
+        key: bytes("w/a"),
+        value: bytes("0"),
+      });
+      const create: pb.Init<pb.WatchRequest> = {
+        create_request: {
+          key: bytes("w/"),
+          range_end: bytes("w0"),
+          start_revision: start.header!.revision + 1,
+          prev_kv: true,
+          watch_id: 7,
+          filters: [pb.FilterType.NODELETE],
+          progress_notify: true,
+        },
+      };
+      const call = peer.grpc.call(METHODS.watch.watch.path);
+      const read = async () => pb.WatchResponse.decode((await call.read())!);
+      call.write(pb.WatchRequest.encode(create));
+      const created = await read();
+      assert.equal(created.created, true);
+      assert.equal(created.watch_id, 7);
+      // A second watch on the same stream, its ID picked by the client too.
+      call.write(pb.WatchRequest.encode({
+        create_request: { key: bytes("w/b"), watch_id: 8 },
+      }));
+      assert.equal((await read()).watch_id, 8);
+      await peer.grpcCall(METHODS.kv.put, {
+        key: bytes("w/a"),
+        value: bytes("1"),
+      });
+      await peer.grpcCall(METHODS.kv.deleteRange, { key: bytes("w/a") });
+      await peer.grpcCall(METHODS.kv.put, {
+        key: bytes("w/b"),
+        value: bytes("2"),
+      });
+      const seen: pb.WatchResponse[] = [];
+      while (seen.flatMap((r) => r.events).length < 3) seen.push(await read());
+      const onSeven = seen.filter((r) => r.watch_id === 7).flatMap((r) =>
+        r.events
+      );
+      // NODELETE leaves the delete out; prev_kv gives the value before.
+      assert.deepEqual(
+        onSeven.map((e) => [e.type, str(e.kv!.key), str(e.kv!.value)]),
+        [
+          [pb.EventType.PUT, "w/a", "1"],
+          [pb.EventType.PUT, "w/b", "2"],
+        ],
+      );
+      assert.equal(str(onSeven[0]!.prev_kv!.value), "0");
+      assert.equal(onSeven[1]!.prev_kv, undefined);
+      const onEight = seen.filter((r) => r.watch_id === 8).flatMap((r) =>
+        r.events
+      );
+      assert.equal(str(onEight[0]!.kv!.value), "2");
+
+      // The same watch through the gateway reads the same history.
+      const gateway = await fetch(
+        `${etcd.endpoint}${METHODS.watch.watch.gateway}`,
+        {
+          method: "POST",
+          body: JSON.stringify(pb.WatchRequest.toJson(create)),
+          signal: AbortSignal.timeout(10_000),
+        },
+      );
+      const lines = gateway.body!.pipeThrough(new TextDecoderStream())
+        .getReader();
+      const viaGateway: pb.WatchResponse[] = [];
+      let buffer = "";
+      while (viaGateway.flatMap((r) => r.events).length < 2) {
+        const { value, done } = await lines.read();
+        if (done) break;
+        buffer += value;
+        let newline;
+        while ((newline = buffer.indexOf("\n")) >= 0) {
+          const line = JSON.parse(buffer.slice(0, newline));
+          buffer = buffer.slice(newline + 1);
+          viaGateway.push(pb.WatchResponse.fromJson(line.result));
+        }
+      }
+      await lines.cancel();
+      assert.equal(viaGateway[0]!.created, true);
+      assert.deepEqual(
+        withoutRevision(viaGateway.flatMap((r) => r.events)),
+        withoutRevision(onSeven),
+      );
+
+      // A progress request answers with the revision, no events.
+      call.write(pb.WatchRequest.encode({ progress_request: {} }));
+      let progress = await read();
+      while (progress.events.length > 0) progress = await read();
+      assert.equal(progress.watch_id, -1); // etcd's id for a stream-wide progress notice
+      assert.ok(progress.header!.revision > start.header!.revision);
+      call.write(pb.WatchRequest.encode({ cancel_request: { watch_id: 7 } }));
+      const canceled = await read();
+      assert.equal(canceled.canceled, true);
+      assert.equal(canceled.watch_id, 7);
+      // A compacted start revision cancels with compact_revision.
+      call.write(pb.WatchRequest.encode({
+        create_request: { key: bytes("w/a"), start_revision: 1, watch_id: 9 },
+      }));
+      let compacted = await read();
+      while (!compacted.canceled) compacted = await read();
+      assert.equal(compacted.watch_id, 9);
+      assert.ok(compacted.compact_revision > 1);
+      call.cancel();
+    },
+  );
+
+  await t.step(
+    "Lease: KeepAlive, TimeToLive with keys, Leases, Revoke",
+    async () => {
+      const grant = await peer.grpcCall(METHODS.lease.grant, { TTL: 30 });
+      assert.ok(grant.ID > 0n);
+      await peer.grpcCall(METHODS.kv.put, {
+        key: bytes("l/k"),
+        value: bytes("v"),
+        lease: grant.ID,
+      });
+      const call = peer.grpc.call(METHODS.lease.keepAlive.path);
+      call.write(pb.LeaseKeepAliveRequest.encode({ ID: grant.ID }));
+      const kept = pb.LeaseKeepAliveResponse.decode((await call.read())!);
+      assert.equal(kept.ID, grant.ID);
+      assert.equal(kept.TTL, 30);
+      call.cancel();
+      const ttl = await both(METHODS.lease.timeToLive, {
+        ID: grant.ID,
+        keys: true,
+      });
+      assert.equal(ttl.grantedTTL, 30);
+      assert.ok(ttl.TTL > 0 && ttl.TTL <= 30);
+      assert.deepEqual(ttl.keys.map(str), ["l/k"]);
+      const leases = await both(METHODS.lease.leases, {});
+      assert.ok(leases.leases.some((l) => l.ID === grant.ID));
+      await peer.grpcCall(METHODS.lease.revoke, { ID: grant.ID });
+      const gone = await both(METHODS.lease.timeToLive, { ID: grant.ID });
+      assert.equal(gone.TTL, -1);
+      assert.equal(
+        (await both(METHODS.kv.range, { key: bytes("l/k") })).count,
+        0,
+      );
+      await assert.rejects(
+        peer.gatewayCall(METHODS.lease.revoke, { ID: grant.ID }),
+        /lease not found/,
+      );
+    },
+  );
+
+  await t.step("Cluster: MemberList", async () => {
+    const list = await both(METHODS.cluster.memberList, { linearizable: true });
+    assert.equal(list.members.length, 1);
+    const [member] = list.members;
+    assert.equal(member!.ID, list.header!.member_id);
+    assert.deepEqual(member!.clientURLs, [etcd.endpoint]);
+    assert.equal(member!.isLearner, false);
+  });
+
+  await t.step(
+    "Maintenance: Status, Alarm, Hash, HashKV, Defragment, Snapshot",
+    async () => {
+      const viaGrpc = await peer.grpcCall(METHODS.maintenance.status, {});
+      const viaGateway = await peer.gatewayCall(METHODS.maintenance.status, {});
+      assert.match(viaGrpc.version, /^3\.5\./);
+      assert.equal(viaGrpc.version, viaGateway.version);
+      assert.equal(viaGrpc.leader, viaGrpc.header!.member_id);
+      assert.equal(viaGateway.leader, viaGrpc.leader);
+      assert.ok(viaGrpc.dbSize > 0 && viaGrpc.dbSizeInUse > 0);
+      assert.ok(viaGrpc.raftIndex > 0 && viaGrpc.raftTerm > 0);
+      const alarms = await both(METHODS.maintenance.alarm, {
+        action: pb.AlarmAction.GET,
+      });
+      assert.deepEqual(alarms.alarms, []);
+      const hash = await both(METHODS.maintenance.hashKV, { revision: 0 });
+      assert.ok(hash.hash > 0);
+      assert.ok(hash.compact_revision > 0);
+      const whole = await peer.grpcCall(METHODS.maintenance.hash, {});
+      assert.ok(whole.hash > 0);
+      await peer.grpcCall(METHODS.maintenance.defragment, {});
+      const call = peer.grpc.call(METHODS.maintenance.snapshot.path);
+      call.write(pb.SnapshotRequest.encode({}));
+      call.end();
+      let size = 0;
+      let last: pb.SnapshotResponse | undefined;
+      for (let chunk; (chunk = await call.read()) !== undefined;) {
+        last = pb.SnapshotResponse.decode(chunk);
+        size += last.blob.length;
+      }
+      assert.equal((await call.status).code, 0);
+      assert.equal(last!.remaining_bytes, 0);
+      assert.ok(size > 4096, `snapshot of ${size} bytes`);
+    },
+  );
+
+  await t.step(
+    "Auth: users, roles, permissions, a token, then off again",
+    async () => {
+      const root = { name: "root", password: "rootpw" };
+      await peer.grpcCall(METHODS.auth.userAdd, root);
+      await peer.grpcCall(METHODS.auth.userGrantRole, {
+        user: "root",
+        role: "root",
+      });
+      await peer.gatewayCall(METHODS.auth.userAdd, {
+        name: "reader",
+        password: "pw",
+      });
+      await peer.grpcCall(METHODS.auth.roleAdd, { name: "readers" });
+      await peer.grpcCall(METHODS.auth.roleGrantPermission, {
+        name: "readers",
+        perm: {
+          permType: pb.PermissionType.READ,
+          key: bytes("p/"),
+          range_end: bytes("p0"),
+        },
+      });
+      await peer.grpcCall(METHODS.auth.userGrantRole, {
+        user: "reader",
+        role: "readers",
+      });
+      const role = await both(METHODS.auth.roleGet, { role: "readers" });
+      assert.deepEqual(
+        role.perm.map((p) => [p.permType, str(p.key), str(p.range_end)]),
+        [
+          [pb.PermissionType.READ, "p/", "p0"],
+        ],
+      );
+      assert.deepEqual(
+        (await both(METHODS.auth.userGet, { name: "reader" })).roles,
+        ["readers"],
+      );
+      assert.deepEqual((await both(METHODS.auth.userList, {})).users, [
+        "reader",
+        "root",
+      ]);
+      // etcd keeps the root role implicit until auth is enabled.
+      assert.deepEqual((await both(METHODS.auth.roleList, {})).roles, [
+        "readers",
+      ]);
+      await peer.grpcCall(METHODS.auth.enable, {});
+      try {
+        const login = await peer.grpcCall(METHODS.auth.authenticate, {
+          name: "reader",
+          password: "pw",
+        });
+        assert.match(login.token, /^\w+\.\d+$/);
+        peer.token = login.token;
+        const read = await both(METHODS.kv.range, { key: bytes("p/a") });
+        assert.equal(str(read.kvs[0]!.value), "3");
+        await assert.rejects(
+          peer.grpcCall(METHODS.kv.put, {
+            key: bytes("p/a"),
+            value: bytes("x"),
+          }),
+          /code 7: etcdserver: permission denied/,
+        );
+      } finally {
+        peer.token =
+          (await peer.gatewayCall(METHODS.auth.authenticate, root)).token;
+        const on = await both(METHODS.auth.status, {});
+        assert.equal(on.enabled, true);
+        await peer.grpcCall(METHODS.auth.disable, {});
+        peer.token = undefined;
+      }
+      const status = await both(METHODS.auth.status, {});
+      assert.equal(status.enabled, false);
+      assert.ok(status.authRevision > 0);
+      await peer.grpcCall(METHODS.auth.userRevokeRole, {
+        name: "reader",
+        role: "readers",
+      });
+      await peer.grpcCall(METHODS.auth.roleRevokePermission, {
+        role: "readers",
+        key: bytes("p/"),
+        range_end: bytes("p0"),
+      });
+      await peer.grpcCall(METHODS.auth.userChangePassword, {
+        name: "reader",
+        password: "pw2",
+      });
+      await peer.grpcCall(METHODS.auth.roleDelete, { role: "readers" });
+      await peer.grpcCall(METHODS.auth.userDelete, { name: "reader" });
+      assert.deepEqual((await both(METHODS.auth.userList, {})).users, ["root"]);
+    },
+  );
 });
