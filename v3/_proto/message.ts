@@ -48,7 +48,8 @@ export type JsonObject = { [key: string]: Json };
 
 /** What a message may be built from: any field may be left out. */
 export type Init<T> = { [K in keyof T]?: InitOf<T[K]> };
-type InitOf<V> = V extends
+/** What a field may be built from (see `Init`). */
+export type InitOf<V> = V extends
   Uint8Array | string | number | bigint | boolean | undefined ? V
   : V extends readonly (infer E)[] ? readonly InitOf<E>[]
   : Init<V>;
@@ -137,21 +138,27 @@ export class MessageType<T extends object> {
   readonly #slots: readonly Slot[];
   readonly #byNo: (Slot | undefined)[];
   readonly #read: ((r: Reader, end: number) => T) | undefined;
+  readonly #fromJson: ((json: unknown) => T | undefined) | undefined;
 
   /**
    * @param name The full name of the message.
    * @param fields Every field of the message's objects.
    * @param read A hand-written decoder for a hot message (the same result
    *   as the generic one).
+   * @param fromJson A hand-written reader of the JSON of a hot message: its
+   *   result, or undefined to leave anything unusual (and its error) to
+   *   the generic one.
    */
   constructor(
     name: string,
     fields: Fields<T>,
     read?: (r: Reader, end: number) => T,
+    fromJson?: (json: unknown) => T | undefined,
   ) {
     this.name = name;
     this.fields = fields;
     this.#read = read;
+    this.#fromJson = fromJson;
     const slots: Slot[] = [];
     for (
       const [name, spec] of Object.entries(fields) as [string, Field<unknown>][]
@@ -214,18 +221,17 @@ export class MessageType<T extends object> {
   /** Writes the message's fields (not its length or tag). */
   write(w: Writer, message: Init<T>): void {
     const source = message as Record_;
-    for (const slot of this.#slots) {
-      const value = source[slot.name];
-      if (value === undefined) continue;
-      try {
+    let slot: Slot | undefined;
+    try {
+      for (slot of this.#slots) {
+        const value = source[slot.name];
+        if (value === undefined) continue;
         if (!slot.repeated) writeOne(w, slot, value, !slot.oneof);
         else if (slot.packable) writePacked(w, slot, value as unknown[]);
-        else {for (const item of value as unknown[]) {
-            writeOne(w, slot, item, false);
-          }}
-      } catch (error) {
-        throw inField(error, this.name, slot.name);
+        else writeEach(w, slot, value as unknown[]);
       }
+    } catch (error) {
+      throw inField(error, this.name, slot?.name);
     }
   }
 
@@ -303,6 +309,8 @@ export class MessageType<T extends object> {
    * @throws {TypeError} When a field's value is not of its type.
    */
   fromJson(json: unknown): T {
+    const fast = this.#fromJson?.(json);
+    if (fast !== undefined) return fast;
     if (typeof json !== "object" || json === null || Array.isArray(json)) {
       throw new TypeError(
         `Cannot read ${this.name} from JSON: expected an object, got ${
@@ -463,6 +471,10 @@ function writeOne(w: Writer, slot: Slot, value: unknown, skipZero: boolean) {
       w.tag(slot.no, WIRE.varint);
       writeNumber(w, slot, value);
   }
+}
+
+function writeEach(w: Writer, slot: Slot, list: unknown[]): void {
+  for (const value of list) writeOne(w, slot, value, false);
 }
 
 function writePacked(w: Writer, slot: Slot, list: unknown[]): void {

@@ -68,6 +68,48 @@ function checkUnknown(r: Reader, tag: number, last: number): void {
   }
 }
 
+// The gateway's JSON of a key-value pair, the common case only: strings
+// where they belong. Anything else goes to the generic reader.
+function keyValueFromJson(json: unknown): KeyValue | undefined {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return undefined;
+  }
+  const o = json as Record<string, unknown>;
+  const key = bytesOf(o.key);
+  const value = bytesOf(o.value);
+  const create_revision = safe(o.create_revision);
+  const mod_revision = safe(o.mod_revision);
+  const version = safe(o.version);
+  const lease = o.lease;
+  if (
+    key === undefined || value === undefined || create_revision < 0 ||
+    mod_revision < 0 || version < 0 ||
+    (lease !== undefined && lease !== "0")
+  ) return undefined;
+  return { key, create_revision, mod_revision, version, value, lease: 0n };
+}
+
+function bytesOf(text: unknown): Uint8Array | undefined {
+  if (text === undefined || text === "") return EMPTY;
+  if (typeof text !== "string") return undefined;
+  try {
+    return Uint8Array.fromBase64(text);
+  } catch {
+    return undefined;
+  }
+}
+
+// A revision or version as the gateway writes it; -1 for anything else.
+function safe(text: unknown): number {
+  if (text === undefined) return 0;
+  if (typeof text !== "string" || text.length > 15) return -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+  }
+  return text.length === 0 ? -1 : Number(text);
+}
+
 /** mvccpb.KeyValue. */
 export const KeyValue: MessageType<KeyValue> = new MessageType(
   "mvccpb.KeyValue",
@@ -80,6 +122,7 @@ export const KeyValue: MessageType<KeyValue> = new MessageType(
     lease: int64n(6),
   },
   readKeyValue,
+  keyValueFromJson,
 );
 
 /** mvccpb.Event.EventType. */
