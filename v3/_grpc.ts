@@ -243,8 +243,12 @@ abstract class Exchange implements StreamHandler {
     }
   }
 
+  /** `length` bytes of the answer arrived (for flow control). */
+  received(_length: number): void {}
+
   onData(data: Uint8Array, _endStream: boolean): void {
     if (this.done) return;
+    this.received(data.length);
     let at = 0;
     while (at < data.length) {
       if (this.#body === undefined) {
@@ -345,6 +349,8 @@ class UnaryExchange extends Exchange {
 class StreamingExchange extends Exchange
   implements AsyncIterableIterator<Uint8Array> {
   readonly #queue: Uint8Array[] = [];
+  /** Bytes received while messages wait to be read, not given back yet. */
+  #held = 0;
   #end: { error: unknown } | undefined;
   #waiting:
     | {
@@ -353,11 +359,18 @@ class StreamingExchange extends Exchange
     }
     | undefined;
 
+  // Backpressure: bytes are given back to the server as they arrive while
+  // the reader keeps up, and held while messages wait to be read, so that
+  // a slow reader holds the server back by one window at most.
+  override received(length: number): void {
+    if (this.#queue.length === 0) this.stream?.release(length);
+    else this.#held += length;
+  }
+
   message(message: Uint8Array): void {
     const waiting = this.#waiting;
     if (waiting !== undefined) {
       this.#waiting = undefined;
-      this.stream?.release(message.length + PREFIX);
       waiting.resolve({ value: message, done: false });
     } else {
       this.#queue.push(message);
@@ -376,8 +389,10 @@ class StreamingExchange extends Exchange
   next(): Promise<IteratorResult<Uint8Array>> {
     const message = this.#queue.shift();
     if (message !== undefined) {
-      // Given back as consumed: a slow reader holds the server back.
-      this.stream?.release(message.length + PREFIX);
+      if (this.#queue.length === 0 && this.#held > 0) {
+        this.stream?.release(this.#held);
+        this.#held = 0;
+      }
       return Promise.resolve({ value: message, done: false });
     }
     if (this.#end !== undefined) {
@@ -415,6 +430,7 @@ export class GrpcChannel {
   #connection: H2Connection | undefined;
   #connecting: Promise<H2Connection> | undefined;
   #closed = false;
+  #connections = 0;
 
   /**
    * @param endpoint `http://host:port` (HTTP/2 with prior knowledge) or
@@ -429,6 +445,11 @@ export class GrpcChannel {
     this.#options = options;
     this.#dial = options.dial ?? denoDialer(endpoint, options.tls);
     this.#maxMessage = options.maxMessageSize ?? MAX_MESSAGE;
+  }
+
+  /** How many connections this channel has made. */
+  get connections(): number {
+    return this.#connections;
   }
 
   /** The connection, made if need be. */
@@ -448,6 +469,7 @@ export class GrpcChannel {
           throw new ClientClosed();
         }
         this.#connection = connection;
+        this.#connections++;
         connection.onUnavailable = () => {
           if (this.#connection === connection) this.#connection = undefined;
         };
