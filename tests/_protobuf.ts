@@ -85,7 +85,9 @@ export function fields(
       default:
         throw new Error(`wire type ${tag & 7} not handled`);
     }
-    out.set(number, [...(out.get(number) ?? []), value]);
+    const values = out.get(number);
+    if (values === undefined) out.set(number, [value]);
+    else values.push(value);
   }
   return out;
 }
@@ -111,4 +113,30 @@ export function revisionOf(message: Uint8Array): number {
   const header = fields(message).get(1)?.[0] as Uint8Array | undefined;
   if (header === undefined) return 0;
   return (fields(header).get(3)?.[0] as number | undefined) ?? 0;
+}
+
+/** WatchRequest{create_request = 1: WatchCreateRequest{key = 1, range_end = 2}}. */
+export function watchCreate(key: string, rangeEnd?: string): Uint8Array {
+  const create = rangeRequest(key, rangeEnd);
+  return Uint8Array.from(field(1, create));
+}
+
+/** A WatchResponse's events' keys (events = 11, kv = 2, key = 1). */
+export function watchedKeys(message: Uint8Array): string[] {
+  const decoder = new TextDecoder();
+  return (fields(message).get(11) ?? []).map((event) => {
+    const kv = fields(event as Uint8Array).get(2)![0] as Uint8Array;
+    return decoder.decode(fields(kv).get(1)![0] as Uint8Array);
+  });
+}
+
+/** TxnRequest{success = 2: RequestOp{request_put = 2: PutRequest}...}. */
+export function txnPuts(pairs: [string, string][]): Uint8Array {
+  return concat(
+    pairs.map(([key, value]) => field(2, field2(2, putRequest(key, value)))),
+  );
+}
+
+function field2(number: number, value: Uint8Array): Uint8Array {
+  return Uint8Array.from(field(number, value));
 }
