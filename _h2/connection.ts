@@ -932,7 +932,7 @@ export class H2Connection {
       Math.min(this.#pingAfter, this.#pingTimeout) / 4,
     );
     const pinger = setInterval(this.#checkAlive, every);
-    Deno.unrefTimer(Number(pinger));
+    unref(pinger);
     this.#pinger = pinger;
   }
 
@@ -1014,6 +1014,15 @@ export class H2Connection {
 }
 
 const PING_DATA = new Uint8Array(8);
+
+/** Lets the process exit while only this timer is pending. */
+function unref(timer: ReturnType<typeof setInterval>): void {
+  const runtime = (globalThis as {
+    Deno?: { unrefTimer(id: number): void };
+  }).Deno;
+  if (runtime !== undefined) runtime.unrefTimer(Number(timer));
+  else (timer as { unref?: () => void }).unref?.();
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
