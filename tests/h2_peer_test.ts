@@ -388,3 +388,28 @@ Deno.test("h2 peer: a server that answers no PING is given up while a stream wai
   assert.ok(performance.now() - started < 2000);
   channel.close();
 });
+
+Deno.test("h2 peer: a server that sends no SETTINGS: the call's deadline holds while connecting, then the connection is given up", async () => {
+  await using peer = hostilePeer(async (peer) => {
+    // Reads the client's preface and settings, answers nothing.
+    while (await peer.frame() !== null) { /* ignore */ }
+  });
+  const channel = new GrpcChannel(peer.endpoint, {
+    http2: { connectTimeout: 1000 },
+  });
+  const controller = new AbortController();
+  const aborted = channel.unary(PATH, REQUEST, { signal: controller.signal });
+  const timed = channel.unary(PATH, REQUEST, { timeout: 200 });
+  const waiting = channel.unary(PATH, REQUEST);
+  controller.abort(new Error("given up"));
+  await assert.rejects(aborted, /given up/);
+  const started = performance.now();
+  assert.ok(await failure(timed) instanceof RequestTimeout);
+  assert.ok(performance.now() - started < 900);
+  // The abort and the deadline did not end the attempt the third waits on.
+  const error = await failure(waiting);
+  assert.ok(error instanceof H2Error);
+  assert.ok(error.notProcessed);
+  assert.match(error.message, /sent no SETTINGS within 1000 ms/);
+  channel.close();
+});

@@ -151,9 +151,8 @@ abstract class Exchange implements StreamHandler {
   /** The call is over: `undefined` for OK, else the error. */
   abstract settle(error: unknown): void;
 
-  /** Arms the deadline and the abort signal once the stream exists. */
-  watch(stream: H2Stream): void {
-    this.stream = stream;
+  /** Arms the deadline and the abort signal, from the start of the call. */
+  arm(): void {
     const { timeout, signal } = this.#options;
     if (timeout !== undefined && timeout > 0) {
       this.#timer = setTimeout(() => {
@@ -181,6 +180,11 @@ abstract class Exchange implements StreamHandler {
       new H2Error("HTTP/2: canceled", ErrorCode.CANCEL),
       ErrorCode.CANCEL,
     );
+  }
+
+  /** Ends the call with `error` (or OK when undefined). */
+  fail(error: unknown): void {
+    this.#finish(error);
   }
 
   #finish(error: unknown): void {
@@ -453,7 +457,7 @@ export class GrpcChannel {
   }
 
   /** The connection, made if need be. */
-  #connect(signal?: AbortSignal): Promise<H2Connection> | H2Connection {
+  #connect(): Promise<H2Connection> | H2Connection {
     if (this.#closed) throw new ClientClosed();
     const current = this.#connection;
     if (current?.available) return current;
@@ -462,7 +466,7 @@ export class GrpcChannel {
       const connecting = H2Connection.connect(this.#dial, {
         name: this.endpoint,
         ...this.#options.http2,
-      }, signal).then((connection) => {
+      }).then((connection) => {
         this.#connecting = undefined;
         if (this.#closed) {
           connection.close();
@@ -547,28 +551,30 @@ export class GrpcChannel {
     const start = (connection: H2Connection) => {
       if (exchange.done) return;
       const stream = connection.open(this.#headers(path, options), exchange);
-      exchange.watch(stream);
+      exchange.stream = stream;
       stream.send(framed, true);
     };
-    this.#begin(exchange, options, start);
+    this.#begin(exchange, start);
     return answer;
   }
 
   /** Connects if need be, then starts the exchange; failures settle it. */
   #begin(
     exchange: Exchange,
-    options: GrpcCallOptions,
     start: (connection: H2Connection) => void,
   ): Promise<void> | undefined {
+    // The deadline and the signal hold while connecting too; the
+    // connection attempt, shared by the calls waiting for it, goes on.
+    exchange.arm();
     try {
-      const connection = this.#connect(options.signal);
+      const connection = this.#connect();
       if (connection instanceof H2Connection) {
         start(connection);
         return;
       }
-      return connection.then(start).catch((error) => exchange.settle(error));
+      return connection.then(start).catch((error) => exchange.fail(error));
     } catch (error) {
-      exchange.settle(error);
+      exchange.fail(error);
     }
   }
 
@@ -588,16 +594,16 @@ export class GrpcChannel {
       this.#maxMessage,
     );
     if (options.signal?.aborted) {
-      exchange.settle(options.signal.reason);
+      exchange.fail(options.signal.reason);
       return exchange;
     }
     const framed = frameMessage(request);
-    this.#begin(exchange, options, (connection) => {
+    this.#begin(exchange, (connection) => {
       if (exchange.done) return;
       const stream = connection.open(this.#headers(path, options), exchange, {
         manualFlow: true,
       });
-      exchange.watch(stream);
+      exchange.stream = stream;
       stream.send(framed, true);
     });
     return exchange;
@@ -616,19 +622,19 @@ export class GrpcChannel {
     );
     let ready: Promise<H2Stream | undefined>;
     if (options.signal?.aborted) {
-      exchange.settle(options.signal.reason);
+      exchange.fail(options.signal.reason);
       ready = Promise.resolve(undefined);
     } else {
       // Resolves with the stream, or undefined when it failed to open.
       ready = Promise.resolve(
-        this.#begin(exchange, options, (connection) => {
+        this.#begin(exchange, (connection) => {
           if (exchange.done) return;
           const stream = connection.open(
             this.#headers(path, options),
             exchange,
             { manualFlow: true },
           );
-          exchange.watch(stream);
+          exchange.stream = stream;
         }),
       ).then(() => exchange.stream);
     }
