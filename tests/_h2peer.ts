@@ -24,6 +24,8 @@ export class Peer {
   readonly #decoder = new HpackDecoder();
   #prefaceSeen = false;
   #buffered = new Uint8Array(0);
+  /** A header block being received. */
+  #block = new Uint8Array(0);
 
   constructor(conn: Deno.Conn) {
     this.conn = conn;
@@ -66,8 +68,18 @@ export class Peer {
             ...frame,
             payload: frame.payload.slice(),
           };
-          if (frame.type === FrameType.HEADERS) {
-            copy.headers = this.#decoder.decode(copy.payload);
+          if (
+            frame.type === FrameType.HEADERS ||
+            frame.type === FrameType.CONTINUATION
+          ) {
+            const block = new Uint8Array(this.#block.length + copy.length);
+            block.set(this.#block);
+            block.set(copy.payload, this.#block.length);
+            this.#block = block;
+            if (frame.flags & 0x4) {
+              copy.headers = this.#decoder.decode(block);
+              this.#block = new Uint8Array(0);
+            }
           }
           return copy;
         }

@@ -413,3 +413,93 @@ Deno.test("h2 peer: a server that sends no SETTINGS: the call's deadline holds w
   assert.match(error.message, /sent no SETTINGS within 1000 ms/);
   channel.close();
 });
+
+Deno.test("h2 peer: PINGs answered; padding, CONTINUATION and the server's larger frame size handled both ways", async () => {
+  const seen = { pingAck: "", dataFrames: [] as number[], continuations: 0 };
+  await using peer = hostilePeer(async (peer) => {
+    await peer.handshake([[Setting.MAX_FRAME_SIZE, 65536]]);
+    peer.writer.ping(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), false);
+    await peer.flush();
+    let stream = 0;
+    for (;;) {
+      const frame = await peer.frame();
+      if (frame === null) return;
+      if (frame.type === FrameType.PING && frame.flags & 1) {
+        seen.pingAck = frame.payload.join(",");
+      }
+      if (frame.type === FrameType.CONTINUATION) seen.continuations++;
+      if (frame.type === FrameType.HEADERS) {
+        // Room for the 100 KB request.
+        peer.writer.windowUpdate(0, 100_000);
+        peer.writer.windowUpdate(frame.streamId, 100_000);
+        await peer.flush();
+      }
+      if (frame.type === FrameType.DATA) {
+        seen.dataFrames.push(frame.length);
+        if (frame.flags & 1) {
+          stream = frame.streamId;
+          break;
+        }
+      }
+    }
+    // The answer's headers in three frames, its message padded.
+    const block = peer.encoder.encode([
+      [":status", "200"],
+      ["content-type", "application/grpc"],
+      ["x-filler", "f".repeat(100)],
+    ]).slice();
+    await peer.raw(
+      rawFrame(FrameType.HEADERS, 0, stream, block.subarray(0, 10)),
+    );
+    await peer.raw(
+      rawFrame(FrameType.CONTINUATION, 0, stream, block.subarray(10, 50)),
+    );
+    await peer.raw(
+      rawFrame(FrameType.CONTINUATION, 0x4, stream, block.subarray(50)),
+    );
+    const padded = new Uint8Array([3, 0, 0, 0, 0, 2, 0x20, 0x07, 0, 0, 0]);
+    await peer.raw(rawFrame(FrameType.DATA, 0x8, stream, padded));
+    peer.trailers(stream);
+    await peer.flush();
+    await peer.until(FrameType.GOAWAY);
+  });
+  const channel = new GrpcChannel(peer.endpoint);
+  const big = new Uint8Array(100_000);
+  const answer = await channel.unary(PATH, big, {
+    metadata: { "x-big": "b".repeat(20_000) },
+  });
+  assert.deepEqual(answer, ANSWER);
+  assert.equal(seen.pingAck, "1,2,3,4,5,6,7,8");
+  // 100,005 bytes in frames of up to 65,536.
+  assert.ok(Math.max(...seen.dataFrames) > 16384, `${seen.dataFrames}`);
+  assert.ok(Math.max(...seen.dataFrames) <= 65536);
+  assert.equal(seen.dataFrames.reduce((sum, size) => sum + size, 0), 100_005);
+  // A 20 KB header block goes out as HEADERS and CONTINUATION... unless
+  // the server's frame size takes it whole.
+  assert.equal(seen.continuations, 0);
+  channel.close();
+});
+
+Deno.test("h2: a header block over the server's frame size goes out as HEADERS + CONTINUATION", async () => {
+  let continuations = 0;
+  await using peer = hostilePeer(async (peer) => {
+    await peer.handshake();
+    for (;;) {
+      const frame = await peer.frame();
+      if (frame === null) return;
+      if (frame.type === FrameType.CONTINUATION) continuations++;
+      if (frame.type === FrameType.DATA && frame.flags & 1) {
+        await answer(peer, frame.streamId);
+      }
+    }
+  });
+  const channel = new GrpcChannel(peer.endpoint);
+  assert.deepEqual(
+    await channel.unary(PATH, REQUEST, {
+      metadata: { "x-big": "b".repeat(40_000) },
+    }),
+    ANSWER,
+  );
+  assert.equal(continuations, 2);
+  channel.close();
+});
