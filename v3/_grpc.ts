@@ -1,0 +1,749 @@
+// gRPC over our HTTP/2 (_h2/): unary calls, server streams and
+// bidirectional streams of protobuf messages (as bytes: the codec is
+// separate), with deadlines, cancellation, metadata, and etcd's status
+// mapped to the same v3 errors the gateway path raises. One channel per
+// endpoint keeps one connection and replaces it when it ends; `GrpcPool`
+// goes on to the next endpoint when a member fails, as the dispatcher does
+// (a read may go to the next member, a write only when it surely was not
+// processed). Internal.
+
+import {
+  H2Connection,
+  type H2ConnectionOptions,
+  type H2Stream,
+  type Header,
+  type StreamHandler,
+} from "../_h2/connection.ts";
+import { ErrorCode, H2Error } from "../_h2/errors.ts";
+import { denoDialer, type Dialer } from "../_h2/socket.ts";
+import {
+  ClientClosed,
+  ConnectionFailed,
+  type EndpointFailure,
+  RequestTimeout,
+  UnexpectedResponse,
+} from "../_http/errors.ts";
+import type { TlsOptions } from "../_http/transport.ts";
+import { errorOf } from "./decode.ts";
+import { EtcdV3Error } from "./errors.ts";
+
+/** What one call takes besides its path and message. */
+export interface GrpcCallOptions {
+  /** Milliseconds for the whole call (sent as `grpc-timeout`); 0: none. */
+  timeout?: number | undefined;
+  /** Aborts the call: RST_STREAM to the server; the call rejects with the reason. */
+  signal?: AbortSignal | undefined;
+  /** Metadata, such as `{ token }` (lower-case names). */
+  metadata?: Readonly<Record<string, string>> | undefined;
+  /** A write: never sent twice once it may have reached a member. */
+  write?: boolean | undefined;
+  /** What the call is about (a key, say), for error messages. */
+  context?: string | undefined;
+}
+
+/** Options of a {@linkcode GrpcChannel}. */
+export interface GrpcChannelOptions {
+  /** PEM certificates and key for `https://` endpoints. */
+  tls?: TlsOptions | undefined;
+  /** Send `hasleader: true`: a member without a leader fails at once. Default true. */
+  requireLeader?: boolean | undefined;
+  /** The largest message accepted, in bytes. Default 2 GiB - 1. */
+  maxMessageSize?: number | undefined;
+  /** HTTP/2 settings (windows, PING timing). */
+  http2?: H2ConnectionOptions | undefined;
+  /** Makes the byte stream (default: Deno's TCP or TLS with ALPN h2). */
+  dial?: Dialer | undefined;
+}
+
+/** A bidirectional stream: messages sent and received as bytes. */
+export interface BidiStream extends AsyncIterable<Uint8Array> {
+  /**
+   * Sends a message; resolves once it is handed to the connection (await
+   * it not to run ahead of the server's flow control).
+   */
+  send(message: Uint8Array): Promise<void>;
+  /** Ends our side; the server's messages keep coming. */
+  end(): void;
+  /** Cancels the stream (RST_STREAM); the iteration ends with `reason`. */
+  cancel(reason?: unknown): void;
+}
+
+/** A server stream of messages; `cancel()` gives up on the rest. */
+export interface ServerStream extends AsyncIterable<Uint8Array> {
+  /** Cancels the stream (RST_STREAM); the iteration ends with `reason`. */
+  cancel(reason?: unknown): void;
+}
+
+const MAX_MESSAGE = 0x7fffffff;
+const PREFIX = 5;
+
+/** The message with gRPC's 5-byte prefix (uncompressed, length). */
+export function frameMessage(message: Uint8Array): Uint8Array {
+  const framed = new Uint8Array(PREFIX + message.length);
+  const length = message.length;
+  framed[1] = length >>> 24;
+  framed[2] = (length >>> 16) & 0xff;
+  framed[3] = (length >>> 8) & 0xff;
+  framed[4] = length & 0xff;
+  framed.set(message, PREFIX);
+  return framed;
+}
+
+/** `grpc-timeout` for `ms` milliseconds (at most 8 digits). */
+function grpcTimeout(ms: number): string {
+  const whole = Math.max(1, Math.ceil(ms));
+  return whole < 1e8 ? `${whole}m` : `${Math.ceil(whole / 1000)}S`;
+}
+
+/** A percent-encoded `grpc-message`, decoded (bad escapes kept as is). */
+export function decodeGrpcMessage(text: string): string {
+  if (!text.includes("%")) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+      const code = parseInt(hex, 16);
+      return code < 0x80 ? String.fromCharCode(code) : escape;
+    });
+  }
+}
+
+/**
+ * One call's exchange: parses the answer's headers, length-prefixed
+ * messages and trailers, and settles with the status. Subclasses say what
+ * happens to each message and to the end.
+ */
+abstract class Exchange implements StreamHandler {
+  stream: H2Stream | undefined;
+  readonly #describe: string;
+  readonly #endpoint: string;
+  readonly #options: GrpcCallOptions;
+  readonly #maxMessage: number;
+  readonly #tls: boolean;
+  #headersSeen = false;
+  #status: string | undefined;
+  #message = "";
+  // The message being assembled.
+  readonly #prefix = new Uint8Array(PREFIX);
+  #prefixFill = 0;
+  #body: Uint8Array | undefined;
+  #bodyFill = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #onAbort: (() => void) | undefined;
+  /** Set once the outcome is known. */
+  done = false;
+
+  constructor(
+    path: string,
+    endpoint: string,
+    options: GrpcCallOptions,
+    maxMessage: number,
+  ) {
+    this.#describe = `POST ${path}`;
+    this.#endpoint = endpoint;
+    this.#options = options;
+    this.#maxMessage = maxMessage;
+    this.#tls = endpoint.startsWith("https:");
+  }
+
+  /** A message arrived (its own copy). */
+  abstract message(message: Uint8Array): void;
+  /** The call is over: `undefined` for OK, else the error. */
+  abstract settle(error: unknown): void;
+
+  /** Arms the deadline and the abort signal, from the start of the call. */
+  arm(): void {
+    const { timeout, signal } = this.#options;
+    if (timeout !== undefined && timeout > 0) {
+      this.#timer = setTimeout(() => {
+        this.cancel(
+          new RequestTimeout(
+            this.#describe,
+            this.#endpoint,
+            timeout,
+            this.#options.write ?? false,
+          ),
+        );
+      }, timeout);
+    }
+    if (signal !== undefined) {
+      this.#onAbort = () => this.cancel(signal.reason);
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+  }
+
+  /** Gives up: RST_STREAM CANCEL, then the call fails with `reason`. */
+  cancel(reason: unknown): void {
+    if (this.done) return;
+    this.#finish(reason);
+    this.stream?.cancel(
+      new H2Error("HTTP/2: canceled", ErrorCode.CANCEL),
+      ErrorCode.CANCEL,
+    );
+  }
+
+  /** Ends the call with `error` (or OK when undefined). */
+  fail(error: unknown): void {
+    this.#finish(error);
+  }
+
+  #finish(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.#timer);
+    if (this.#onAbort) {
+      this.#options.signal?.removeEventListener("abort", this.#onAbort);
+    }
+    this.settle(error);
+  }
+
+  /** Fails the call on a malformed answer and resets the stream. */
+  #refuse(detail: string, status = 200): void {
+    this.cancel(
+      new UnexpectedResponse(
+        this.#describe,
+        status,
+        "",
+        detail,
+        this.#options.write ?? false,
+      ),
+    );
+  }
+
+  onHeaders(headers: Header[], endStream: boolean): void {
+    if (this.done) return;
+    if (!this.#headersSeen) {
+      this.#headersSeen = true;
+      let status = "";
+      let contentType: string | undefined;
+      for (const [name, value] of headers) {
+        if (name === ":status") status = value;
+        else if (name === "content-type") contentType = value;
+      }
+      if (status !== "200") {
+        return this.#refuse(
+          `HTTP status ${
+            JSON.stringify(status)
+          } instead of 200: not a gRPC answer`,
+          Number(status) || 0,
+        );
+      }
+      if (
+        contentType === undefined ||
+        !/^application\/grpc(\+proto)?(;|$)/.test(contentType)
+      ) {
+        return this.#refuse(
+          `content-type ${
+            contentType === undefined ? "missing" : JSON.stringify(contentType)
+          } instead of application/grpc`,
+        );
+      }
+      // A trailers-only answer carries the status in its headers.
+      if (!endStream) return;
+    }
+    for (const [name, value] of headers) {
+      if (name === "grpc-status") this.#status = value;
+      else if (name === "grpc-message") this.#message = value;
+    }
+  }
+
+  /** `length` bytes of the answer arrived (for flow control). */
+  received(_length: number): void {}
+
+  onData(data: Uint8Array, _endStream: boolean): void {
+    if (this.done) return;
+    this.received(data.length);
+    let at = 0;
+    while (at < data.length) {
+      if (this.#body === undefined) {
+        const take = Math.min(PREFIX - this.#prefixFill, data.length - at);
+        this.#prefix.set(data.subarray(at, at + take), this.#prefixFill);
+        this.#prefixFill += take;
+        at += take;
+        if (this.#prefixFill < PREFIX) return;
+        const prefix = this.#prefix;
+        if (prefix[0] !== 0) {
+          return this.#refuse(
+            prefix[0] === 1
+              ? "a compressed message, although no compression was asked for (grpc-encoding)"
+              : `a message flag of ${prefix[0]} (0 expected)`,
+          );
+        }
+        const length = ((prefix[1]! << 24) | (prefix[2]! << 16) |
+          (prefix[3]! << 8) | prefix[4]!) >>> 0;
+        if (length > this.#maxMessage) {
+          return this.#refuse(
+            `a message of ${length} bytes, over the ${this.#maxMessage} accepted`,
+          );
+        }
+        this.#body = new Uint8Array(length);
+        this.#bodyFill = 0;
+      }
+      const body = this.#body;
+      const take = Math.min(body.length - this.#bodyFill, data.length - at);
+      body.set(data.subarray(at, at + take), this.#bodyFill);
+      this.#bodyFill += take;
+      at += take;
+      if (this.#bodyFill === body.length) {
+        this.#body = undefined;
+        this.#prefixFill = 0;
+        this.message(body);
+      }
+    }
+  }
+
+  onClose(error: H2Error | undefined): void {
+    if (this.done) return;
+    if (error !== undefined) return this.#finish(error);
+    if (this.#body !== undefined || this.#prefixFill > 0) {
+      return this.#refuse("the answer ended inside a message");
+    }
+    if (this.#status === undefined) {
+      return this.#refuse(
+        "the answer ended without gRPC trailers (no grpc-status)",
+      );
+    }
+    const code = Number(this.#status);
+    if (code === 0) return this.#finish(undefined);
+    this.#finish(
+      errorOf(
+        {
+          code: Number.isInteger(code) ? code : 2,
+          message: decodeGrpcMessage(this.#message),
+        },
+        200,
+        this.#options.context,
+        this.#tls,
+      ) ?? new EtcdV3Error(2, 200, this.#message),
+    );
+  }
+}
+
+/** A unary call: one message back. */
+class UnaryExchange extends Exchange {
+  #answer: Uint8Array | undefined;
+  #extra = false;
+  resolve!: (answer: Uint8Array) => void;
+  reject!: (error: unknown) => void;
+
+  message(message: Uint8Array): void {
+    if (this.#answer !== undefined) this.#extra = true;
+    this.#answer = message;
+  }
+
+  settle(error: unknown): void {
+    if (error !== undefined) return this.reject(error);
+    if (this.#answer === undefined || this.#extra) {
+      return this.reject(
+        new UnexpectedResponse(
+          "a unary gRPC call",
+          200,
+          "",
+          this.#answer === undefined
+            ? "status OK without a message"
+            : "more than one message",
+        ),
+      );
+    }
+    this.resolve(this.#answer);
+  }
+}
+
+/** A stream of messages back, given to an async iterator. */
+class StreamingExchange extends Exchange
+  implements AsyncIterableIterator<Uint8Array> {
+  readonly #queue: Uint8Array[] = [];
+  /** Bytes received while messages wait to be read, not given back yet. */
+  #held = 0;
+  #end: { error: unknown } | undefined;
+  #waiting:
+    | {
+      resolve: (result: IteratorResult<Uint8Array>) => void;
+      reject: (error: unknown) => void;
+    }
+    | undefined;
+
+  // Backpressure: bytes are given back to the server as they arrive while
+  // the reader keeps up, and held while messages wait to be read, so that
+  // a slow reader holds the server back by one window at most.
+  override received(length: number): void {
+    if (this.#queue.length === 0) this.stream?.release(length);
+    else this.#held += length;
+  }
+
+  message(message: Uint8Array): void {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      this.#waiting = undefined;
+      waiting.resolve({ value: message, done: false });
+    } else {
+      this.#queue.push(message);
+    }
+  }
+
+  settle(error: unknown): void {
+    this.#end = { error };
+    const waiting = this.#waiting;
+    if (waiting === undefined) return;
+    this.#waiting = undefined;
+    if (error === undefined) waiting.resolve({ value: undefined, done: true });
+    else waiting.reject(error);
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    const message = this.#queue.shift();
+    if (message !== undefined) {
+      if (this.#queue.length === 0 && this.#held > 0) {
+        this.stream?.release(this.#held);
+        this.#held = 0;
+      }
+      return Promise.resolve({ value: message, done: false });
+    }
+    if (this.#end !== undefined) {
+      return this.#end.error === undefined
+        ? Promise.resolve({ value: undefined, done: true })
+        : Promise.reject(this.#end.error);
+    }
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+    });
+  }
+
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.cancel(new DOMException("The stream was closed", "AbortError"));
+    this.#queue.length = 0;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return this;
+  }
+}
+
+/**
+ * gRPC calls to one endpoint over one HTTP/2 connection, made when first
+ * needed and replaced when it ends (GOAWAY, a failure, etcd closing it).
+ */
+export class GrpcChannel {
+  readonly endpoint: string;
+  readonly #scheme: string;
+  readonly #authority: string;
+  readonly #options: GrpcChannelOptions;
+  readonly #dial: Dialer;
+  readonly #maxMessage: number;
+  #connection: H2Connection | undefined;
+  #connecting: Promise<H2Connection> | undefined;
+  #closed = false;
+  #connections = 0;
+
+  /**
+   * @param endpoint `http://host:port` (HTTP/2 with prior knowledge) or
+   *   `https://host:port` (TLS, ALPN h2).
+   * @param options TLS, leader requirement, limits.
+   */
+  constructor(endpoint: string, options: GrpcChannelOptions = {}) {
+    this.endpoint = endpoint;
+    const url = new URL(endpoint);
+    this.#scheme = url.protocol.slice(0, -1);
+    this.#authority = url.host;
+    this.#options = options;
+    this.#dial = options.dial ?? denoDialer(endpoint, options.tls);
+    this.#maxMessage = options.maxMessageSize ?? MAX_MESSAGE;
+  }
+
+  /** How many connections this channel has made. */
+  get connections(): number {
+    return this.#connections;
+  }
+
+  /** The connection, made if need be. */
+  #connect(): Promise<H2Connection> | H2Connection {
+    if (this.#closed) throw new ClientClosed();
+    const current = this.#connection;
+    if (current?.available) return current;
+    this.#connection = undefined;
+    if (this.#connecting === undefined) {
+      const connecting = H2Connection.connect(this.#dial, {
+        name: this.endpoint,
+        ...this.#options.http2,
+      }).then((connection) => {
+        this.#connecting = undefined;
+        if (this.#closed) {
+          connection.close();
+          throw new ClientClosed();
+        }
+        this.#connection = connection;
+        this.#connections++;
+        connection.onUnavailable = () => {
+          if (this.#connection === connection) this.#connection = undefined;
+        };
+        return connection;
+      }, (error) => {
+        this.#connecting = undefined;
+        throw this.#connectFailure(error);
+      });
+      this.#connecting = connecting;
+    }
+    return this.#connecting;
+  }
+
+  /** A dial failure: nothing was sent, so any call may go elsewhere. */
+  #connectFailure(error: unknown): unknown {
+    if (error instanceof H2Error || error instanceof ClientClosed) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new H2Error(
+      `Cannot connect to ${this.endpoint}: ${message}`,
+      ErrorCode.CONNECT_ERROR,
+      true,
+      error,
+    );
+  }
+
+  #headers(path: string, options: GrpcCallOptions): Header[] {
+    const headers: Header[] = [
+      [":method", "POST"],
+      [":scheme", this.#scheme],
+      [":path", path],
+      [":authority", this.#authority],
+      ["content-type", "application/grpc"],
+      ["te", "trailers"],
+    ];
+    if (options.timeout !== undefined && options.timeout > 0) {
+      headers.push(["grpc-timeout", grpcTimeout(options.timeout)]);
+    }
+    if (this.#options.requireLeader ?? true) {
+      headers.push(["hasleader", "true"]);
+    }
+    const metadata = options.metadata;
+    if (metadata !== undefined) {
+      for (const name in metadata) headers.push([name, metadata[name]!]);
+    }
+    return headers;
+  }
+
+  /**
+   * A unary call: `request` (a serialized message) to `path`, such as
+   * `/etcdserverpb.KV/Range`; resolves with the answer's message.
+   *
+   * @throws {EtcdV3Error} etcd's status (the same classes as the gateway's).
+   * @throws {RequestTimeout} when `timeout` elapsed.
+   * @throws {H2Error} when the connection failed (`notProcessed` says
+   *   whether the call may go to another member).
+   * @throws {UnexpectedResponse} when the answer is not gRPC.
+   */
+  unary(
+    path: string,
+    request: Uint8Array,
+    options: GrpcCallOptions = {},
+  ): Promise<Uint8Array> {
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    const exchange = new UnaryExchange(
+      path,
+      this.endpoint,
+      options,
+      this.#maxMessage,
+    );
+    const answer = new Promise<Uint8Array>((resolve, reject) => {
+      exchange.resolve = resolve;
+      exchange.reject = reject;
+    });
+    const framed = frameMessage(request);
+    const start = (connection: H2Connection) => {
+      if (exchange.done) return;
+      const stream = connection.open(this.#headers(path, options), exchange);
+      exchange.stream = stream;
+      stream.send(framed, true);
+    };
+    this.#begin(exchange, start);
+    return answer;
+  }
+
+  /** Connects if need be, then starts the exchange; failures settle it. */
+  #begin(
+    exchange: Exchange,
+    start: (connection: H2Connection) => void,
+  ): Promise<void> | undefined {
+    // The deadline and the signal hold while connecting too; the
+    // connection attempt, shared by the calls waiting for it, goes on.
+    exchange.arm();
+    try {
+      const connection = this.#connect();
+      if (connection instanceof H2Connection) {
+        start(connection);
+        return;
+      }
+      return connection.then(start).catch((error) => exchange.fail(error));
+    } catch (error) {
+      exchange.fail(error);
+    }
+  }
+
+  /**
+   * A server-streaming call (Snapshot, say): the answer's messages as they
+   * come, with backpressure (the server waits while they are not read).
+   */
+  serverStream(
+    path: string,
+    request: Uint8Array,
+    options: GrpcCallOptions = {},
+  ): ServerStream {
+    const exchange = new StreamingExchange(
+      path,
+      this.endpoint,
+      options,
+      this.#maxMessage,
+    );
+    if (options.signal?.aborted) {
+      exchange.fail(options.signal.reason);
+      return exchange;
+    }
+    const framed = frameMessage(request);
+    this.#begin(exchange, (connection) => {
+      if (exchange.done) return;
+      const stream = connection.open(this.#headers(path, options), exchange, {
+        manualFlow: true,
+      });
+      exchange.stream = stream;
+      stream.send(framed, true);
+    });
+    return exchange;
+  }
+
+  /**
+   * A bidirectional stream (Watch, LeaseKeepAlive): send messages, read
+   * the server's as they come. Without `timeout` it lasts until ended.
+   */
+  bidi(path: string, options: GrpcCallOptions = {}): BidiStream {
+    const exchange = new StreamingExchange(
+      path,
+      this.endpoint,
+      options,
+      this.#maxMessage,
+    );
+    let ready: Promise<H2Stream | undefined>;
+    if (options.signal?.aborted) {
+      exchange.fail(options.signal.reason);
+      ready = Promise.resolve(undefined);
+    } else {
+      // Resolves with the stream, or undefined when it failed to open.
+      ready = Promise.resolve(
+        this.#begin(exchange, (connection) => {
+          if (exchange.done) return;
+          const stream = connection.open(
+            this.#headers(path, options),
+            exchange,
+            { manualFlow: true },
+          );
+          exchange.stream = stream;
+        }),
+      ).then(() => exchange.stream);
+    }
+    let ended = false;
+    return {
+      [Symbol.asyncIterator]: () => exchange,
+      send: async (message) => {
+        if (ended) throw new TypeError("gRPC: a message sent after end()");
+        const stream = exchange.stream ?? await ready;
+        if (stream === undefined || exchange.done) return;
+        await stream.send(frameMessage(message));
+      },
+      end: () => {
+        if (ended) return;
+        ended = true;
+        void ready.then((stream) => {
+          if (stream !== undefined && !exchange.done) {
+            void stream.send(new Uint8Array(0), true);
+          }
+        });
+      },
+      cancel: (reason?: unknown) =>
+        exchange.cancel(
+          reason ?? new DOMException("The stream was canceled", "AbortError"),
+        ),
+    };
+  }
+
+  /** Closes the connection; calls in flight fail, later ones too. */
+  close(): void {
+    this.#closed = true;
+    this.#connection?.close();
+    this.#connection = undefined;
+  }
+}
+
+/**
+ * Unary calls to a cluster: each to the endpoint that worked last, going
+ * on to the next when a member fails. A read goes to the next member after
+ * any member failure; a write only when it surely was not processed
+ * (connection refused, GOAWAY below it, REFUSED_STREAM).
+ */
+export class GrpcPool {
+  readonly channels: GrpcChannel[];
+  #current = 0;
+
+  constructor(endpoints: readonly string[], options: GrpcChannelOptions = {}) {
+    this.channels = endpoints.map((endpoint) =>
+      new GrpcChannel(endpoint, options)
+    );
+  }
+
+  /** The channel calls go to first. */
+  get current(): GrpcChannel {
+    return this.channels[this.#current]!;
+  }
+
+  /** A unary call with failover, within one deadline. */
+  async unary(
+    path: string,
+    request: Uint8Array,
+    options: GrpcCallOptions = {},
+  ): Promise<Uint8Array> {
+    const count = this.channels.length;
+    const first = this.#current;
+    const deadline = options.timeout ? performance.now() + options.timeout : 0;
+    const failures: EndpointFailure[] = [];
+    for (let attempt = 0; attempt < count; attempt++) {
+      const index = (first + attempt) % count;
+      const channel = this.channels[index]!;
+      const left = deadline === 0 ? 0 : deadline - performance.now();
+      if (deadline !== 0 && left <= 0) break;
+      try {
+        const answer = await channel.unary(path, request, {
+          ...options,
+          timeout: deadline === 0 ? options.timeout : left,
+        });
+        this.#current = index;
+        return answer;
+      } catch (error) {
+        if (!memberFailure(error) || options.signal?.aborted) throw error;
+        failures.push({ endpoint: channel.endpoint, error });
+        if (this.#current === index) this.#current = (index + 1) % count;
+        if (
+          options.write && !(error instanceof H2Error && error.notProcessed)
+        ) {
+          throw count === 1
+            ? error
+            : new ConnectionFailed(`POST ${path}`, failures, true);
+        }
+      }
+    }
+    if (failures.length === 1) throw failures[0]!.error;
+    throw new ConnectionFailed(
+      `POST ${path}`,
+      failures,
+      options.write ?? false,
+    );
+  }
+
+  close(): void {
+    for (const channel of this.channels) channel.close();
+  }
+}
+
+/** Whether another member might do better than the one that failed so. */
+function memberFailure(error: unknown): boolean {
+  if (error instanceof H2Error || error instanceof RequestTimeout) return true;
+  if (error instanceof UnexpectedResponse) return true;
+  // etcd's own "no leader" / "unavailable" answers.
+  return error instanceof EtcdV3Error && error.code === 14;
+}
