@@ -8,7 +8,7 @@ import { denoDialer } from "../_h2/socket.ts";
 import { RequestTimeout } from "../_http/errors.ts";
 import { startEtcd } from "../testing.ts";
 import { GrpcChannel, GrpcPool } from "../v3/_grpc.ts";
-import { InvalidArgument } from "../v3/errors.ts";
+import { InvalidArgument } from "../v3/_errors.ts";
 import {
   putRequest,
   rangeRequest,

@@ -7,7 +7,7 @@ import { ErrorCode, H2Error } from "../_h2/errors.ts";
 import { FrameType, Setting } from "../_h2/frame.ts";
 import { RequestTimeout, UnexpectedResponse } from "../_http/errors.ts";
 import { GrpcChannel } from "../v3/_grpc.ts";
-import { InvalidArgument, NoLeader } from "../v3/errors.ts";
+import { InvalidArgument, NoLeader } from "../v3/_errors.ts";
 import { hostilePeer, type Peer, rawFrame } from "./_h2peer.ts";
 
 const PATH = "/etcdserverpb.KV/Range";

@@ -24,8 +24,8 @@ import {
   UnexpectedResponse,
 } from "../_http/errors.ts";
 import type { TlsOptions } from "../_http/transport.ts";
-import { errorOf } from "./decode.ts";
-import { EtcdV3Error } from "./errors.ts";
+import { errorOf } from "./_decode.ts";
+import { EtcdV3Error } from "./_errors.ts";
 
 /** What one call takes besides its path and message. */
 export interface GrpcCallOptions {
