@@ -860,7 +860,9 @@ export class H2Connection {
     const payload = frame.payload;
     const lastId = uint32(payload, 0) & 0x7fffffff;
     const code = uint32(payload, 4);
-    const debug = new TextDecoder().decode(payload.subarray(8, 8 + 200))
+    const debug = new TextDecoder("utf-8", { ignoreBOM: true }).decode(
+      payload.subarray(8, 8 + 200),
+    )
       .replace(/[^\x20-\x7e]/g, "?");
     const detail = `${this.name} sent GOAWAY ${errorName(code)}${
       debug ? ` "${debug}"` : ""

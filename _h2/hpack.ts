@@ -81,7 +81,7 @@ const STATIC_COUNT = STATIC_TABLE.length;
 /** Integers above this are refused (no header needs more). */
 const MAX_INTEGER = 0x7fffffff;
 
-const utf8 = new TextDecoder();
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 function entrySize(name: string, value: string): number {

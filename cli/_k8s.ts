@@ -66,8 +66,8 @@ const MAGIC = [0x6b, 0x38, 0x73, 0x00]; // "k8s\0"
 const ENCRYPTED = "k8s:enc:";
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
-const utf8 = new TextDecoder();
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * The Kubernetes object a value of etcd holds, or undefined when the value

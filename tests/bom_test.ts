@@ -11,7 +11,7 @@ import { main as load } from "../cli/load.ts";
 import { main as monitor } from "../cli/monitor.ts";
 import { startEtcd } from "../testing.ts";
 import { storeOf } from "../_core/store.ts";
-import { runMain, testIo } from "./_cli.ts";
+import { dumpBody, runMain, testIo } from "./_cli.ts";
 import { startView } from "./_view.ts";
 import { test, until, within } from "./_wait.ts";
 
@@ -26,7 +26,7 @@ async function checkTools(prefix: string, api: string[], endpoint: string) {
 
   const dumped = await runMain(dump, [prefix, "--json", ...flags]);
   assert.equal(dumped.code, 0, dumped.stderr);
-  assert.deepEqual(JSON.parse(dumped.stdout), { [KEY]: VALUE });
+  assert.deepEqual(JSON.parse(dumpBody(dumped.stdout)), { [KEY]: VALUE });
   const yaml = await runMain(dump, [prefix, ...flags]);
   assert.equal(yaml.code, 0, yaml.stderr);
   const loaded = await runMain(
@@ -36,7 +36,7 @@ async function checkTools(prefix: string, api: string[], endpoint: string) {
   );
   assert.equal(loaded.code, 0, loaded.stderr);
   const again = await runMain(dump, [`${prefix}copy`, "--json", ...flags]);
-  assert.deepEqual(JSON.parse(again.stdout), { [KEY]: VALUE });
+  assert.deepEqual(JSON.parse(dumpBody(again.stdout)), { [KEY]: VALUE });
 
   const view = await startView([prefix, ...flags]);
   try {

@@ -765,7 +765,9 @@ function denied(
   if (!(error instanceof PermissionDenied) || error.cause !== undefined) {
     return error;
   }
-  const prefix = new TextDecoder().decode(base.base);
+  const prefix = new TextDecoder("utf-8", { ignoreBOM: true }).decode(
+    base.base,
+  );
   const range = prefix === ""
     ? "every key"
     : `the keys under ${JSON.stringify(prefix)}`;

@@ -25,7 +25,7 @@ export class WireError extends Error {
 const TWO_32 = 4294967296;
 const MAX_HI = 0x1fffff; // hi half of Number.MAX_SAFE_INTEGER
 const EMPTY: Uint8Array = new Uint8Array(0);
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /**
