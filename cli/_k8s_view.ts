@@ -12,6 +12,7 @@ import { UsageError } from "./_common.ts";
 import { decodeK8s, type K8sObject, type K8sValue } from "./_k8s.ts";
 import { showValue, visible } from "./_escape.ts";
 import { BINARY_NAME, scalar, scalarValue } from "./_yaml.ts";
+import { VIEW_MARK } from "./_origin.ts";
 
 /** The help line of `--decode`. */
 export const DECODE_HELP =
@@ -60,7 +61,10 @@ export function decodedDump(
   subtree: Subtree,
   json: boolean,
 ): string {
-  const view: { [name: string]: View } = {};
+  // The empty name (no key's) marks a view, which yaml2etcd refuses.
+  const view: { [name: string]: View } = json
+    ? { "": { view: VIEW_MARK } }
+    : {};
   for (const entry of entries) {
     if (entry.dir === true) continue;
     const value = entry.value ?? "";
@@ -81,7 +85,7 @@ export function decodedDump(
     ) + "\n";
   }
   const lines = [
-    "# etcd2yaml --decode k8s: Kubernetes objects decoded for reading. Not a",
+    `# ${VIEW_MARK} k8s: Kubernetes objects decoded for reading. Not a`,
     "# dump: yaml2etcd refuses it; dump without --decode to copy or restore.",
   ];
   emit(view, "", lines);

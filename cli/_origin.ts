@@ -19,6 +19,24 @@ export interface Origin {
   at: number;
 }
 
+/**
+ * What marks a view that `etcd2yaml --decode` wrote for reading: the first
+ * line of its YAML, the `"view"` of its JSON's empty name. yaml2etcd refuses
+ * such a file: its values are decoded objects, not what etcd held.
+ */
+export const VIEW_MARK = "etcd2yaml --decode";
+
+function viewRefused(where: string): Failure {
+  return new Failure(
+    `Cannot load ${where}: it is a view that etcd2yaml --decode wrote for reading, not a dump (its values are decoded objects, not what etcd holds); dump without --decode to copy or restore; nothing was written`,
+  );
+}
+
+/** Refuses a YAML view of `etcd2yaml --decode`, by its first line. */
+export function refuseView(text: string, where: string): void {
+  if (text.startsWith(`# ${VIEW_MARK}`)) throw viewRefused(where);
+}
+
 /** The unit of a protocol's snapshot index. */
 export function unitOf(protocol: string): Origin["unit"] {
   return protocol === "v2" ? "index" : "revision";
@@ -77,6 +95,7 @@ export function originOfFields(
   fields: ReadonlyMap<string, unknown>,
   where: string,
 ): Origin {
+  if (fields.has("view")) throw viewRefused(where);
   const prefix = fields.get("prefix");
   const unit = fields.has("revision") ? "revision" : "index";
   const at = fields.get(unit);

@@ -8,7 +8,7 @@
 // names the line and column of a problem.
 
 import type { Data } from "./_yaml.ts";
-import { type Origin, originOfComment } from "./_origin.ts";
+import { type Origin, originOfComment, refuseView } from "./_origin.ts";
 
 /**
  * Parses YAML into data: mappings become Maps, scalars strings as spelled
@@ -35,6 +35,7 @@ export async function readDump(
   source: string,
   arrays: boolean,
 ): Promise<{ data: Data; origin: Origin | undefined }> {
+  refuseView(text, source);
   let origin = originOfComment(text);
   const data = readSimple(text) ??
     (await import("./_yaml_full.ts")).readYaml(
