@@ -22,8 +22,8 @@ test("a compaction during a dump names the prefix and the revision", async () =>
       })),
     });
   }
-  const { revision } = await client.put("dump/last", "x");
   await client.put("small/k", "x");
+  const { revision } = await client.put("dump/last", "x");
   await using proxy = startProxy(etcd.clientPort);
   // The ranges a dump asks before its second page: as many as a dump of a
   // subtree of one page asks in all (what it asks besides pages may change).
