@@ -55,6 +55,7 @@ import {
   write,
 } from "./_common.ts";
 import { page } from "./_page.ts";
+import { EDITOR_JS } from "./_editor.ts";
 
 const HELP =
   `etcd-tree ${VERSION}: a live view of an etcd subtree in the browser
@@ -333,7 +334,15 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
             headers: {
               "content-type": "text/html; charset=utf-8",
               "content-security-policy":
-                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'",
+            },
+          });
+        }
+        if (request.method === "GET" && url.pathname === "/editor.js") {
+          return new Response(EDITOR_JS, {
+            headers: {
+              "content-type": "text/javascript; charset=utf-8",
+              "cache-control": "private, max-age=86400",
             },
           });
         }
