@@ -282,6 +282,54 @@ test("etcd-tree viewer on etcd v3, in Chromium", async (t) => {
       },
     );
 
+    await t.step(
+      "search keys and values: matches marked, other directories hidden",
+      async () => {
+        const shown = async () =>
+          (await page.locator(".row").evaluateAll((rows) =>
+            rows.map((row) => row.getAttribute("data-path"))
+          )).sort();
+        const marks = () => page.locator(".row mark").allTextContents();
+        await page.locator("#search").fill("web-");
+        await waitText("#count", /^2 of \d+ keys match$/);
+        assert.deepEqual(await shown(), [
+          "pods",
+          "pods/default",
+          "pods/default/web-0",
+          "pods/default/web-1",
+        ]);
+        assert.deepEqual(await marks(), ["web-", "web-"]);
+        // A pattern: a regular expression over the whole key.
+        await page.locator("#search-in").selectOption("regex");
+        await page.locator("#search").fill("^(pods|configmaps)/.*[0-]0?$");
+        await waitText("#count", /^2 of \d+ keys match$/);
+        assert.deepEqual(await shown(), [
+          "pods",
+          "pods/default",
+          "pods/default/db-0",
+          "pods/default/web-0",
+        ]);
+        // Values: the match shown in the row, marked.
+        await page.locator("#search-in").selectOption("value");
+        await page.locator("#search").fill("port: 8080");
+        await waitText("#count", /^1 of \d+ keys match$/);
+        assert.deepEqual(await shown(), [
+          "configmaps",
+          "configmaps/default",
+          "configmaps/default/app.yaml",
+        ]);
+        assert.deepEqual(await marks(), ["port: 8080"]);
+        // Deep inside the 86 KB CRD.
+        await page.locator("#search").fill("Field number 123 ");
+        await waitText("#count", /^1 of \d+ keys match$/);
+        assert.deepEqual(await marks(), ["Field number 123 "]);
+        await page.locator("#search").fill("");
+        await page.locator("#search-in").selectOption("key");
+        await waitText("#count", /^\d+ keys$/);
+        await row("a").waitFor();
+      },
+    );
+
     await t.step("the tree as of a revision says so, read-only", async () => {
       // Before the compaction point: refused, saying why.
       await page.locator("#asof").fill(String(first.revision));
