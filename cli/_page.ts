@@ -423,8 +423,10 @@ function openDetail(path, node, creating) {
   }
   if (node) meta(node); else $("meta").replaceChildren();
   if (V3 && node && past === null) tools.append(button("history", () => showHistory(path)));
+  if (V3 && node) tools.append(button("download", () => download(path, node), { id: "download" }));
+  if (V3 && !readOnly && !creating) tools.append(uploader(path));
   if (node?.binary) {
-    host.append(el("p", { className: "bytes", textContent: safeText(shownValue(node)) }));
+    host.append(hexDump(bytesOf(node)));
     if (!readOnly) tools.append(button("delete", () => removeKey(path, node)));
     return;
   }
@@ -563,6 +565,54 @@ async function add(dir) {
   openDetail(path, undefined, true);
   $("detail-title").textContent = safeText(path) + " (new)";
   opened.editor?.focus();
+}
+
+// --- Bytes: a hex dump with an ASCII column, download, and upload of a
+// replacement file (a compare-and-swap write).
+const DUMP_LIMIT = 64 * 1024;
+function hexDump(bytes) {
+  const lines = [];
+  const shown = Math.min(bytes.length, DUMP_LIMIT);
+  for (let at = 0; at < shown; at += 16) {
+    const part = bytes.subarray(at, Math.min(at + 16, shown));
+    const hex = [...part].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+    const ascii = [...part].map((b) => b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".").join("");
+    lines.push(at.toString(16).padStart(8, "0") + "  " + hex.padEnd(47) + "  |" + ascii + "|");
+  }
+  if (bytes.length > shown) lines.push("… " + (bytes.length - shown) + " more bytes: download them all");
+  return el("pre", { id: "hexdump", className: "full", textContent: lines.join("\n") });
+}
+function download(path, node) {
+  const bytes = node.binary ? bytesOf(node) : new TextEncoder().encode(node.raw);
+  const link = el("a", { href: URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" })), download: name(path) });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+function toBase64(bytes) {
+  let text = "";
+  for (let at = 0; at < bytes.length; at += 0x8000) text += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+  return btoa(text);
+}
+function uploader(path) {
+  const input = el("input", { type: "file", id: "upload", title: "replace the value with a file's bytes" });
+  input.onchange = async () => {
+    const file = input.files?.[0];
+    input.value = "";
+    if (!file) return;
+    const node = nodes.get(path);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const { answer } = await ask("Upload " + file.name + "?",
+      "Replace the value of " + path + (node ? " (" + sizeOf(node) + " bytes, " + (V3 ? "revision " : "index ") + node.modifiedIndex + ")" : "") + " with the " + bytes.length + " bytes of " + file.name + ", only if unchanged since?",
+      [["Cancel", "cancel"], ["Upload", "upload"]]);
+    if (answer !== "upload") return;
+    const done = await write({ op: "upload", path, base64: toBase64(bytes), modifiedIndex: node ? node.modifiedIndex : null });
+    if (done.status === 409) notify("Not uploaded: " + path + " changed meanwhile (now at " + (V3 ? "revision " : "index ") + done.index + "); look again and retry", true);
+    else if (done.error) notify(done.error, true);
+    else notify("Uploaded " + file.name + " as revision " + done.index + ".");
+  };
+  return el("label", { className: "upload" }, "upload ", input);
 }
 
 // --- A key's history: every version in full, a diff between any two (or

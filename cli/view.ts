@@ -390,7 +390,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
           }
           const refused = refuseForeign(request, hostHeader);
           if (refused !== undefined) return refused;
-          return await handleWrite(tree, request, limit);
+          return await handleWrite(tree, { store, subtree }, request, limit);
         }
         return json({ error: "Not found" }, 404);
       });
@@ -402,7 +402,9 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       }
       throw error;
     }
-    const limit = store.capabilities.maxRequestBytes + 64 * 1024;
+    // An upload comes as base64: a third more than the bytes etcd takes.
+    const limit = Math.ceil(store.capabilities.maxRequestBytes * 4 / 3) +
+      64 * 1024;
     const address = server.addr;
     hosts = hostNames(host, address.port);
     const shown = address.hostname.includes(":")
@@ -553,9 +555,14 @@ async function readBody(
   return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
 }
 
-/** A write from the page: `{ op, path, value?, modifiedIndex?, force? }`. */
+/**
+ * A write from the page: `{ op, path, value?, modifiedIndex?, force? }`;
+ * `upload` writes `base64` bytes if the key is still at `modifiedIndex`
+ * (`null`: still absent).
+ */
 async function handleWrite(
   tree: EtcdTree,
+  where: { store: Store; subtree: Subtree },
   request: Request,
   limit: number,
 ): Promise<Response> {
@@ -565,6 +572,7 @@ async function handleWrite(
     op?: string;
     path?: string;
     value?: string;
+    base64?: string;
     modifiedIndex?: number;
     recursive?: boolean;
     force?: boolean;
@@ -591,6 +599,9 @@ async function handleWrite(
       current: now instanceof TreeValue ? now.raw : null,
       index: now?.modifiedIndex ?? null,
     }, 409);
+  }
+  if (body.op === "upload") {
+    return await upload(tree, where, path, body.base64, seen ?? null);
   }
   if (
     (body.op === "set") && now instanceof TreeValue &&
@@ -623,7 +634,9 @@ async function handleWrite(
       index = await tree.mkdir(path);
     } else {
       return json(
-        { error: "Invalid request: op is set, create, delete or mkdir" },
+        {
+          error: "Invalid request: op is set, create, delete, mkdir or upload",
+        },
         400,
       );
     }
@@ -637,6 +650,64 @@ async function handleWrite(
         index: current?.modifiedIndex ?? null,
       }, 409);
     }
+    return json({
+      error: error instanceof Error ? error.message : String(error),
+    }, 400);
+  }
+}
+
+/**
+ * Writes a file's bytes from the page as the value at `path`, if the key is
+ * still at `seen` (`null`: still absent): etcd compares, not the viewer.
+ */
+async function upload(
+  tree: EtcdTree,
+  { store, subtree }: { store: Store; subtree: Subtree },
+  path: string,
+  base64: unknown,
+  seen: unknown,
+): Promise<Response> {
+  if (!store.capabilities.binary) {
+    return json({
+      error:
+        `Cannot upload to ${path}: etcd's v2 API stores text only; edit the value instead`,
+    }, 400);
+  }
+  if (
+    typeof base64 !== "string" || (seen !== null && typeof seen !== "number")
+  ) {
+    return json({
+      error:
+        "Invalid request: upload takes base64 and modifiedIndex (a number, or null for a new key)",
+    }, 400);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.fromBase64(base64);
+  } catch {
+    return json({ error: "Invalid request: base64 is not base64" }, 400);
+  }
+  const conflict = () => {
+    const now = tree.node(path);
+    return json({
+      error: "Changed elsewhere",
+      current: now instanceof TreeValue && typeof now.raw === "string"
+        ? now.raw
+        : null,
+      index: now?.modifiedIndex ?? null,
+    }, 409);
+  };
+  if (tree.node(path) instanceof TreeDirectory) {
+    return json({ error: `${path} is a directory` }, 400);
+  }
+  try {
+    const written = await store.put(subtree, path, bytes, {
+      condition: seen === null ? { absent: true } : { modifiedIndex: seen },
+    });
+    return json({ index: written.index });
+  } catch (error) {
+    const kind = errorKind(error);
+    if (kind === "compare failed" || kind === "exists") return conflict();
     return json({
       error: error instanceof Error ? error.message : String(error),
     }, 400);

@@ -11,7 +11,13 @@ import { main } from "../cli/view.ts";
 import { Client, op } from "../v3/mod.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";
-import { bigCrd, CONFIG_VERSIONS, loadK8sSpace } from "./_k8s_space.ts";
+import {
+  bigCrd,
+  CONFIG_VERSIONS,
+  loadK8sSpace,
+  protobufish,
+} from "./_k8s_space.ts";
+import { Buffer } from "node:buffer";
 import { launchChromium, viewerPage } from "./_view.ts";
 import { test, until } from "./_wait.ts";
 
@@ -155,6 +161,59 @@ test("etcd-tree viewer on etcd v3, in Chromium", async (t) => {
           (await client.get("v/logo"))?.valueBytes,
           new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0xff]),
         );
+      },
+    );
+
+    await t.step(
+      "bytes: hex with ASCII, download, upload of a file (guarded)",
+      async () => {
+        const pod = "pods/default/web-0";
+        await open(pod);
+        const dump = await page.locator("#hexdump").textContent() ?? "";
+        assert.match(
+          dump.split("\n")[0]!,
+          /^00000000  6b 38 73 00 0a 0b 76 31 12 50 6f 64 1a 77 65 62  \|k8s\.\.\.v1\.Pod\.web\|$/,
+        );
+        const [download] = await Promise.all([
+          page.waitForEvent("download"),
+          page.locator("#download").click(),
+        ]);
+        assert.equal(download.suggestedFilename(), "web-0");
+        assert.deepEqual(
+          await Deno.readFile(await download.path()),
+          protobufish("web-0"),
+        );
+        const file = new Uint8Array([0x6b, 0x38, 0x73, 0, 1, 2, 3, 0xfe]);
+        const upload = () =>
+          page.locator("#upload").setInputFiles({
+            name: "web-0.bin",
+            mimeType: "application/octet-stream",
+            buffer: Buffer.from(file),
+          });
+        // Changed elsewhere while the page asks: not uploaded.
+        await upload();
+        await page.locator("dialog#ask[open]").waitFor();
+        assert.match(
+          await page.locator("dialog#ask[open]").textContent() ?? "",
+          /with the 8 bytes of web-0\.bin/,
+        );
+        const again = await client.put(
+          `v/${pod}`,
+          protobufish("web-0, again"),
+        );
+        await view.answer("Upload");
+        await waitText("#notice-text", /^Not uploaded: .*changed meanwhile/);
+        assert.deepEqual(
+          (await client.get(`v/${pod}`))?.valueBytes,
+          protobufish("web-0, again"),
+        );
+        // Once the page shows their write, the upload replaces it.
+        await waitText("#meta-modRevision", String(again.revision));
+        await upload();
+        await view.answer("Upload");
+        await waitText("#notice-text", /^Uploaded web-0\.bin as revision \d+/);
+        assert.deepEqual((await client.get(`v/${pod}`))?.valueBytes, file);
+        await waitText("#hexdump", /^00000000  6b 38 73 00 01 02 03 fe /);
       },
     );
 
