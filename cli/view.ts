@@ -71,12 +71,12 @@ Usage: etcd-tree [PREFIX] [--port N] [--host H] [--write] [connection flags]
   --write      allow editing from the page (compare-and-swap writes;
                deleting a directory deletes what the page shows, each key
                with a compare, after a confirmation; bytes that are not
-               text are shown, never edited)
+               text are replaced by uploading a file, never edited as text)
 
 It prints the page's URL, which holds a token valid for this run only. On
 v3 the page shows each key's revisions, version, lease and time to live, a
-key's history back to the compaction point, and the whole subtree as of a
-revision (read-only).
+key's history back to the compaction point (with diffs and restore), and the
+whole subtree as of a revision (read-only).
 
 ${COMMON_HELP}
 

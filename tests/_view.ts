@@ -107,3 +107,17 @@ export function viewerPage(page: import("playwright-core").Page) {
     },
   };
 }
+
+/**
+ * With VIEWER_SCREENSHOTS=1, saves the page as docs/viewer-NAME.png (the
+ * README's pictures): `VIEWER_SCREENSHOTS=1 deno test -A tests/view_*browser_test.ts`.
+ */
+export async function screenshot(
+  page: import("playwright-core").Page,
+  name: string,
+): Promise<void> {
+  if (Deno.env.get("VIEWER_SCREENSHOTS") !== "1") return;
+  await page.screenshot({
+    path: new URL(`../docs/viewer-${name}.png`, import.meta.url).pathname,
+  });
+}

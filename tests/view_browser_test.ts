@@ -8,7 +8,7 @@ import { Client, type Value } from "../mod.ts";
 import { main } from "../cli/view.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";
-import { launchChromium, viewerPage } from "./_view.ts";
+import { launchChromium, screenshot, viewerPage } from "./_view.ts";
 import { test, until } from "./_wait.ts";
 
 test("etcd-tree viewer in Chromium", async (t) => {
@@ -141,6 +141,7 @@ test("etcd-tree viewer in Chromium", async (t) => {
         await page.locator("#conflict.open").waitFor({ state: "detached" });
 
         await conflictWith("left", "right");
+        await screenshot(page, "conflict");
         // Merge by hand in the right-hand side.
         await page.locator("#merge .cm-content").nth(1).click();
         await page.keyboard.press("Control+a");

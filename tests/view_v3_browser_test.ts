@@ -18,7 +18,7 @@ import {
   protobufish,
 } from "./_k8s_space.ts";
 import { Buffer } from "node:buffer";
-import { launchChromium, viewerPage } from "./_view.ts";
+import { launchChromium, screenshot, viewerPage } from "./_view.ts";
 import { test, until } from "./_wait.ts";
 
 const CRD =
@@ -100,8 +100,10 @@ test("etcd-tree viewer on etcd v3, in Chromium", async (t) => {
       "an 86 KB CRD is one row of the tree, and pretty JSON in the editor",
       async () => {
         await open(CRD);
-        const box = await row(CRD).boundingBox();
-        assert.ok(box !== null && box.height <= 24, `row ${box?.height} px`);
+        // Rows are redrawn (TTLs count down): measure one that stays.
+        let box = null;
+        while (box === null) box = await row(CRD).boundingBox();
+        assert.ok(box.height <= 24, `row ${box.height} px`);
         assert.equal(await page.locator("#lang").inputValue(), "json");
         await waitText("#check", "Valid JSON");
         assert.equal(await meta("size"), `${bigCrd().length} bytes`);
@@ -110,6 +112,7 @@ test("etcd-tree viewer on etcd v3, in Chromium", async (t) => {
           (await page.locator("#editor .cm-line").first().textContent()) ?? "",
           /^\{$/,
         );
+        await screenshot(page, "editor");
         // The editor is no taller than its pane allows.
         const editor = await page.locator("#editor .cm-editor").boundingBox();
         assert.ok(editor !== null && editor.height <= 800, `${editor?.height}`);
@@ -214,6 +217,7 @@ test("etcd-tree viewer on etcd v3, in Chromium", async (t) => {
         await waitText("#notice-text", /^Uploaded web-0\.bin as revision \d+/);
         assert.deepEqual((await client.get(`v/${pod}`))?.valueBytes, file);
         await waitText("#hexdump", /^00000000  6b 38 73 00 01 02 03 fe /);
+        await screenshot(page, "bytes");
       },
     );
 
@@ -261,6 +265,7 @@ test("etcd-tree viewer on etcd v3, in Chromium", async (t) => {
           await page.locator("#diff .added").allTextContents(),
           ['+   "replicas": 3,'],
         );
+        await screenshot(page, "history");
       },
     );
 
@@ -372,6 +377,7 @@ test("etcd-tree viewer on etcd v3, in Chromium", async (t) => {
         await page.locator("#search-in").selectOption("value");
         await page.locator("#search").fill("port: 8080");
         await waitText("#count", /^1 of \d+ keys match$/);
+        await screenshot(page, "search");
         assert.deepEqual(await shown(), [
           "configmaps",
           "configmaps/default",
