@@ -592,6 +592,10 @@ async function handleWrite(
   const force = body.force === true;
   // The version the user saw: a change since is a conflict.
   const seen = body.modifiedIndex;
+  if (body.op === "upload") {
+    // What v2 refuses comes before any compare.
+    return await upload(tree, where, path, body.base64, seen ?? null);
+  }
   const now = tree.node(path);
   if (!force && typeof seen === "number" && now?.modifiedIndex !== seen) {
     return json({
@@ -599,9 +603,6 @@ async function handleWrite(
       current: now instanceof TreeValue ? now.raw : null,
       index: now?.modifiedIndex ?? null,
     }, 409);
-  }
-  if (body.op === "upload") {
-    return await upload(tree, where, path, body.base64, seen ?? null);
   }
   if (
     (body.op === "set") && now instanceof TreeValue &&
@@ -700,6 +701,9 @@ async function upload(
   if (tree.node(path) instanceof TreeDirectory) {
     return json({ error: `${path} is a directory` }, 400);
   }
+  // The version the user saw: a change the viewer shows already is a
+  // conflict; one it does not show yet, etcd's compare refuses.
+  if ((tree.node(path)?.modifiedIndex ?? null) !== seen) return conflict();
   try {
     const written = await store.put(subtree, path, bytes, {
       condition: seen === null ? { absent: true } : { modifiedIndex: seen },
