@@ -402,8 +402,10 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       }
       throw error;
     }
-    // An upload comes as base64: a third more than the bytes etcd takes.
-    const limit = Math.ceil(store.capabilities.maxRequestBytes * 4 / 3) +
+    // An upload (where etcd takes bytes) comes as base64: a third more.
+    const { maxRequestBytes, binary } = store.capabilities;
+    const limit =
+      (binary ? Math.ceil(maxRequestBytes * 4 / 3) : maxRequestBytes) +
       64 * 1024;
     const address = server.addr;
     hosts = hostNames(host, address.port);
