@@ -55,6 +55,7 @@ import {
   write,
 } from "./_common.ts";
 import { page } from "./_page.ts";
+import { EDITOR_JS } from "./_editor.ts";
 
 const HELP =
   `etcd-tree ${VERSION}: a live view of an etcd subtree in the browser
@@ -71,12 +72,12 @@ Usage: etcd-tree [PREFIX] [--port N] [--host H] [--write] [connection flags]
   --write      allow editing from the page (compare-and-swap writes;
                deleting a directory deletes what the page shows, each key
                with a compare, after a confirmation; bytes that are not
-               text are shown, never edited)
+               text are replaced by uploading a file, never edited as text)
 
 It prints the page's URL, which holds a token valid for this run only. On
 v3 the page shows each key's revisions, version, lease and time to live, a
-key's history back to the compaction point, and the whole subtree as of a
-revision (read-only).
+key's history back to the compaction point (with diffs and restore), and the
+whole subtree as of a revision (read-only).
 
 ${COMMON_HELP}
 
@@ -334,7 +335,15 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
             headers: {
               "content-type": "text/html; charset=utf-8",
               "content-security-policy":
-                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'",
+            },
+          });
+        }
+        if (request.method === "GET" && url.pathname === "/editor.js") {
+          return new Response(EDITOR_JS, {
+            headers: {
+              "content-type": "text/javascript; charset=utf-8",
+              "cache-control": "private, max-age=86400",
             },
           });
         }
@@ -382,7 +391,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
           }
           const refused = refuseForeign(request, hostHeader);
           if (refused !== undefined) return refused;
-          return await handleWrite(tree, request, limit);
+          return await handleWrite(tree, { store, subtree }, request, limit);
         }
         return json({ error: "Not found" }, 404);
       });
@@ -394,7 +403,11 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       }
       throw error;
     }
-    const limit = store.capabilities.maxRequestBytes + 64 * 1024;
+    // An upload (where etcd takes bytes) comes as base64: a third more.
+    const { maxRequestBytes, binary } = store.capabilities;
+    const limit =
+      (binary ? Math.ceil(maxRequestBytes * 4 / 3) : maxRequestBytes) +
+      64 * 1024;
     const address = server.addr;
     hosts = hostNames(host, address.port);
     const shown = address.hostname.includes(":")
@@ -545,9 +558,14 @@ async function readBody(
   return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
 }
 
-/** A write from the page: `{ op, path, value?, modifiedIndex?, force? }`. */
+/**
+ * A write from the page: `{ op, path, value?, modifiedIndex?, force? }`;
+ * `upload` writes `base64` bytes if the key is still at `modifiedIndex`
+ * (`null`: still absent).
+ */
 async function handleWrite(
   tree: EtcdTree,
+  where: { store: Store; subtree: Subtree },
   request: Request,
   limit: number,
 ): Promise<Response> {
@@ -557,6 +575,7 @@ async function handleWrite(
     op?: string;
     path?: string;
     value?: string;
+    base64?: string;
     modifiedIndex?: number;
     recursive?: boolean;
     force?: boolean;
@@ -576,6 +595,10 @@ async function handleWrite(
   const force = body.force === true;
   // The version the user saw: a change since is a conflict.
   const seen = body.modifiedIndex;
+  if (body.op === "upload") {
+    // What v2 refuses comes before any compare.
+    return await upload(tree, where, path, body.base64, seen ?? null);
+  }
   const now = tree.node(path);
   if (!force && typeof seen === "number" && now?.modifiedIndex !== seen) {
     return json({
@@ -615,7 +638,9 @@ async function handleWrite(
       index = await tree.mkdir(path);
     } else {
       return json(
-        { error: "Invalid request: op is set, create, delete or mkdir" },
+        {
+          error: "Invalid request: op is set, create, delete, mkdir or upload",
+        },
         400,
       );
     }
@@ -629,6 +654,67 @@ async function handleWrite(
         index: current?.modifiedIndex ?? null,
       }, 409);
     }
+    return json({
+      error: error instanceof Error ? error.message : String(error),
+    }, 400);
+  }
+}
+
+/**
+ * Writes a file's bytes from the page as the value at `path`, if the key is
+ * still at `seen` (`null`: still absent): etcd compares, not the viewer.
+ */
+async function upload(
+  tree: EtcdTree,
+  { store, subtree }: { store: Store; subtree: Subtree },
+  path: string,
+  base64: unknown,
+  seen: unknown,
+): Promise<Response> {
+  if (!store.capabilities.binary) {
+    return json({
+      error:
+        `Cannot upload to ${path}: etcd's v2 API stores text only; edit the value instead`,
+    }, 400);
+  }
+  if (
+    typeof base64 !== "string" || (seen !== null && typeof seen !== "number")
+  ) {
+    return json({
+      error:
+        "Invalid request: upload takes base64 and modifiedIndex (a number, or null for a new key)",
+    }, 400);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.fromBase64(base64);
+  } catch {
+    return json({ error: "Invalid request: base64 is not base64" }, 400);
+  }
+  const conflict = () => {
+    const now = tree.node(path);
+    return json({
+      error: "Changed elsewhere",
+      current: now instanceof TreeValue && typeof now.raw === "string"
+        ? now.raw
+        : null,
+      index: now?.modifiedIndex ?? null,
+    }, 409);
+  };
+  if (tree.node(path) instanceof TreeDirectory) {
+    return json({ error: `${path} is a directory` }, 400);
+  }
+  // The version the user saw: a change the viewer shows already is a
+  // conflict; one it does not show yet, etcd's compare refuses.
+  if ((tree.node(path)?.modifiedIndex ?? null) !== seen) return conflict();
+  try {
+    const written = await store.put(subtree, path, bytes, {
+      condition: seen === null ? { absent: true } : { modifiedIndex: seen },
+    });
+    return json({ index: written.index });
+  } catch (error) {
+    const kind = errorKind(error);
+    if (kind === "compare failed" || kind === "exists") return conflict();
     return json({
       error: error instanceof Error ? error.message : String(error),
     }, 400);

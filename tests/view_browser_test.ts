@@ -1,24 +1,17 @@
-// The viewer in a real browser: Debian's Chromium driven by playwright-core.
+// The viewer in a real browser (Debian's Chromium driven by playwright-core)
+// on etcd v2: the tree beside a detail pane, the value editor with its
+// compare-and-swap save and side-by-side conflict, the page's own dialogs
+// (never alert, confirm or prompt), the keyboard, and writes from elsewhere.
 
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { Client, type Value } from "../v2/mod.ts";
 import { main } from "../cli/view.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";
-import { delay } from "./_tree.ts";
+import { launchChromium, screenshot, viewerPage } from "./_view.ts";
 import { test, until } from "./_wait.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM_BIN") ?? "/usr/bin/chromium";
-
 test("etcd-tree viewer in Chromium", async (t) => {
-  try {
-    await Deno.stat(CHROMIUM);
-  } catch {
-    throw new Error(
-      `Cannot run the browser tests: no ${CHROMIUM}; install it with "apt-get install chromium" (or set CHROMIUM_BIN)`,
-    );
-  }
   await using etcd = await startEtcd();
   await using client = new Client({ endpoints: etcd.endpoint });
   await client.set("v/a", "1");
@@ -36,37 +29,19 @@ test("etcd-tree viewer in Chromium", async (t) => {
     "the viewer to print its URL",
   );
   const url = stdout().trim();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launchChromium();
+  const valueOf = async (key: string) =>
+    ((await client.get(key)).node as Value).value;
   try {
     const page = await browser.newPage();
-    const row = (path: string) => page.locator(`tr[data-path="${path}"]`);
-    const value = (path: string) => row(path).locator("td.value");
-    /** Waits until the element's text is `text` (the page's CSP forbids eval). */
-    const waitText = async (selector: string, text: string, timeout = 5000) => {
-      const deadline = performance.now() + timeout;
-      let last: string | null = null;
-      while (performance.now() < deadline) {
-        last = await page.locator(selector).first().textContent({ timeout })
-          .catch(() => null);
-        if (last === text) return;
-        await delay(20);
-      }
-      throw new Error(
-        `Timed out waiting for ${selector} to read ${JSON.stringify(text)}: ${
-          JSON.stringify(last)
-        }`,
-      );
+    const view = viewerPage(page);
+    const { row, value, waitText, editor } = view;
+    /** Replaces the editor's text as a user would: select all, type. */
+    const type = async (text: string) => {
+      await editor.click();
+      await page.keyboard.press("Control+a");
+      await page.keyboard.press("Backspace");
+      await page.keyboard.insertText(text);
     };
 
     await t.step("the page shows the tree", async () => {
@@ -80,8 +55,8 @@ test("etcd-tree viewer in Chromium", async (t) => {
       await row("d").locator(".toggle").click();
       await row("d/when").waitFor();
       assert.match(
-        await value("d/when").textContent() ?? "",
-        /^1700000000.+2023/,
+        await row("d/when").textContent() ?? "",
+        /1700000000.+2023/,
       );
     });
 
@@ -90,7 +65,7 @@ test("etcd-tree viewer in Chromium", async (t) => {
       async () => {
         const started = performance.now();
         await client.set("v/a", "2");
-        await waitText('tr[data-path="a"] td.value', "2", 1000);
+        await waitText('.row[data-path="a"] .value', "2", 1000);
         assert.ok(performance.now() - started < 1000);
         assert.match(await row("a").getAttribute("class") ?? "", /changed/);
       },
@@ -98,7 +73,7 @@ test("etcd-tree viewer in Chromium", async (t) => {
 
     await t.step("a delete removes the row", async () => {
       await client.delete("v/b");
-      await row("b").waitFor({ state: "detached", timeout: 1000 });
+      await row("b").waitFor({ state: "detached", timeout: 2000 });
     });
 
     await t.step(
@@ -109,54 +84,106 @@ test("etcd-tree viewer in Chromium", async (t) => {
         await etcd.start();
         await waitText("#state", "live", 10_000);
         await client.set("v/a", "3");
-        await waitText('tr[data-path="a"] td.value', "3", 2000);
+        await waitText('.row[data-path="a"] .value', "3", 2000);
       },
     );
 
     await t.step(
-      "editing in the page writes to etcd; a conflict shows the remote value",
+      "a key opens in the detail pane; its editor saves to etcd",
       async () => {
-        page.once("dialog", (dialog) => void dialog.accept("from the page"));
-        await row("a").getByRole("button", { name: "edit" }).click();
+        await row("a").click();
+        await editor.waitFor();
+        assert.equal(await page.locator("#detail-title").textContent(), "a");
+        assert.equal(await page.locator("#meta-size").textContent(), "1 bytes");
+        assert.equal(await view.editorText(), "3");
+        await type("from the page\nsecond line");
+        await page.locator("#save").click();
         await until(
-          async () =>
-            ((await client.get("v/a")).node as Value).value === "from the page",
+          async () => (await valueOf("v/a")) === "from the page\nsecond line",
           5000,
           "the page's edit to reach etcd",
         );
-        await waitText('tr[data-path="a"] td.value', "from the page");
+        await waitText("#detail-note", /^Saved \(index \d+\)\.$/);
+        // The tree shows the first line of it.
+        await waitText('.row[data-path="a"] .value', "from the page …");
+      },
+    );
 
-        // While the user types, someone else changes the value.
-        const messages: string[] = [];
-        const onDialog = async (dialog: import("playwright-core").Dialog) => {
-          messages.push(dialog.message());
-          if (dialog.type() === "prompt") {
-            await client.set("v/a", "theirs");
-            // The viewer has it before the page answers.
-            await until(
-              async () => {
-                const tree = await (await fetch(url.replace("/?", "/tree?")))
-                  .json();
-                return (new Map(tree.nodes).get("a") as { raw: string }).raw ===
-                  "theirs";
-              },
-              5000,
-              "the viewer to see their write",
-            );
-            await dialog.accept("mine");
-          } else {
-            await dialog.dismiss(); // keep theirs
-          }
+    await t.step(
+      "a conflict shows theirs beside mine: take theirs, keep mine, merge",
+      async () => {
+        const conflictWith = async (mine: string, theirs: string) => {
+          await type(mine);
+          await client.set("v/a", theirs);
+          // The page says so while the user is still editing.
+          await waitText("#detail-note", /Changed elsewhere/);
+          assert.equal(await view.editorText(), mine, "the edit is kept");
+          await page.locator("#save").click();
+          await page.locator("#conflict.open").waitFor();
+          const sides = await page.locator("#merge .cm-content")
+            .allTextContents();
+          assert.deepEqual(sides, [theirs, mine]);
         };
-        page.on("dialog", onDialog);
-        await row("a").getByRole("button", { name: "edit" }).click();
-        await until(() => messages.length >= 2, 5000, "the conflict message");
-        assert.match(
-          messages[1] ?? "",
-          /Changed elsewhere: it is now "theirs"/,
+
+        await conflictWith("mine", "theirs");
+        assert.equal(await valueOf("v/a"), "theirs", "nothing written yet");
+        await page.locator("#take-theirs").click();
+        await page.locator("#conflict.open").waitFor({ state: "detached" });
+        assert.equal(await view.editorText(), "theirs");
+
+        await conflictWith("mine again", "theirs again");
+        await page.locator("#keep-mine").click();
+        await until(
+          async () => (await valueOf("v/a")) === "mine again",
+          5000,
+          "mine to be written",
         );
-        page.off("dialog", onDialog);
-        assert.equal(((await client.get("v/a")).node as Value).value, "theirs");
+        await page.locator("#conflict.open").waitFor({ state: "detached" });
+
+        await conflictWith("left", "right");
+        await screenshot(page, "conflict");
+        // Merge by hand in the right-hand side.
+        await page.locator("#merge .cm-content").nth(1).click();
+        await page.keyboard.press("Control+a");
+        await page.keyboard.press("Backspace");
+        await page.keyboard.insertText("left and right");
+        await page.locator("#save-merge").click();
+        await until(
+          async () => (await valueOf("v/a")) === "left and right",
+          5000,
+          "the merge to be written",
+        );
+      },
+    );
+
+    await t.step(
+      "invalid JSON is named by line and column; saving it is a choice",
+      async () => {
+        await type('{\n  "port": 80,\n  "host": }');
+        await page.locator("#lang").selectOption("json");
+        await waitText("#check", /^Invalid JSON at line 3, column 11: /);
+        await page.locator("#save").click();
+        assert.match(
+          await page.locator("dialog#ask[open]").textContent() ?? "",
+          /not valid JSON.*Line 3, column 11/,
+        );
+        await view.answer("Keep editing");
+        assert.equal(await valueOf("v/a"), "left and right", "not saved");
+        await page.locator("#save").click();
+        await view.answer("Save anyway");
+        await until(
+          async () =>
+            (await valueOf("v/a")) === '{\n  "port": 80,\n  "host": }',
+          5000,
+          "the invalid value saved on purpose",
+        );
+        await type('{"port":80,"host":"db"}');
+        await waitText("#check", "Valid JSON");
+        await page.locator("#format").click();
+        assert.equal(
+          await view.editorText(),
+          '{\n  "port": 80,\n  "host": "db"\n}',
+        );
       },
     );
 
@@ -173,9 +200,8 @@ test("etcd-tree viewer in Chromium", async (t) => {
         await client.set("v/k/inner", "1");
         await row("k").waitFor();
         assert.equal(await row("k/inner").count(), 0);
-        await row("k").locator("td.name").click(); // the name, not the triangle
+        await row("k").locator(".name").click(); // the name, not the triangle
         await row("k/inner").waitFor();
-        await row("k").focus();
         await page.keyboard.press("Enter");
         await row("k/inner").waitFor({ state: "detached" });
         await page.keyboard.press("ArrowRight");
@@ -185,6 +211,8 @@ test("etcd-tree viewer in Chromium", async (t) => {
           await page.locator(":focus").getAttribute("data-path"),
           "k/inner",
         );
+        // The key under the cursor is the one shown.
+        await waitText("#detail-title", "k/inner");
         await page.keyboard.press("ArrowLeft"); // to its directory
         assert.equal(
           await page.locator(":focus").getAttribute("data-path"),
@@ -194,34 +222,25 @@ test("etcd-tree viewer in Chromium", async (t) => {
     );
 
     await t.step(
-      "deleting a directory asks first, naming how many keys go",
+      "deleting a directory asks first, in the page, naming how many keys go",
       async () => {
         await client.set("v/del/x", "1");
         await client.set("v/del/y/z", "2");
         await row("del").waitFor();
-        const asked: string[] = [];
-        const answer = { accept: false };
-        const onDialog = async (dialog: import("playwright-core").Dialog) => {
-          asked.push(dialog.message());
-          if (answer.accept) await dialog.accept();
-          else await dialog.dismiss();
-        };
-        page.on("dialog", onDialog);
-        try {
-          await row("del").getByRole("button", { name: "delete" }).click();
-          await until(() => asked.length === 1, 5000, "the confirmation");
-          assert.match(asked[0]!, /Delete del\/ and the 2 keys in it\?/);
-          assert.ok(
-            await client.get("v/del/y/z"),
-            "nothing deleted when dismissed",
-          );
-          answer.accept = true;
-          await row("del").getByRole("button", { name: "delete" }).click();
-          await row("del").waitFor({ state: "detached", timeout: 5000 });
-          await assert.rejects(client.get("v/del"));
-        } finally {
-          page.off("dialog", onDialog);
-        }
+        await row("del").click();
+        await page.locator("#detail-tools button", { hasText: "delete" })
+          .click();
+        assert.match(
+          await page.locator("dialog#ask[open]").textContent() ?? "",
+          /Delete del\/ and the 2 keys in it\?/,
+        );
+        await view.answer("Cancel");
+        assert.ok(await client.get("v/del/y/z"), "nothing deleted");
+        await page.locator("#detail-tools button", { hasText: "delete" })
+          .click();
+        await view.answer("Delete");
+        await row("del").waitFor({ state: "detached", timeout: 5000 });
+        await assert.rejects(client.get("v/del"));
       },
     );
 
@@ -230,66 +249,63 @@ test("etcd-tree viewer in Chromium", async (t) => {
       async () => {
         await client.set("v/guarded/item", "1");
         await client.set("v/guarded/_hidden", "h");
-        await row("guarded").waitFor();
-        const messages: string[] = [];
-        const onDialog = async (dialog: import("playwright-core").Dialog) => {
-          messages.push(dialog.message());
-          await dialog.accept();
-        };
-        page.on("dialog", onDialog);
-        try {
-          await row("guarded").getByRole("button", { name: "delete" }).click();
-          await until(
-            () => messages.length === 2,
-            5000,
-            "the confirmation, then the conflict",
-          );
-          assert.match(messages[1]!, /changed elsewhere/);
-          assert.equal(
-            ((await client.get("v/guarded/_hidden")).node as Value).value,
-            "h",
-          );
-        } finally {
-          page.off("dialog", onDialog);
-        }
+        await row("guarded").click();
+        await page.locator("#detail-tools button", { hasText: "delete" })
+          .click();
+        await view.answer("Delete");
+        await waitText("#notice-text", /changed elsewhere/);
+        assert.equal(await valueOf("v/guarded/_hidden"), "h");
       },
     );
 
     await t.step(
-      "add creates only: an existing name is a conflict",
+      "add creates only: a new key in the editor, an existing name refused",
       async () => {
-        await row("d").waitFor();
-        const messages: string[] = [];
-        const replies = ["when", "overwritten?"];
-        const onDialog = async (dialog: import("playwright-core").Dialog) => {
-          messages.push(dialog.message());
-          if (dialog.type() === "prompt") await dialog.accept(replies.shift());
-          else await dialog.accept();
-        };
-        page.on("dialog", onDialog);
-        try {
-          await row("d").getByRole("button", { name: "add" }).click();
-          await until(
-            () => messages.length === 3,
-            5000,
-            "two prompts and the conflict",
-          );
-          assert.match(messages[2]!, /d\/when exists already/);
-          assert.equal(
-            ((await client.get("v/d/when")).node as Value).value,
-            "1700000000",
-          );
-        } finally {
-          page.off("dialog", onDialog);
-        }
+        await row("d").click();
+        await page.locator("#detail-tools button", { hasText: "add key" })
+          .click();
+        await page.locator("dialog#ask input[name=key]").fill("when");
+        await view.answer("Add");
+        await waitText("#notice-text", /d\/when exists already/);
+        assert.equal(await valueOf("v/d/when"), "1700000000");
+
+        await page.locator("#detail-tools button", { hasText: "add key" })
+          .click();
+        await page.locator("dialog#ask input[name=key]").fill("fresh");
+        await view.answer("Add");
+        await waitText("#detail-title", "d/fresh (new)");
+        await type("made here");
+        await page.locator("#save").click();
+        await until(
+          async () =>
+            (await valueOf("v/d/fresh").catch(() => "")) === "made here",
+          5000,
+          "the new key",
+        );
+        // A directory, on v2.
+        await page.locator("#add-root").click();
+        await page.locator("dialog#ask input[name=key]").fill("newdir");
+        await page.locator("dialog#ask input[name=dir]").check();
+        await view.answer("Add");
+        await row("newdir").waitFor();
       },
     );
 
     await t.step(
-      "controls and bidi overrides are shown, not obeyed",
+      "controls and bidi overrides are shown, not obeyed, in the tree and the editor",
       async () => {
-        await client.set("v/bidi", "abc\u202edef\u0007");
-        await waitText('tr[data-path="bidi"] td.value', "abc\\u202edef\\u0007");
+        await client.set("v/bidi", "abc\u202edef\u0007<img src=x>");
+        await waitText(
+          '.row[data-path="bidi"] .value',
+          "abc\\u202edef\\u0007<img src=x>",
+        );
+        await row("bidi").click();
+        await editor.waitFor();
+        // CodeMirror draws them as placeholders.
+        assert.equal(await page.locator("#editor .cm-specialChar").count(), 2);
+        // The markup is text, never an element.
+        assert.equal(await page.locator("img[src]").count(), 0);
+        assert.match(await view.editorText(), /<img src=x>$/);
       },
     );
 
@@ -314,7 +330,7 @@ document.getElementById("f").submit();
             { headers: { "content-type": "text/html" } },
           ),
       );
-      const before = ((await client.get("v/a")).node as Value).value;
+      const before = await valueOf("v/a");
       const other = await browser.newPage();
       const answered = new Set<number>();
       other.on("response", (response) => {
@@ -328,40 +344,13 @@ document.getElementById("f").submit();
       );
       await other.close();
       assert.ok(![...answered].includes(200), `statuses ${[...answered]}`);
-      assert.equal(((await client.get("v/a")).node as Value).value, before);
+      assert.equal(await valueOf("v/a"), before);
     });
 
-    await t.step("a screenshot", async () => {
-      await client.set("v/services/web/port", "8080");
-      await client.set("v/services/web/updated", "2026-11-22T18:00:00Z");
-      await client.set("v/services/api/port", "9090", { ttl: 300 });
-      await client.set("v/motd", "Welcome!\nSecond line of a longer message");
-      await row("services").waitFor();
-      await row("services").locator(".toggle").click();
-      for (const dir of ["services/api", "services/web"]) {
-        await row(dir).waitFor();
-        await row(dir).locator(".toggle").click();
-      }
-      await row("services/web/updated").waitFor();
-      const dir = await Deno.makeTempDir({ prefix: "etcd-tree-view-" });
-      const path = `${dir}/viewer.png`;
-      await page.screenshot({ path, fullPage: true });
-      // A PNG of the page's size: the signature, then IHDR's width and height.
-      const png = await Deno.readFile(path);
-      assert.deepEqual([...png.subarray(0, 8)], [
-        137,
-        80,
-        78,
-        71,
-        13,
-        10,
-        26,
-        10,
-      ]);
-      const header = new DataView(png.buffer, png.byteOffset + 16, 8);
-      assert.ok(header.getUint32(0) >= 800, `width ${header.getUint32(0)}`);
-      assert.ok(header.getUint32(4) >= 300, `height ${header.getUint32(4)}`);
-      console.log(`Screenshot of the viewer: ${path}`);
+    await t.step("no native dialog was ever opened", async () => {
+      assert.deepEqual(view.native, []);
+      const html = await (await fetch(url)).text();
+      assert.doesNotMatch(html, /\b(alert|confirm|prompt)\(/);
     });
   } finally {
     await browser.close();

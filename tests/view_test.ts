@@ -152,7 +152,13 @@ test("etcd-tree viewer server against a real etcd", async (t) => {
       await refused(
         post('{"op":"rename","path":"a"}'),
         400,
-        /op is set, create, delete or mkdir/,
+        /op is set, create, delete, mkdir or upload/,
+      );
+      // Bytes from a file: v2 stores text only.
+      await refused(
+        post('{"op":"upload","path":"a","base64":"AAE=","modifiedIndex":1}'),
+        400,
+        /Cannot upload to a: etcd's v2 API stores text only/,
       );
       const get = (path: string) =>
         fetch(new URL(`${path}&token=${view.token}`, view.url));

@@ -1,5 +1,5 @@
-// The viewer's writes on etcd v3: a set or delete from a page that shows an
-// old version is refused (409) and etcd keeps the other client's value,
+// The viewer's writes on etcd v3: a set, delete or upload from a page that
+// shows an old version is refused (409) and etcd keeps the other client's value,
 // whether the viewer has seen the change already or not yet.
 
 import assert from "node:assert/strict";
@@ -12,7 +12,9 @@ import { test, until, within } from "./_wait.ts";
 test("the viewer's compare-and-swap on etcd v3", async (t) => {
   await using etcd = await startEtcd({ version: "3.5" });
   await using client = new Client({ endpoints: etcd.endpoint });
-  for (const name of ["a", "b", "c", "d"]) await client.put(`v/${name}`, "1");
+  for (const name of ["a", "b", "c", "d", "e"]) {
+    await client.put(`v/${name}`, "1");
+  }
   await using proxy = startProxy(etcd.clientPort);
   const view = await startView([
     "v",
@@ -83,7 +85,13 @@ test("the viewer's compare-and-swap on etcd v3", async (t) => {
           }
         }
         assert.ok(watches.length > 0, "the viewer's watch connection");
-        for (const [op, path] of [["set", "c"], ["delete", "d"]] as const) {
+        for (
+          const [op, path] of [
+            ["set", "c"],
+            ["delete", "d"],
+            ["upload", "e"],
+          ] as const
+        ) {
           const seen = await shown(path);
           assert.ok(seen !== undefined);
           for (const n of watches) proxy.stall(n);
@@ -94,6 +102,7 @@ test("the viewer's compare-and-swap on etcd v3", async (t) => {
             op,
             path,
             value: "mine",
+            base64: new TextEncoder().encode("mine").toBase64(),
             modifiedIndex: seen,
           });
           // The write reaches etcd; then the viewer may show the change.
@@ -103,7 +112,12 @@ test("the viewer's compare-and-swap on etcd v3", async (t) => {
             "the viewer's write",
           );
           for (const n of watches) proxy.release(n);
-          await conflict(await within(answer, 10_000, "the viewer's answer"));
+          const answered = await within(answer, 10_000, "the viewer's answer");
+          if (op === "upload") {
+            // etcd compared: the viewer had nothing newer to compare with.
+            assert.equal(answered.status, 409);
+            await answered.body?.cancel();
+          } else await conflict(answered);
           assert.equal((await client.get(`v/${path}`))?.value, "theirs", op);
         }
       },
