@@ -8,7 +8,9 @@ import type { Change, Store, Subtree } from "../_core/store.ts";
 import type { KeySpace } from "../v3/_client.ts";
 import type { KeyValue } from "../v3/_decode.ts";
 import { prefixEnd, startsWith, textOf } from "../v3/_keys.ts";
-import type { WatchEvent } from "../v3/_watch.ts";
+import type { Watcher, WatchEvent } from "../v3/_watch.ts";
+import { PermissionDenied } from "../v3/_errors.ts";
+import { deniedBelow } from "../v3/_store.ts";
 import { jsonLine, showKey, showValue } from "./_escape.ts";
 import { decodeValue, showDecoded } from "./_k8s_view.ts";
 
@@ -182,6 +184,30 @@ class V3Keys {
   }
 }
 
+/**
+ * Whether PREFIX's own key may be read with the keys below it (the one
+ * range `[PREFIX, PREFIX0)`), or only the keys below PREFIX/: a role granted
+ * `PREFIX/` (etcdctl's usual grant) reads the latter alone, as the v3 store
+ * finds out too.
+ */
+async function scopeOf(
+  client: KeySpace,
+  keys: V3Keys,
+): Promise<"whole" | "below"> {
+  if (keys.root.length === 0) return "below";
+  try {
+    await client.range(keys.root, {
+      end: prefixEnd(keys.base),
+      keysOnly: true,
+      limit: 1,
+    });
+    return "whole";
+  } catch (error) {
+    if (!(error instanceof PermissionDenied)) throw error;
+    return "below";
+  }
+}
+
 /** The changes of every key under `prefix`, from a v3 watch. */
 export function v3Source(
   client: KeySpace,
@@ -189,40 +215,62 @@ export function v3Source(
   style: Style,
 ): Source {
   const keys = new V3Keys(prefix);
+  let scope: Promise<"whole" | "below"> | undefined;
+  const scoped = () => scope ??= scopeOf(client, keys);
   return {
     word: "revision",
     follow(from, onState) {
-      // From PREFIX's own key to the end of the keys below it; keys in
-      // between (`app-x` for `app`) are left out.
-      const watcher = client.watch(
-        keys.root.length > 0 ? keys.root : keys.base,
-        {
+      let watcher: Watcher | undefined;
+      let closed = false;
+      return {
+        async *[Symbol.asyncIterator]() {
+          // From PREFIX's own key to the end of the keys below it; keys in
+          // between (`app-x` for `app`) are left out.
+          const whole = await scoped() === "whole";
+          if (closed) return;
+          watcher = client.watch(
+            whole ? keys.root : keys.base,
+            {
+              ...(keys.base.length === 0
+                ? { prefix: true }
+                : { end: prefixEnd(keys.base) }),
+              ...(from === undefined ? {} : { startRevision: from }),
+              ...(style.prev ? { prevKv: true } : {}),
+              onState,
+            },
+          );
+          try {
+            for await (const event of watcher) {
+              const path = keys.relative(event.kv.keyBytes);
+              if (path === undefined) continue;
+              yield {
+                next: event.revision + 1,
+                text: v3Line(event, path, style),
+              };
+            }
+          } catch (error) {
+            throw deniedBelow(error, keys.base, "read");
+          }
+        },
+        close: async () => {
+          closed = true;
+          await watcher?.close();
+        },
+      };
+    },
+    current: async () => {
+      const whole = await scoped() === "whole";
+      const range = whole
+        ? client.range(keys.root, { countOnly: true })
+        : client.range(keys.base, {
           ...(keys.base.length === 0
             ? { prefix: true }
             : { end: prefixEnd(keys.base) }),
-          ...(from === undefined ? {} : { startRevision: from }),
-          ...(style.prev ? { prevKv: true } : {}),
-          onState,
-        },
-      );
-      return {
-        async *[Symbol.asyncIterator]() {
-          for await (const event of watcher) {
-            const path = keys.relative(event.kv.keyBytes);
-            if (path === undefined) continue;
-            yield {
-              next: event.revision + 1,
-              text: v3Line(event, path, style),
-            };
-          }
-        },
-        close: () => watcher.close(),
-      };
+          keysOnly: true,
+          limit: 1,
+        });
+      return (await range).header.revision;
     },
-    current: async () =>
-      (await client.range(keys.root.length > 0 ? keys.root : keys.base, {
-        countOnly: true,
-      })).header.revision,
     resync: (lost, now) =>
       style.json
         ? jsonLine({ resync: { after: lost, revision: now } })

@@ -35,6 +35,7 @@ import {
   type Subtree,
 } from "../_core/store.ts";
 import { Client as V3Client } from "../v3/_client.ts";
+import { PermissionDenied } from "../v3/_errors.ts";
 import {
   answerInfo,
   COMMON_HELP,
@@ -310,15 +311,17 @@ async function read(
 ): Promise<Snapshot> {
   const asked = revision;
   if (revision === undefined && client instanceof V3Client) {
-    // Any answer says the revision: the prefix's own key (every key's
-    // first one when it is all of them) costs etcd least.
+    // Any answer says the revision: the first key below the prefix costs
+    // etcd little, and a role granted PREFIX/ (the usual grant) may read it.
+    // Refused: the snapshot says what access it needs.
     const now = await client.range(
-      subtree.key,
-      subtree.key === "" ? { prefix: true, keysOnly: true, limit: 1 } : {
-        keysOnly: true,
-      },
-    );
-    revision = now.header.revision;
+      subtree.key === "" ? "" : `${subtree.key}/`,
+      { prefix: true, keysOnly: true, limit: 1 },
+    ).catch((error) => {
+      if (error instanceof PermissionDenied) return undefined;
+      throw error;
+    });
+    revision = now?.header.revision;
   }
   try {
     return await store.snapshot(

@@ -722,7 +722,7 @@ test("the tools keep credentials off the screen and out of ps", async (t) => {
         assert.equal(plain.code, 2);
         assert.match(
           plain.stderr,
-          /^etcd2yaml: Invalid --cacert\/--cert\/--key: the endpoint ".*" is http:\/\/, which would not use TLS; give https:\/\/ endpoints\n/,
+          /^etcd2yaml: Invalid --cacert: the endpoint ".*" is http:\/\/, which would not use TLS; give https:\/\/ endpoints \(or HOST:PORT\)\n/,
         );
         await Deno.writeTextFile(ca, "just text\n");
         const notPem = await runMain(dump, [

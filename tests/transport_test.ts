@@ -293,7 +293,7 @@ test("socket transport", async (t) => {
   await t.step("open connections do not keep a process alive", async () => {
     const script = `
       import { Client } from ${
-      JSON.stringify(import.meta.resolve("../mod.ts"))
+      JSON.stringify(import.meta.resolve("../v2/mod.ts"))
     };
       const client = new Client({ endpoints: ${
       JSON.stringify(etcd.endpoint)

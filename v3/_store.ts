@@ -762,12 +762,23 @@ function denied(
   base: V3Subtree,
   access: "read" | "readwrite",
 ): unknown {
+  return deniedBelow(error, base.base, access);
+}
+
+/**
+ * A refusal of the keys below `base` (a prefix's `PREFIX/`, empty for every
+ * key) as one that names that range and the etcdctl grant; anything else as
+ * it is. Internal; etcdmon, which watches by itself, says the same.
+ */
+export function deniedBelow(
+  error: unknown,
+  base: Uint8Array,
+  access: "read" | "readwrite",
+): unknown {
   if (!(error instanceof PermissionDenied) || error.cause !== undefined) {
     return error;
   }
-  const prefix = new TextDecoder("utf-8", { ignoreBOM: true }).decode(
-    base.base,
-  );
+  const prefix = new TextDecoder("utf-8", { ignoreBOM: true }).decode(base);
   const range = prefix === ""
     ? "every key"
     : `the keys under ${JSON.stringify(prefix)}`;
