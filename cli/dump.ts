@@ -336,7 +336,12 @@ async function read(
     throw new Failure(
       asked === undefined
         ? `Cannot dump ${prefix}: etcd compacted its history past revision ${revision} while the dump read it (every page is read at that one revision); run it again to dump as of now`
-        : `Cannot dump ${prefix} as of revision ${revision}: etcd has compacted its history past it; give a newer --revision, or none to dump as of now`,
+        : `Cannot dump ${prefix} as of revision ${revision}: ${
+          // The store's error names the revisions there are, when etcd says.
+          /revision \d+ is compacted: [^(]*[^ (]/.exec(
+            (error as Error).message,
+          )?.[0] ??
+            "etcd has compacted its history past it"}; give a newer --revision, or none to dump as of now`,
       { cause: error },
     );
   }

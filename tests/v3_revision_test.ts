@@ -87,7 +87,10 @@ test("v3: a compacted or future revision names the revisions there are", async (
       ...endpoint,
     ]);
     assert.equal(at.code, 0, at.stderr);
-    assert.equal(at.stdout, 'a: "3"\n');
+    assert.equal(
+      at.stdout,
+      `# etcd2yaml: "rev" at revision ${oldest}\na: "3"\n`,
+    );
     const both = await runMain(dump, [
       "rev",
       "--rev",
