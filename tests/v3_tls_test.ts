@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Client, ConnectionFailed, errorKind } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { mintPki } from "./_tls.ts";
-import { runScript } from "./_cli.ts";
+import { dumpBody, runScript } from "./_cli.ts";
 import { take, test } from "./_wait.ts";
 
 test("v3 over TLS", async (t) => {
@@ -82,7 +82,7 @@ test("v3 over TLS", async (t) => {
       ETCDCTL_KEY: pki.clientKeyFile,
     });
     assert.equal(dumped.code, 0, dumped.stderr);
-    assert.equal(dumped.stdout, 'k: "1"\n');
+    assert.equal(dumpBody(dumped.stdout), 'k: "1"\n');
     await using anonymous = new Client({
       endpoints: etcd.endpoint,
       tls: { caCert: pki.caPem },
