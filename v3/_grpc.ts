@@ -681,10 +681,32 @@ export class GrpcPool {
   readonly channels: GrpcChannel[];
   #current = 0;
 
+  readonly #options: GrpcChannelOptions;
+
   constructor(endpoints: readonly string[], options: GrpcChannelOptions = {}) {
+    this.#options = options;
     this.channels = endpoints.map((endpoint) =>
       new GrpcChannel(endpoint, options)
     );
+  }
+
+  /**
+   * Calls go to these endpoints from now on: channels to endpoints kept
+   * stay (with their connections), the others close.
+   */
+  setEndpoints(endpoints: readonly string[]): void {
+    const current = this.current.endpoint;
+    const old = new Map(
+      this.channels.map((channel) => [channel.endpoint, channel]),
+    );
+    const channels = endpoints.map((endpoint) => {
+      const kept = old.get(endpoint);
+      old.delete(endpoint);
+      return kept ?? new GrpcChannel(endpoint, this.#options);
+    });
+    for (const channel of old.values()) channel.close();
+    this.channels.splice(0, this.channels.length, ...channels);
+    this.#current = Math.max(0, endpoints.indexOf(current));
   }
 
   /** The channel calls go to first. */
