@@ -4,7 +4,8 @@
 // in the error.
 
 import assert from "node:assert/strict";
-import { Client, ConnectionFailed, errorKind } from "../mod.ts";
+import { ConnectionFailed, errorKind } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { mintPki } from "./_tls.ts";
 import { runScript } from "./_cli.ts";

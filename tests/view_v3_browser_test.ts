@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { main } from "../cli/view.ts";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";
 import { test, until } from "./_wait.ts";

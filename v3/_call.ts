@@ -305,6 +305,7 @@ export function onlyHttp1(error: unknown): boolean {
     return error.failures.length > 0 &&
       error.failures.every((failure) => onlyHttp1(failure.error));
   }
-  return error instanceof H2Error && error.notProcessed &&
-    / does not speak HTTP\/2 /.test(error.message);
+  // A server that never spoke HTTP/2 cannot have processed a gRPC call.
+  return error instanceof H2Error &&
+    /does not speak HTTP\/2/.test(error.message);
 }
