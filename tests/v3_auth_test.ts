@@ -129,7 +129,10 @@ for (const version of ["3.5", "3.4"] as const) {
       await root.put("app/w/2", "b");
       const [event] = await take(events, 1, 10_000, "an event after the cut");
       assert.equal(event!.kv.value, "b");
-      assert.ok((await authenticated()) - before >= 1, "a new token was fetched");
+      assert.ok(
+        (await authenticated()) - before >= 1,
+        "a new token was fetched",
+      );
     });
 
     await t.step("a wrong password fails, and is never shown", async () => {
