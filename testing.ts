@@ -59,6 +59,12 @@ export interface EtcdServerOptions {
   /** More client URLs to listen on besides the endpoint, such as `http://127.0.0.1:PORT`. */
   alsoListen?: readonly string[];
   /**
+   * Client URLs that serve HTTP/1.1 only (etcd 3.5's
+   * `--listen-client-http-urls`: the JSON gateway, `/health`); the
+   * endpoint then serves gRPC only.
+   */
+  listenHttpOnly?: readonly string[];
+  /**
    * The client URLs to advertise to members and clients (`/v2/members`,
    * member list) instead of the endpoint; a function gets the endpoint.
    */
@@ -207,6 +213,9 @@ export class EtcdServer implements AsyncDisposable {
       `${plan.dir}/data`,
       "--listen-client-urls",
       [this.endpoint, ...(this.#options.alsoListen ?? [])].join(","),
+      ...(this.#options.listenHttpOnly?.length
+        ? ["--listen-client-http-urls", this.#options.listenHttpOnly.join(",")]
+        : []),
       "--advertise-client-urls",
       advertised(this.#options.advertise, this.endpoint).join(","),
       "--listen-peer-urls",
@@ -324,7 +333,9 @@ export class EtcdServer implements AsyncDisposable {
           signal: AbortSignal.timeout(1000),
         };
         if (client) init.client = client;
-        const response = await fetch(`${this.endpoint}/health`, init);
+        // With HTTP-only URLs, the endpoint answers gRPC alone.
+        const http = this.#options.listenHttpOnly?.[0] ?? this.endpoint;
+        const response = await fetch(`${http}/health`, init);
         const text = await response.text();
         if (response.ok && text.includes('"true"')) return;
         last = `HTTP ${response.status} ${text}`;

@@ -2,7 +2,7 @@
 // etcd it needs. A suite written once loops over BACKENDS.
 
 import { Client } from "../v2/mod.ts";
-import { Client as V3Client } from "../mod.ts";
+import { Client as V3Client } from "./_v3.ts";
 import type { EtcdClient } from "../v2/mod.ts";
 import {
   type Lease,

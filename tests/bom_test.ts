@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { Client as V2Client, EtcdTree, type Value } from "../v2/mod.ts";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
 import { main as monitor } from "../cli/monitor.ts";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
 import { main as monitor } from "../cli/monitor.ts";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { Client as V2Client } from "../v2/mod.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 import { dumpBody, runMain, testIo } from "./_cli.ts";

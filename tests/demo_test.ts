@@ -2,7 +2,7 @@
 // against a user's own etcd under a prefix it refuses to touch when in use.
 
 import assert from "node:assert/strict";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { runScript } from "./_cli.ts";
 

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { main as dump } from "../cli/dump.ts";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { runMain } from "./_cli.ts";
 import { startProxy } from "./_proxy.ts";

@@ -11,7 +11,7 @@ import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
 import { main as monitor } from "../cli/monitor.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { runMain, testIo } from "./_cli.ts";
 import { test, until } from "./_wait.ts";
 

@@ -9,7 +9,7 @@ import { main as dump } from "../cli/dump.ts";
 import { main as load } from "../cli/load.ts";
 import { main as monitor } from "../cli/monitor.ts";
 import { EtcdTree, TreeDirectory } from "../tree.ts";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 import { dumpBody, runMain, testIo } from "./_cli.ts";
 import { startView } from "./_view.ts";

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { Client } from "../v2/mod.ts";
-import { Client as V3Client } from "../mod.ts";
+import { Client as V3Client } from "./_v3.ts";
 import { storeOf } from "../_core/store.ts";
 import { startEtcd } from "../testing.ts";
 import { runScript, shebangFlags } from "./_cli.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { main as migrate } from "../cli/migrate.ts";
 import { Client as V2Client } from "../v2/mod.ts";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { runMain } from "./_cli.ts";
 import { test } from "./_wait.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { main as dump } from "../cli/dump.ts";
 import { main as monitor } from "../cli/monitor.ts";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 import { runMain, testIo } from "./_cli.ts";
 import { test, until, within } from "./_wait.ts";

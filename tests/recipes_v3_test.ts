@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { Election, keepAlive, Lock } from "../v2/mod.ts";
-import { Client, compare, op, stm, StmConflict } from "../mod.ts";
+import { compare, op, stm, StmConflict } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 import { delay, test, until, within } from "./_wait.ts";
 

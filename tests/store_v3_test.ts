@@ -3,7 +3,8 @@
 // each refused with what to do instead.
 
 import assert from "node:assert/strict";
-import { Client, errorKind } from "../mod.ts";
+import { errorKind } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { Client as V2Client } from "../v2/mod.ts";
 import { storeOf } from "../_core/store.ts";
 import { startEtcd } from "../testing.ts";

@@ -12,7 +12,7 @@ import { test, until } from "./_wait.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
 import { mintPki } from "./_tls.ts";
-import { Client as V3Client } from "../mod.ts";
+import { Client as V3Client } from "./_v3.ts";
 import { dumpBody, runMain } from "./_cli.ts";
 
 /** Both clients sync the same way; each writes with its own call. */

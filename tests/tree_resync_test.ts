@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { Client, EtcdTree } from "../v2/mod.ts";
-import { Client as V3Client } from "../mod.ts";
+import { Client as V3Client } from "./_v3.ts";
 import { storeOf } from "../_core/store.ts";
 import { BACKENDS } from "./_backends.ts";
 import { startProxy } from "./_proxy.ts";

@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { EtcdTree } from "../v2/mod.ts";
-import { Client, errorKind } from "../mod.ts";
+import { errorKind } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { random as seeded, testSeed } from "./_random.ts";

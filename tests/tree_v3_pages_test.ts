@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { EtcdTree } from "../v2/mod.ts";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { storeOf } from "../_core/store.ts";
 import { startEtcd } from "../testing.ts";
 import { assertMirrorsV3 } from "./_tree.ts";

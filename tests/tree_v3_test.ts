@@ -11,7 +11,7 @@ import {
   TreeValue,
   WriteConflict,
 } from "../v2/mod.ts";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { assertMirrorsV3, collect } from "./_tree.ts";
@@ -22,7 +22,11 @@ test("EtcdTree on etcd v3", async (t) => {
   await using client = new Client({ endpoints: etcd.endpoint });
   await using other = new Client({ endpoints: etcd.endpoint });
   await using proxy = startProxy(etcd.clientPort);
-  await using distant = new Client({ endpoints: proxy.endpoint });
+  // The proxy holds back HTTP/1.1 answers it recognizes: the gateway's.
+  await using distant = new Client({
+    endpoints: proxy.endpoint,
+    transport: "gateway",
+  });
 
   /**
    * Runs `write` of a tree that cannot have seen `outside` yet: while the

@@ -5,7 +5,8 @@
 // command. No user at all: told how to give one.
 
 import assert from "node:assert/strict";
-import { Client, PermissionDenied, UserRequired } from "../mod.ts";
+import { PermissionDenied, UserRequired } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { EtcdTree } from "../tree.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 import { main as dump } from "../cli/dump.ts";

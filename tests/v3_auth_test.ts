@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import {
   AlreadyExists,
   AuthFailed,
-  Client,
   errorKind,
   PermissionDenied,
   UserRequired,
 } from "../mod.ts";
+import { Client, handled } from "./_v3.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { delay, take, test } from "./_wait.ts";
@@ -44,7 +44,7 @@ for (const version of ["3.5", "3.4"] as const) {
     });
     await setUp(etcd);
     await using proxy = startProxy(etcd.clientPort);
-    const authenticated = () => proxy.count("POST", "/v3/auth/authenticate");
+    const authenticated = () => handled(etcd.endpoint, "Authenticate");
 
     await t.step("a user reads and writes what a role allows", async () => {
       await using alice = new Client({
@@ -63,7 +63,7 @@ for (const version of ["3.5", "3.4"] as const) {
     });
 
     await t.step("one token serves every call at once", async () => {
-      const before = authenticated();
+      const before = await authenticated();
       await using alice = new Client({
         endpoints: proxy.endpoint,
         auth: { username: "alice", password: ALICE_PASSWORD },
@@ -71,7 +71,7 @@ for (const version of ["3.5", "3.4"] as const) {
       await Promise.all(
         Array.from({ length: 20 }, (_, i) => alice.put(`app/many/${i}`, "x")),
       );
-      assert.equal(authenticated() - before, 1);
+      assert.equal((await authenticated()) - before, 1);
     });
 
     await t.step(
@@ -82,11 +82,11 @@ for (const version of ["3.5", "3.4"] as const) {
           auth: { username: "alice", password: ALICE_PASSWORD },
         });
         await alice.put("app/t", "1");
-        const before = authenticated();
+        const before = await authenticated();
         await delay(3500); // idle past the 2-second TTL
         await alice.put("app/t", "2");
         assert.equal((await alice.get("app/t"))?.value, "2");
-        assert.equal(authenticated() - before, 1);
+        assert.equal((await authenticated()) - before, 1);
       },
     );
 
@@ -123,13 +123,16 @@ for (const version of ["3.5", "3.4"] as const) {
       const events = watcher[Symbol.asyncIterator]();
       await root.put("app/w/1", "a");
       await take(events, 1, 5000, "an event");
-      const before = authenticated();
+      const before = await authenticated();
       await delay(3500); // the token expires while the watch is open
       proxy.cut();
       await root.put("app/w/2", "b");
       const [event] = await take(events, 1, 10_000, "an event after the cut");
       assert.equal(event!.kv.value, "b");
-      assert.ok(authenticated() - before >= 1, "a new token was fetched");
+      assert.ok(
+        (await authenticated()) - before >= 1,
+        "a new token was fetched",
+      );
     });
 
     await t.step("a wrong password fails, and is never shown", async () => {

@@ -4,13 +4,8 @@
 // hashes, and a snapshot that etcdutl accepts.
 
 import assert from "node:assert/strict";
-import {
-  Client,
-  errorKind,
-  FailedPrecondition,
-  NoSpace,
-  NotFound,
-} from "../mod.ts";
+import { errorKind, FailedPrecondition, NoSpace, NotFound } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startCluster, startEtcd } from "../testing.ts";
 import { test, until } from "./_wait.ts";
 

@@ -4,11 +4,11 @@
 
 import assert from "node:assert/strict";
 import {
-  Client,
   ConnectionFailed,
   RequestTimeout,
   UnexpectedResponse,
 } from "../mod.ts";
+import { Client, TRANSPORT } from "./_v3.ts";
 import { startCluster, startEtcd } from "../testing.ts";
 import { type Proxy, startProxy } from "./_proxy.ts";
 import { test, until, within } from "./_wait.ts";
@@ -22,9 +22,11 @@ test("v3 failover: reads move on, writes are never sent twice", async (t) => {
     const first = startProxy(etcd.clientPort);
     const second = startProxy(etcd.clientPort);
     proxies.push(first, second);
+    // The proxies count and break HTTP/1.1 exchanges: the gateway's.
     const client = new Client({
       endpoints: [first.endpoint, second.endpoint],
       timeout,
+      transport: "gateway",
     });
     return { first, second, client };
   };
@@ -110,7 +112,9 @@ test("v3 failover: reads move on, writes are never sent twice", async (t) => {
           endpoints: [closed, second.endpoint],
         });
         await client.put("wrefused", "x");
-        assert.equal(second.count("POST", "/v3/kv/put"), 1);
+        if (TRANSPORT === "gateway") {
+          assert.equal(second.count("POST", "/v3/kv/put"), 1);
+        }
         assert.equal(await versionOf("wrefused"), 1);
       },
     );

@@ -5,7 +5,6 @@
 
 import assert from "node:assert/strict";
 import {
-  Client,
   Compacted,
   type Compare,
   compare,
@@ -19,6 +18,7 @@ import {
   RequestTooLarge,
   TooManyTxnOps,
 } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { test } from "./_wait.ts";
 

@@ -5,7 +5,6 @@
 
 import assert from "node:assert/strict";
 import {
-  Client,
   compare,
   errorKind,
   LeaseExists,
@@ -13,6 +12,7 @@ import {
   LeaseNotFound,
   LeaseTtlTooLarge,
 } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { delay, test, until, within } from "./_wait.ts";

@@ -3,7 +3,8 @@
 // current one, not etcd's bare "mvcc: ..." text.
 
 import assert from "node:assert/strict";
-import { Client, Compacted, FutureRevision } from "../mod.ts";
+import { Compacted, FutureRevision } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { main as dump } from "../cli/dump.ts";
 import { startEtcd } from "../testing.ts";
 import { runMain } from "./_cli.ts";

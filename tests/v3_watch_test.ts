@@ -4,7 +4,8 @@
 // or loses quorum; large replays in fragments.
 
 import assert from "node:assert/strict";
-import { Client, Compacted, errorKind, type WatchEvent } from "../mod.ts";
+import { Compacted, errorKind, type WatchEvent } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startCluster, startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { take, test, until, within } from "./_wait.ts";

@@ -12,14 +12,8 @@ import {
   keepAlive,
   Lock,
 } from "../v2/mod.ts";
-import {
-  Client as V3Client,
-  compare,
-  errorKind,
-  op,
-  type Operation,
-  stm,
-} from "../mod.ts";
+import { compare, errorKind, op, type Operation, stm } from "../mod.ts";
+import { Client as V3Client } from "./_v3.ts";
 import { storeOf } from "../_core/store.ts";
 import { test } from "./_wait.ts";
 

@@ -8,7 +8,8 @@
 
 import assert from "node:assert/strict";
 import { main } from "../cli/view.ts";
-import { Client, op } from "../mod.ts";
+import { op } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { testIo } from "./_cli.ts";
 import {

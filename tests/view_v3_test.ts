@@ -3,7 +3,7 @@
 // whether the viewer has seen the change already or not yet.
 
 import assert from "node:assert/strict";
-import { Client } from "../mod.ts";
+import { Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { startView } from "./_view.ts";

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { Client, UnexpectedResponse, type Value } from "../v2/mod.ts";
-import { Client as V3Client } from "../mod.ts";
+import { Client as V3Client } from "./_v3.ts";
 import { startEtcd } from "../testing.ts";
 import { test } from "./_wait.ts";
 

@@ -3,8 +3,7 @@
 // `client.auth`.
 
 import type { Caller, CallOptions } from "./_call.ts";
-import { header, int, type RawHeader } from "./_decode.ts";
-import { fromBase64 } from "./_keys.ts";
+import { type Init, type Method, METHODS } from "./_proto/mod.ts";
 import { type KeyRange, keyRange, type Namespace } from "./_kv.ts";
 import type { Bytes } from "./_keys.ts";
 
@@ -104,83 +103,69 @@ export class AuthApi {
   constructor(caller: Caller, namespace: Namespace) {
     this.#caller = caller;
     this.#namespace = namespace;
-    const call = (
-      path: string,
-      body: Record<string, unknown>,
+    const call = <Q extends object, A extends object>(
+      method: Method<Q, A>,
+      request: Init<Q>,
       options?: CallOptions,
-    ) => this.#call(path, body, options);
+    ): Promise<A> => this.#call(method, request, options);
+    const auth = METHODS.auth;
     this.users = {
-      list: async (options) =>
-        ((await call("user/list", {}, options)).users as
-          | string[]
-          | undefined) ?? [],
+      list: async (options) => (await call(auth.userList, {}, options)).users,
       get: async (name, options) => ({
         roles:
-          ((await call("user/get", { name: checkName(name, "user") }, options))
-            .roles as string[] | undefined) ?? [],
+          (await call(auth.userGet, { name: checkName(name, "user") }, options))
+            .roles,
       }),
       add: async (name, password, options) => {
         checkPassword(password);
         await call(
-          "user/add",
+          auth.userAdd,
           { name: checkName(name, "user"), password },
           options,
         );
       },
       delete: async (name, options) => {
-        await call("user/delete", { name: checkName(name, "user") }, options);
+        await call(auth.userDelete, { name: checkName(name, "user") }, options);
       },
       changePassword: async (name, password, options) => {
         checkPassword(password);
         await call(
-          "user/changepw",
+          auth.userChangePassword,
           { name: checkName(name, "user"), password },
           options,
         );
       },
       grant: async (name, role, options) => {
         await call(
-          "user/grant",
+          auth.userGrantRole,
           { user: checkName(name, "user"), role: checkName(role, "role") },
           options,
         );
       },
       revoke: async (name, role, options) => {
         await call(
-          "user/revoke",
+          auth.userRevokeRole,
           { name: checkName(name, "user"), role: checkName(role, "role") },
           options,
         );
       },
     };
     this.roles = {
-      list: async (options) =>
-        ((await call("role/list", {}, options)).roles as
-          | string[]
-          | undefined) ?? [],
+      list: async (options) => (await call(auth.roleList, {}, options)).roles,
       get: async (name, options) => ({
         permissions:
-          (((await call("role/get", { role: checkName(name, "role") }, options))
-            .perm as {
-              permType?: string | number;
-              key?: string;
-              range_end?: string;
-            }[] | undefined) ?? [])
-            .map((perm) => ({
-              type: typeof perm.permType === "number"
-                ? PERM_NAME[perm.permType] ?? "read"
-                : (perm.permType?.toLowerCase() ?? "read") as Permission[
-                  "type"
-                ],
-              key: fromBase64(perm.key),
-              end: fromBase64(perm.range_end),
+          (await call(auth.roleGet, { role: checkName(name, "role") }, options))
+            .perm.map((perm) => ({
+              type: PERM_NAME[perm.permType] ?? "read",
+              key: perm.key,
+              end: perm.range_end,
             })),
       }),
       add: async (name, options) => {
-        await call("role/add", { name: checkName(name, "role") }, options);
+        await call(auth.roleAdd, { name: checkName(name, "role") }, options);
       },
       delete: async (name, options) => {
-        await call("role/delete", { role: checkName(name, "role") }, options);
+        await call(auth.roleDelete, { role: checkName(name, "role") }, options);
       },
       grant: async (name, permission, options) => {
         const type = PERM_TYPE[permission.type];
@@ -192,17 +177,21 @@ export class AuthApi {
           );
         }
         const range = keyRange(permission.key, permission, this.#namespace);
-        await call("role/grant", {
+        await call(auth.roleGrantPermission, {
           name: checkName(name, "role"),
-          perm: { permType: type, key: range.key, range_end: range.range_end },
+          perm: {
+            permType: type,
+            key: range.key,
+            range_end: range.range_end ?? new Uint8Array(0),
+          },
         }, options);
       },
       revoke: async (name, permission, options) => {
         const range = keyRange(permission.key, permission, this.#namespace);
-        await call("role/revoke", {
+        await call(auth.roleRevokePermission, {
           role: checkName(name, "role"),
           key: range.key,
-          range_end: range.range_end ?? "",
+          range_end: range.range_end ?? new Uint8Array(0),
         }, options);
       },
     };
@@ -215,7 +204,7 @@ export class AuthApi {
    * @param options A signal.
    */
   async enable(options?: CallOptions): Promise<void> {
-    await this.#call("enable", {}, options);
+    await this.#call(METHODS.auth.enable, {}, options);
   }
 
   /**
@@ -224,7 +213,7 @@ export class AuthApi {
    * @param options A signal.
    */
   async disable(options?: CallOptions): Promise<void> {
-    await this.#call("disable", {}, options);
+    await this.#call(METHODS.auth.disable, {}, options);
   }
 
   /**
@@ -234,22 +223,18 @@ export class AuthApi {
    * @returns The status.
    */
   async status(options?: CallOptions): Promise<AuthStatus> {
-    const body = await this.#call("status", {}, options);
-    void header(body.header as RawHeader | undefined);
-    return {
-      enabled: body.enabled === true,
-      authRevision: int(body.authRevision as string | undefined),
-    };
+    const answer = await this.#call(METHODS.auth.status, {}, options);
+    return { enabled: answer.enabled, authRevision: answer.authRevision };
   }
 
-  #call(
-    path: string,
-    body: Record<string, unknown>,
+  #call<Q extends object, A extends object>(
+    method: Method<Q, A>,
+    request: Init<Q>,
     options: CallOptions = {},
-  ): Promise<Record<string, unknown>> {
+  ): Promise<A> {
     return this.#caller.call(
-      `auth/${path}`,
-      body,
+      method,
+      request,
       "write",
       (answer) => answer,
       options,

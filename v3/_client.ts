@@ -38,6 +38,9 @@ import { LeaseApi } from "./_lease.ts";
 import { V3_HEADERS, V3_PROTOCOL } from "./_protocol.ts";
 import { Watcher, type WatchOptions } from "./_watch.ts";
 import { V3Store } from "./_store.ts";
+import { GatewayStreams } from "./_gateway_streams.ts";
+import { GrpcPool } from "./_grpc.ts";
+import { METHODS } from "./_proto/mod.ts";
 import { explainRevision } from "./_revisions.ts";
 
 /** Options of {@linkcode Client}. */
@@ -78,10 +81,18 @@ export interface ClientOptions {
   /** Calls `sync()` every this many milliseconds. Default: never. */
   syncInterval?: number;
   /**
-   * `"sockets"` (the default): HTTP/1.1 over Deno's own connections;
-   * `"fetch"`: the runtime's fetch (which honours `HTTP_PROXY`).
+   * The wire of v3 calls. `"grpc"` (the default): gRPC over the client's
+   * own HTTP/2; an endpoint that answers only HTTP/1.1 moves the client to
+   * the gateway, with a note (`onNote`). `"gateway"`: etcd's JSON gateway
+   * over the client's own HTTP/1.1 (`"sockets"` is the same); `"fetch"`:
+   * the gateway through the runtime's fetch (which honours `HTTP_PROXY`).
    */
-  transport?: "sockets" | "fetch";
+  transport?: "grpc" | "gateway" | "sockets" | "fetch";
+  /**
+   * Told, once, of what is worth knowing but not an error (such as the
+   * move to the gateway). Default: a line on stderr.
+   */
+  onNote?: (message: string) => void;
   /** Told what `sync()` leaves out. Default: `console.warn`. */
   onWarning?: (message: string) => void;
   /**
@@ -201,7 +212,7 @@ export class KeySpace {
     const body = rangeRequest(key, options, namespace);
     try {
       return await this.#caller.call(
-        "kv/range",
+        METHODS.kv.range,
         body,
         "read",
         (answer) => rangeResult(answer, namespace.length),
@@ -286,7 +297,7 @@ export class KeySpace {
     const namespace = this.#namespace;
     const body = putRequest(key, value, options, namespace);
     return await this.#caller.call(
-      "kv/put",
+      METHODS.kv.put,
       body,
       "write",
       (answer) => putResult(answer, namespace.length),
@@ -308,7 +319,7 @@ export class KeySpace {
     const namespace = this.#namespace;
     const body = deleteRequest(key, options, namespace);
     return await this.#caller.call(
-      "kv/deleterange",
+      METHODS.kv.deleteRange,
       body,
       "write",
       (answer) => deleteResult(answer, namespace.length),
@@ -334,7 +345,7 @@ export class KeySpace {
     const writes = [...(request.success ?? []), ...(request.failure ?? [])]
       .some((item) => !("get" in item));
     return await this.#caller.call(
-      "kv/txn",
+      METHODS.kv.txn,
       body,
       writes ? "write" : "read",
       (answer) => txnResult(answer, namespace.length),
@@ -410,7 +421,18 @@ export class Client extends KeySpace implements AsyncDisposable {
    * @throws {TypeError} When an endpoint or option is not valid.
    */
   constructor(options: ClientOptions = {}) {
-    const settings = connection(options);
+    const wire = options.transport ?? "grpc";
+    if (!["grpc", "gateway", "sockets", "fetch"].includes(wire)) {
+      throw new TypeError(
+        `Invalid transport ${
+          JSON.stringify(wire)
+        }: expected "grpc", "gateway" or "fetch"`,
+      );
+    }
+    const settings = connection({
+      ...options,
+      transport: wire === "fetch" ? "fetch" : "sockets",
+    });
     const http = new Dispatcher({
       endpoints: settings.endpoints,
       timeout: settings.timeout,
@@ -439,7 +461,23 @@ export class Client extends KeySpace implements AsyncDisposable {
         `Invalid maxTxnOps ${maxTxnOps}: expected a whole number >= 1 (etcd's --max-txn-ops)`,
       );
     }
-    const caller = new Caller(http, auth, { maxTxnOps });
+    const grpc = wire === "grpc"
+      ? new GrpcPool(settings.endpoints, { tls: settings.tls })
+      : undefined;
+    const caller = new Caller(
+      http,
+      grpc,
+      auth,
+      { maxTxnOps },
+      options.onNote ?? noteOnStderr,
+    );
+    const gateway = new GatewayStreams(caller);
+    caller.setStreams({
+      wire: "gateway",
+      watch: gateway,
+      keepAlive: gateway,
+      snapshot: gateway,
+    });
     super(caller, new Uint8Array(0), new LeaseApi(caller));
     this.#http = http;
     this.#caller = caller;
@@ -478,7 +516,7 @@ export class Client extends KeySpace implements AsyncDisposable {
       );
     }
     await this.#caller.call(
-      "kv/compaction",
+      METHODS.kv.compact,
       options.physical ? { revision, physical: true } : { revision },
       "write",
       () => undefined,
@@ -505,7 +543,10 @@ export class Client extends KeySpace implements AsyncDisposable {
     if (skipped.length > 0) {
       this.#warn(`sync() left out member URLs: ${skipped.join("; ")}`);
     }
-    if (use.length > 0) this.#http.setEndpoints(use);
+    if (use.length > 0) {
+      this.#http.setEndpoints(use);
+      this.#caller.grpc?.setEndpoints(this.#http.endpoints);
+    }
     return this.#http.endpoints;
   }
 
@@ -572,6 +613,7 @@ export class Client extends KeySpace implements AsyncDisposable {
     clearInterval(this.#syncTimer);
     this.#syncTimer = undefined;
     this.#http.close();
+    this.#caller.grpc?.close();
     return Promise.resolve();
   }
 
@@ -589,15 +631,24 @@ async function authenticate(
 ): Promise<string> {
   try {
     return await caller.call(
-      "auth/authenticate",
+      METHODS.auth.authenticate,
       { name, password },
       "write",
-      (answer) => String(answer.token ?? ""),
+      (answer) => answer.token,
       { anonymous: true },
     );
   } catch (error) {
     if (error instanceof AuthNotEnabled) return "";
     throw error;
+  }
+}
+
+/** A note on stderr (the default `onNote`). */
+function noteOnStderr(message: string): void {
+  try {
+    Deno.stderr.writeSync(new TextEncoder().encode(`etcd-tree: ${message}\n`));
+  } catch {
+    // no stderr: the note is not worth failing for
   }
 }
 

@@ -3,14 +3,16 @@
 // v3/mod.ts as `client.cluster` and `client.maintenance`.
 
 import type { Caller, CallOptions } from "./_call.ts";
+import { header, type ResponseHeader } from "./_decode.ts";
 import {
-  errorOf,
-  header,
-  id,
-  int,
-  type RawHeader,
-  type ResponseHeader,
-} from "./_decode.ts";
+  AlarmAction,
+  type AlarmResponse,
+  AlarmType,
+  type Init,
+  type MemberAddRequest,
+  METHODS,
+} from "./_proto/mod.ts";
+import type * as pb from "./_proto/mod.ts";
 
 /** A member of the cluster. */
 export interface Member {
@@ -28,36 +30,31 @@ export interface Member {
   readonly isLearner: boolean;
 }
 
-interface RawMember {
-  ID?: string;
-  name?: string;
-  peerURLs?: string[];
-  clientURLs?: string[];
-  isLearner?: boolean;
-}
-
-function member(raw: RawMember): Member {
-  const memberId = id(raw.ID);
+function member(message: pb.Member | undefined): Member {
+  const id = message?.ID ?? 0n;
   return {
-    id: memberId,
-    idHex: BigInt(memberId).toString(16),
-    name: raw.name ?? "",
-    peerURLs: raw.peerURLs ?? [],
-    clientURLs: raw.clientURLs ?? [],
-    isLearner: raw.isLearner === true,
+    id: id.toString(),
+    idHex: id.toString(16),
+    name: message?.name ?? "",
+    peerURLs: message?.peerURLs ?? [],
+    clientURLs: message?.clientURLs ?? [],
+    isLearner: message?.isLearner ?? false,
   };
 }
 
-function memberId(value: string | bigint): string {
+function memberId(value: string | bigint): bigint {
   const text = typeof value === "bigint" ? value.toString() : value;
-  if (typeof text !== "string" || !/^\d{1,20}$/.test(text)) {
+  if (
+    typeof text !== "string" || !/^\d{1,20}$/.test(text) ||
+    BigInt(text) >= 1n << 64n
+  ) {
     throw new TypeError(
       `Invalid member ID ${
         JSON.stringify(String(value))
       }: expected decimal digits or a bigint (see Member.id)`,
     );
   }
-  return text;
+  return BigInt(text);
 }
 
 function urls(given: readonly string[]): string[] {
@@ -88,10 +85,10 @@ export class ClusterApi {
    */
   async members(options: CallOptions = {}): Promise<Member[]> {
     return await this.#caller.call(
-      "cluster/member/list",
+      METHODS.cluster.memberList,
       {},
       "read",
-      (body) => ((body.members as RawMember[] | undefined) ?? []).map(member),
+      (answer) => answer.members.map(member),
       options,
     );
   }
@@ -108,13 +105,13 @@ export class ClusterApi {
     peerURLs: readonly string[],
     options: CallOptions & { learner?: boolean } = {},
   ): Promise<Member> {
-    const body: Record<string, unknown> = { peerURLs: urls(peerURLs) };
+    const body: Init<MemberAddRequest> = { peerURLs: urls(peerURLs) };
     if (options.learner) body.isLearner = true;
     return await this.#caller.call(
-      "cluster/member/add",
+      METHODS.cluster.memberAdd,
       body,
       "write",
-      (answer) => member((answer.member as RawMember | undefined) ?? {}),
+      (answer) => member(answer.member),
       options,
     );
   }
@@ -127,7 +124,7 @@ export class ClusterApi {
    */
   async remove(id: string | bigint, options: CallOptions = {}): Promise<void> {
     await this.#caller.call(
-      "cluster/member/remove",
+      METHODS.cluster.memberRemove,
       { ID: memberId(id) },
       "write",
       () => undefined,
@@ -148,7 +145,7 @@ export class ClusterApi {
     options: CallOptions = {},
   ): Promise<void> {
     await this.#caller.call(
-      "cluster/member/update",
+      METHODS.cluster.memberUpdate,
       { ID: memberId(id), peerURLs: urls(peerURLs) },
       "write",
       () => undefined,
@@ -164,7 +161,7 @@ export class ClusterApi {
    */
   async promote(id: string | bigint, options: CallOptions = {}): Promise<void> {
     await this.#caller.call(
-      "cluster/member/promote",
+      METHODS.cluster.memberPromote,
       { ID: memberId(id) },
       "write",
       () => undefined,
@@ -226,20 +223,20 @@ export class MaintenanceApi {
    */
   async status(options: CallOptions = {}): Promise<Status> {
     return await this.#caller.call(
-      "maintenance/status",
+      METHODS.maintenance.status,
       {},
       "read",
-      (body) => ({
-        version: String(body.version ?? ""),
-        dbSize: int(body.dbSize as string | undefined),
-        dbSizeInUse: int(body.dbSizeInUse as string | undefined),
-        leader: id(body.leader as string | undefined),
-        raftIndex: int(body.raftIndex as string | undefined),
-        raftTerm: int(body.raftTerm as string | undefined),
-        raftAppliedIndex: int(body.raftAppliedIndex as string | undefined),
-        isLearner: body.isLearner === true,
-        errors: (body.errors as string[] | undefined) ?? [],
-        header: header(body.header as RawHeader | undefined),
+      (answer) => ({
+        version: answer.version,
+        dbSize: answer.dbSize,
+        dbSizeInUse: answer.dbSizeInUse,
+        leader: answer.leader.toString(),
+        raftIndex: answer.raftIndex,
+        raftTerm: answer.raftTerm,
+        raftAppliedIndex: answer.raftAppliedIndex,
+        isLearner: answer.isLearner,
+        errors: answer.errors,
+        header: header(answer.header),
       }),
       options,
     );
@@ -253,8 +250,8 @@ export class MaintenanceApi {
    */
   async alarms(options: CallOptions = {}): Promise<Alarm[]> {
     return await this.#caller.call(
-      "maintenance/alarm",
-      { action: "GET", memberID: "0", alarm: "NONE" },
+      METHODS.maintenance.alarm,
+      { action: AlarmAction.GET, memberID: 0n, alarm: AlarmType.NONE },
       "read",
       alarmsOf,
       options,
@@ -278,11 +275,11 @@ export class MaintenanceApi {
     for (const target of targets) {
       cleared.push(
         ...await this.#caller.call(
-          "maintenance/alarm",
+          METHODS.maintenance.alarm,
           {
-            action: "DEACTIVATE",
-            memberID: target.memberId,
-            alarm: target.alarm,
+            action: AlarmAction.DEACTIVATE,
+            memberID: memberId(target.memberId),
+            alarm: alarmType(target.alarm),
           },
           "write",
           alarmsOf,
@@ -301,7 +298,7 @@ export class MaintenanceApi {
    */
   async defragment(options: CallOptions = {}): Promise<void> {
     await this.#caller.call(
-      "maintenance/defragment",
+      METHODS.maintenance.defragment,
       {},
       "write",
       () => undefined,
@@ -317,10 +314,10 @@ export class MaintenanceApi {
    */
   async hash(options: CallOptions = {}): Promise<number> {
     return await this.#caller.call(
-      "maintenance/hash",
+      METHODS.maintenance.hash,
       {},
       "read",
-      (body) => Number(body.hash ?? 0),
+      (answer) => answer.hash,
       options,
     );
   }
@@ -340,17 +337,14 @@ export class MaintenanceApi {
     options: CallOptions = {},
   ): Promise<{ hash: number; compactRevision: number; hashRevision: number }> {
     return await this.#caller.call(
-      "maintenance/hashkv",
+      METHODS.maintenance.hashKV,
       { revision },
       "read",
-      (body) => ({
-        hash: Number(body.hash ?? 0),
-        compactRevision: int(body.compact_revision as string | undefined),
-        // 3.5.30's gateway has no hash_revision: the revision asked for is it.
-        hashRevision: body.hash_revision !== undefined
-          ? int(body.hash_revision as string)
-          : revision ||
-            header(body.header as RawHeader | undefined).revision,
+      (answer) => ({
+        hash: answer.hash,
+        compactRevision: answer.compact_revision,
+        // 3.5.30 has no hash_revision: the revision asked for is it.
+        hashRevision: revision || header(answer.header).revision,
       }),
       options,
     );
@@ -363,66 +357,29 @@ export class MaintenanceApi {
    * @param options A signal.
    * @returns The snapshot's bytes.
    */
-  async snapshot(
+  snapshot(
     options: CallOptions = {},
   ): Promise<ReadableStream<Uint8Array>> {
-    const path = await this.#caller.path(
-      "maintenance/snapshot",
-      options.signal,
+    const chunks = this.#caller.streams.snapshot.snapshot(options.signal)[
+      Symbol.asyncIterator
+    ]();
+    return Promise.resolve(
+      new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          for (;;) {
+            const next = await chunks.next();
+            if (next.done) return controller.close();
+            // A copy: the message's bytes are a view of the frame read.
+            if (next.value.blob.length > 0) {
+              return controller.enqueue(next.value.blob.slice());
+            }
+          }
+        },
+        async cancel() {
+          await chunks.return?.();
+        },
+      }),
     );
-    const headers = await this.#caller.streamHeaders();
-    const chunks: Uint8Array[] = [];
-    let failure: unknown;
-    let wake: (() => void) | undefined;
-    let ended = false;
-    const done = this.#caller.http.request({
-      kind: "stream",
-      method: "POST",
-      path,
-      body: "{}",
-      headers,
-      signal: options.signal,
-      onLine: (line) => {
-        const message = JSON.parse(line) as {
-          result?: { blob?: string };
-          error?: unknown;
-        };
-        if (message.error !== undefined) {
-          throw errorOf(message as Record<string, unknown>, 0, "snapshot");
-        }
-        const blob = message.result?.blob;
-        if (blob) chunks.push(Uint8Array.fromBase64(blob));
-        wake?.();
-      },
-    }).then((response) => {
-      if (response.status !== 200) {
-        let body: Record<string, unknown> = {};
-        try {
-          body = JSON.parse(response.text);
-        } catch {
-          // not JSON
-        }
-        failure = errorOf(body, response.status, "snapshot") ??
-          new Error(`Cannot take a snapshot: HTTP ${response.status}`);
-      }
-    }, (error) => void (failure = error)).finally(() => {
-      ended = true;
-      wake?.();
-    });
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        while (chunks.length === 0 && !ended) {
-          await new Promise<void>((resolve) => wake = resolve);
-        }
-        const chunk = chunks.shift();
-        if (chunk !== undefined) controller.enqueue(chunk);
-        else if (failure !== undefined) controller.error(failure);
-        else {
-          await done;
-          controller.close();
-        }
-      },
-    });
   }
 
   /**
@@ -459,12 +416,23 @@ export class MaintenanceApi {
   }
 }
 
-function alarmsOf(body: Record<string, unknown>): Alarm[] {
-  return ((body.alarms as
-    | { memberID?: string; alarm?: string }[]
-    | undefined) ?? [])
-    .map((alarm) => ({
-      memberId: id(alarm.memberID),
-      alarm: alarm.alarm ?? "NONE",
-    }));
+const ALARM_NAMES = ["NONE", "NOSPACE", "CORRUPT"];
+
+function alarmsOf(answer: AlarmResponse): Alarm[] {
+  return answer.alarms.map((alarm) => ({
+    memberId: alarm.memberID.toString(),
+    alarm: ALARM_NAMES[alarm.alarm] ?? String(alarm.alarm),
+  }));
+}
+
+function alarmType(name: string): number {
+  const type = ALARM_NAMES.indexOf(name);
+  if (type < 0) {
+    throw new TypeError(
+      `Invalid alarm ${JSON.stringify(name)}: expected ${
+        ALARM_NAMES.join(", ")
+      }`,
+    );
+  }
+  return type;
 }

@@ -1,33 +1,13 @@
-// Turning the v3 gateway's JSON into results and errors. Internal; the
-// result types are public through v3/mod.ts.
-//
-// The gateway's JSON has traps: 64-bit integers are strings, zero values
-// are left out (no `kvs` for no match, no `type` for a PUT event), bytes
-// are base64. Everything here reads absent as zero.
+// Turning etcd's answers (decoded v3/_proto messages, whichever the wire)
+// into results, and the gateway's error bodies into typed errors.
+// Internal; the result types are public through v3/mod.ts.
 
 import { describeRequest, type HttpResponse } from "../_http/dispatcher.ts";
 import { UnexpectedResponse } from "../_http/errors.ts";
 import { Compacted, EtcdV3Error } from "./_errors.ts";
-import { describeBytes, fromBase64, textOf } from "./_keys.ts";
+import { describeBytes, textOf } from "./_keys.ts";
 import { leaseIdFrom } from "./_lease_id.ts";
-
-/** A key-value pair as the gateway sends it. */
-export interface RawKeyValue {
-  key?: string;
-  value?: string;
-  create_revision?: string;
-  mod_revision?: string;
-  version?: string;
-  lease?: string;
-}
-
-/** The header every answer carries (some without a revision). */
-export interface RawHeader {
-  cluster_id?: string;
-  member_id?: string;
-  revision?: string;
-  raft_term?: string;
-}
+import type * as pb from "./_proto/mod.ts";
 
 /** A revision, version or count: a JSON string of a 64-bit integer. */
 export function int(text: string | number | undefined): number {
@@ -42,9 +22,9 @@ export function int(text: string | number | undefined): number {
 }
 
 /** An ID (member, cluster): kept as the exact decimal string. */
-export function id(text: string | number | undefined): string {
-  if (text === undefined) return "0";
-  return typeof text === "number" ? BigInt(text).toString() : text;
+export function id(value: bigint | string | number | undefined): string {
+  if (value === undefined) return "0";
+  return typeof value === "string" ? value : BigInt(value).toString();
 }
 
 /** What the store looked like when it answered. */
@@ -60,13 +40,39 @@ export interface ResponseHeader {
 }
 
 /** The header of an answer. */
-export function header(raw: RawHeader | undefined): ResponseHeader {
+export function header(
+  message: pb.ResponseHeader | undefined,
+): ResponseHeader {
+  if (message === undefined) return NO_HEADER;
   return {
-    clusterId: id(raw?.cluster_id),
-    memberId: id(raw?.member_id),
-    revision: int(raw?.revision),
-    raftTerm: int(raw?.raft_term),
+    clusterId: message.cluster_id.toString(),
+    memberId: message.member_id.toString(),
+    revision: message.revision,
+    raftTerm: message.raft_term,
   };
+}
+
+const NO_HEADER: ResponseHeader = Object.freeze({
+  clusterId: "0",
+  memberId: "0",
+  revision: 0,
+  raftTerm: 0,
+});
+
+/** A key-value pair as etcd sends it (`mvccpb.KeyValue`). */
+export interface KeyValueMessage {
+  /** The key. */
+  readonly key: Uint8Array;
+  /** The value. */
+  readonly value: Uint8Array;
+  /** The revision of the key's last creation. */
+  readonly create_revision: number;
+  /** The revision of the key's last change. */
+  readonly mod_revision: number;
+  /** Writes since creation. */
+  readonly version: number;
+  /** The lease's ID, `0n` for none. */
+  readonly lease: bigint;
 }
 
 /**
@@ -79,37 +85,44 @@ export function header(raw: RawHeader | undefined): ResponseHeader {
  * import { KeyValue } from "@etcd-tree/etcd-tree";
  * import assert from "node:assert/strict";
  *
- * const kv = new KeyValue({ key: "YS8x", value: "eA==", create_revision: "2", mod_revision: "2", version: "1" });
+ * const bytes = (text: string) => new TextEncoder().encode(text);
+ * const kv = new KeyValue({
+ *   key: bytes("a/1"),
+ *   value: bytes("x"),
+ *   create_revision: 2,
+ *   mod_revision: 2,
+ *   version: 1,
+ *   lease: 0n,
+ * });
  * assert.equal(kv.key, "a/1");
  * assert.equal(kv.value, "x");
  * assert.equal(kv.modRevision, 2);
  * ```
  */
 export class KeyValue {
-  readonly #raw: RawKeyValue;
+  readonly #message: KeyValueMessage;
   readonly #strip: number;
-  #key: Uint8Array | undefined;
-  #value: Uint8Array | undefined;
 
   /**
-   * Wraps a key-value pair as the gateway sends it.
+   * Wraps a key-value pair as etcd sends it.
    *
-   * @param raw The gateway's JSON object.
+   * @param message The decoded `mvccpb.KeyValue`.
    * @param strip Bytes to leave off the key's start (a namespace's).
    */
-  constructor(raw: RawKeyValue, strip = 0) {
-    this.#raw = raw;
+  constructor(message: KeyValueMessage, strip = 0) {
+    this.#message = message;
     this.#strip = strip;
   }
 
   /** The key's bytes (relative to the namespace, in a namespace). */
   get keyBytes(): Uint8Array {
-    return this.#key ??= fromBase64(this.#raw.key).subarray(this.#strip);
+    const key = this.#message.key;
+    return this.#strip === 0 ? key : key.subarray(this.#strip);
   }
 
   /** The value's bytes (empty for a deleted key). */
   get valueBytes(): Uint8Array {
-    return this.#value ??= fromBase64(this.#raw.value);
+    return this.#message.value;
   }
 
   /**
@@ -132,17 +145,17 @@ export class KeyValue {
 
   /** The revision that created the key (since it last did not exist). */
   get createRevision(): number {
-    return int(this.#raw.create_revision);
+    return this.#message.create_revision;
   }
 
   /** The revision that last changed the key. */
   get modRevision(): number {
-    return int(this.#raw.mod_revision);
+    return this.#message.mod_revision;
   }
 
   /** How many times the key was written since it was created. */
   get version(): number {
-    return int(this.#raw.version);
+    return this.#message.version;
   }
 
   /**
@@ -150,7 +163,8 @@ export class KeyValue {
    * etcdctl prints it; `undefined` for none.
    */
   get lease(): string | undefined {
-    return leaseIdFrom(this.#raw.lease);
+    const lease = this.#message.lease;
+    return lease === 0n ? undefined : leaseIdFrom(lease);
   }
 
   /** The pair as plain data, for JSON and logs. */
@@ -159,7 +173,7 @@ export class KeyValue {
     const value = textOf(this.valueBytes);
     return {
       key: key ?? { base64: this.keyBytes.toBase64() },
-      value: value ?? { base64: this.#raw.value ?? "" },
+      value: value ?? { base64: this.valueBytes.toBase64() },
       createRevision: this.createRevision,
       modRevision: this.modRevision,
       version: this.version,
@@ -180,14 +194,15 @@ function text(bytes: Uint8Array, what: string): string {
   return decoded;
 }
 
-/** The key-value pairs of an answer (absent means none). */
+/** The key-value pairs of an answer. */
 export function keyValues(
-  raw: RawKeyValue[] | undefined,
+  messages: readonly KeyValueMessage[],
   strip = 0,
 ): KeyValue[] {
-  if (raw === undefined) return [];
-  const out = new Array<KeyValue>(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = new KeyValue(raw[i]!, strip);
+  const out = new Array<KeyValue>(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    out[i] = new KeyValue(messages[i]!, strip);
+  }
   return out;
 }
 
@@ -279,23 +294,20 @@ export function decodeAnswer(
 
 /** A watch's cancel message as the error it stands for. */
 export function watchCancel(
-  result: Record<string, unknown>,
+  response: pb.WatchResponse,
   context: string,
 ): EtcdV3Error {
-  const compact = result.compact_revision;
-  if (compact !== undefined) {
+  if (response.compact_revision !== 0) {
     const error = new Compacted(
       11,
       0,
       "etcdserver: mvcc: required revision has been compacted",
       context,
     );
-    error.compactRevision = int(compact as string);
+    error.compactRevision = response.compact_revision;
     return error;
   }
-  const reason = typeof result.cancel_reason === "string"
-    ? result.cancel_reason
-    : "the watch was canceled";
+  const reason = response.cancel_reason || "the watch was canceled";
   // "rpc error: code = PermissionDenied desc = etcdserver: permission denied"
   const match = /code = (\w+) desc = (.*)$/.exec(reason);
   const code = match ? CODE_OF_NAME[match[1]!] ?? 2 : 1;

@@ -26,6 +26,7 @@ import {
 import type { TlsOptions } from "../_http/transport.ts";
 import { errorOf } from "./_decode.ts";
 import { EtcdV3Error } from "./_errors.ts";
+import { V3_PROTOCOL } from "./_protocol.ts";
 
 /** What one call takes besides its path and message. */
 export interface GrpcCallOptions {
@@ -681,10 +682,32 @@ export class GrpcPool {
   readonly channels: GrpcChannel[];
   #current = 0;
 
+  readonly #options: GrpcChannelOptions;
+
   constructor(endpoints: readonly string[], options: GrpcChannelOptions = {}) {
+    this.#options = options;
     this.channels = endpoints.map((endpoint) =>
       new GrpcChannel(endpoint, options)
     );
+  }
+
+  /**
+   * Calls go to these endpoints from now on: channels to endpoints kept
+   * stay (with their connections), the others close.
+   */
+  setEndpoints(endpoints: readonly string[]): void {
+    const current = this.current.endpoint;
+    const old = new Map(
+      this.channels.map((channel) => [channel.endpoint, channel]),
+    );
+    const channels = endpoints.map((endpoint) => {
+      const kept = old.get(endpoint);
+      old.delete(endpoint);
+      return kept ?? new GrpcChannel(endpoint, this.#options);
+    });
+    for (const channel of old.values()) channel.close();
+    this.channels.splice(0, this.channels.length, ...channels);
+    this.#current = Math.max(0, endpoints.indexOf(current));
   }
 
   /** The channel calls go to first. */
@@ -718,21 +741,13 @@ export class GrpcPool {
         if (!memberFailure(error) || options.signal?.aborted) throw error;
         failures.push({ endpoint: channel.endpoint, error });
         if (this.#current === index) this.#current = (index + 1) % count;
-        if (
-          options.write && !(error instanceof H2Error && error.notProcessed)
-        ) {
-          throw count === 1
-            ? error
-            : new ConnectionFailed(`POST ${path}`, failures, true);
+        if (options.write && !notProcessed(error)) {
+          throw exhausted(path, failures, true);
         }
       }
     }
-    if (failures.length === 1) throw failures[0]!.error;
-    throw new ConnectionFailed(
-      `POST ${path}`,
-      failures,
-      options.write ?? false,
-    );
+    // A write gets here only when no member could have processed it.
+    throw exhausted(path, failures, false);
   }
 
   close(): void {
@@ -740,10 +755,34 @@ export class GrpcPool {
   }
 }
 
-/** Whether another member might do better than the one that failed so. */
+/**
+ * Whether another member might do better than the one that failed so:
+ * the connection's failures, and the member trouble of the dispatcher's
+ * v3 rules (V3_PROTOCOL: no leader, unavailable, timed out in etcd).
+ */
 function memberFailure(error: unknown): boolean {
   if (error instanceof H2Error || error instanceof RequestTimeout) return true;
   if (error instanceof UnexpectedResponse) return true;
-  // etcd's own "no leader" / "unavailable" answers.
-  return error instanceof EtcdV3Error && error.code === 14;
+  return V3_PROTOCOL.memberTrouble(error) !== false;
+}
+
+/** Whether a failed write surely was not processed, so may go elsewhere. */
+function notProcessed(error: unknown): boolean {
+  if (error instanceof H2Error) return error.notProcessed;
+  return V3_PROTOCOL.memberTrouble(error) === "not applied";
+}
+
+/**
+ * The error of a call every member tried failed, as the dispatcher's: one
+ * failure that is an answer (etcd's error, a timeout) as it is, connection
+ * failures as `ConnectionFailed`.
+ */
+function exhausted(
+  path: string,
+  failures: EndpointFailure[],
+  mayHaveBeenApplied: boolean,
+): Error {
+  const only = failures.length === 1 ? failures[0]!.error : undefined;
+  if (only !== undefined && !(only instanceof H2Error)) return only as Error;
+  return new ConnectionFailed(`POST ${path}`, failures, mayHaveBeenApplied);
 }

@@ -1,26 +1,18 @@
-// The v3 key-value calls as JSON: ranges, puts, deletes, transactions and
-// their compares, and what etcd answers. Internal; the types are public
+// The v3 key-value calls as messages of v3/_proto: ranges, puts, deletes,
+// transactions and their compares, and what etcd answers. Internal; the types are public
 // through v3/mod.ts.
 
 import {
   header,
   id,
-  int,
   type KeyValue,
   keyValues,
-  type RawHeader,
-  type RawKeyValue,
   type ResponseHeader,
 } from "./_decode.ts";
-import {
-  base64,
-  type Bytes,
-  bytesOf,
-  concat,
-  prefixEnd,
-  ZERO,
-} from "./_keys.ts";
-import { leaseId } from "./_lease_id.ts";
+import { type Bytes, bytesOf, concat, prefixEnd, ZERO } from "./_keys.ts";
+import { leaseId, parseLeaseId } from "./_lease_id.ts";
+import type * as pb from "./_proto/mod.ts";
+import type { Init } from "./_proto/mod.ts";
 
 /** Which keys a call is about, besides its key. */
 export interface KeyRange {
@@ -295,12 +287,12 @@ export function fullKey(
   return concat(namespace, bytesOf(key, what));
 }
 
-/** The JSON of a key and its range end. */
+/** A key and its range end, as a request has them. */
 export function keyRange(
   key: Bytes,
   range: KeyRange,
   namespace: Namespace,
-): { key: string; range_end?: string } {
+): { key: Uint8Array; range_end?: Uint8Array } {
   const start = fullKey(key, namespace);
   const given = [range.prefix, range.fromKey, range.end !== undefined].filter(
     Boolean,
@@ -324,11 +316,11 @@ export function keyRange(
     end = fullKey(range.end, namespace, "range end");
   }
   // The empty key means "every key": the byte 0 stands for it.
-  const json: { key: string; range_end?: string } = {
-    key: base64(start.length === 0 ? ZERO : start),
+  const fields: { key: Uint8Array; range_end?: Uint8Array } = {
+    key: start.length === 0 ? ZERO : start,
   };
-  if (end !== undefined) json.range_end = base64(end);
-  return json;
+  if (end !== undefined) fields.range_end = end;
+  return fields;
 }
 
 function checkRevision(
@@ -344,13 +336,13 @@ function checkRevision(
   return revision;
 }
 
-/** The JSON of a range request. */
+/** A range request. */
 export function rangeRequest(
   key: Bytes,
   options: RangeOptions,
   namespace: Namespace,
-): Record<string, unknown> {
-  const body: Record<string, unknown> = keyRange(key, options, namespace);
+): Init<pb.RangeRequest> {
+  const body: Init<pb.RangeRequest> = keyRange(key, options, namespace);
   if (options.limit !== undefined) {
     if (!Number.isSafeInteger(options.limit) || options.limit < 0) {
       throw new RangeError(
@@ -384,7 +376,7 @@ export function rangeRequest(
   if (options.keysOnly) body.keys_only = true;
   if (options.countOnly) body.count_only = true;
   if (options.serializable) body.serializable = true;
-  const revisions: [keyof RangeOptions, string][] = [
+  const revisions: [keyof RangeOptions, keyof pb.RangeRequest & string][] = [
     ["revision", "revision"],
     ["minModRevision", "min_mod_revision"],
     ["maxModRevision", "max_mod_revision"],
@@ -393,38 +385,38 @@ export function rangeRequest(
   ];
   for (const [option, field] of revisions) {
     const value = checkRevision(options[option] as number | undefined, option);
-    if (value !== undefined) body[field] = value;
+    if (value !== undefined) (body as Record<string, number>)[field] = value;
   }
   return body;
 }
 
 /** A range answer. */
 export function rangeResult(
-  body: Record<string, unknown>,
+  answer: pb.RangeResponse,
   strip: number,
 ): RangeResult {
   return {
-    kvs: keyValues(body.kvs as RawKeyValue[] | undefined, strip),
-    more: body.more === true,
-    count: int(body.count as string | undefined),
-    header: header(body.header as RawHeader | undefined),
+    kvs: keyValues(answer.kvs, strip),
+    more: answer.more,
+    count: answer.count,
+    header: header(answer.header),
   };
 }
 
-/** The JSON of a put. */
+/** A put request. */
 export function putRequest(
   key: Bytes,
   value: Bytes,
   options: PutOptions,
   namespace: Namespace,
-): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    key: base64(requireKey(fullKey(key, namespace))),
+): Init<pb.PutRequest> {
+  const body: Init<pb.PutRequest> = {
+    key: requireKey(fullKey(key, namespace)),
   };
-  if (!options.ignoreValue) {
-    body.value = base64(bytesOf(value, "value"));
+  if (!options.ignoreValue) body.value = bytesOf(value, "value");
+  if (options.lease !== undefined) {
+    body.lease = parseLeaseId(options.lease, "lease");
   }
-  if (options.lease !== undefined) body.lease = leaseId(options.lease, "lease");
   if (options.prevKv) body.prev_kv = true;
   if (options.ignoreValue) body.ignore_value = true;
   if (options.ignoreLease) body.ignore_lease = true;
@@ -439,12 +431,9 @@ function requireKey(key: Uint8Array): Uint8Array {
 }
 
 /** A put answer. */
-export function putResult(
-  body: Record<string, unknown>,
-  strip: number,
-): PutResult {
-  const head = header(body.header as RawHeader | undefined);
-  const prev = body.prev_kv as RawKeyValue | undefined;
+export function putResult(answer: pb.PutResponse, strip: number): PutResult {
+  const head = header(answer.header);
+  const prev = answer.prev_kv;
   return {
     revision: head.revision,
     prevKv: prev === undefined ? undefined : keyValues([prev], strip)[0],
@@ -452,35 +441,35 @@ export function putResult(
   };
 }
 
-/** The JSON of a delete. */
+/** A delete request. */
 export function deleteRequest(
   key: Bytes,
   options: DeleteOptions,
   namespace: Namespace,
-): Record<string, unknown> {
-  const body: Record<string, unknown> = keyRange(key, options, namespace);
+): Init<pb.DeleteRangeRequest> {
+  const body: Init<pb.DeleteRangeRequest> = keyRange(key, options, namespace);
   if (options.prevKv) body.prev_kv = true;
   return body;
 }
 
 /** A delete answer. */
 export function deleteResult(
-  body: Record<string, unknown>,
+  answer: pb.DeleteRangeResponse,
   strip: number,
 ): DeleteResult {
-  const head = header(body.header as RawHeader | undefined);
+  const head = header(answer.header);
   return {
     revision: head.revision,
-    deleted: int(body.deleted as string | undefined),
-    prevKvs: keyValues(body.prev_kvs as RawKeyValue[] | undefined, strip),
+    deleted: answer.deleted,
+    prevKvs: keyValues(answer.prev_kvs, strip),
     header: head,
   };
 }
 
-function compareJson(
+function compareMessage(
   item: Compare,
   namespace: Namespace,
-): Record<string, unknown> {
+): Init<pb.Compare> {
   const target = TARGET[item.target];
   const result = RESULT[item.result];
   if (target === undefined) {
@@ -500,7 +489,7 @@ function compareJson(
   const range: KeyRange = {};
   if (item.prefix) range.prefix = true;
   if (item.end !== undefined) range.end = item.end;
-  const json: Record<string, unknown> = {
+  const message: Init<pb.Compare> = {
     ...keyRange(item.key, range, namespace),
     target,
     result,
@@ -508,12 +497,12 @@ function compareJson(
   const operand = item.operand;
   switch (item.target) {
     case "value":
-      json.value = base64(bytesOf(operand as Bytes, "compared value"));
+      message.value = bytesOf(operand as Bytes, "compared value");
       break;
     case "lease":
-      json.lease = operand === undefined
-        ? "0"
-        : leaseId(operand as string | bigint, "compared lease");
+      message.lease = operand === undefined
+        ? 0n
+        : parseLeaseId(operand as string | bigint, "compared lease");
       break;
     default: {
       if (typeof operand !== "number" || !Number.isSafeInteger(operand)) {
@@ -523,21 +512,18 @@ function compareJson(
           }`,
         );
       }
-      const field = item.target === "version"
-        ? "version"
-        : item.target === "create"
-        ? "create_revision"
-        : "mod_revision";
-      json[field] = operand;
+      if (item.target === "version") message.version = operand;
+      else if (item.target === "create") message.create_revision = operand;
+      else message.mod_revision = operand;
     }
   }
-  return json;
+  return message;
 }
 
-function operationJson(
+function operationMessage(
   item: Operation,
   namespace: Namespace,
-): Record<string, unknown> {
+): Init<pb.RequestOp> {
   if ("get" in item) {
     return {
       request_range: rangeRequest(item.get, item.options ?? {}, namespace),
@@ -568,67 +554,64 @@ function operationJson(
   );
 }
 
-/** The JSON of a transaction. */
+/** A transaction request. */
 export function txnRequest(
   request: TxnRequest,
   namespace: Namespace,
-): Record<string, unknown> {
+): Init<pb.TxnRequest> {
   return {
     compare: (request.compare ?? []).map((item) =>
-      compareJson(item, namespace)
+      compareMessage(item, namespace)
     ),
     success: (request.success ?? []).map((item) =>
-      operationJson(item, namespace)
+      operationMessage(item, namespace)
     ),
     failure: (request.failure ?? []).map((item) =>
-      operationJson(item, namespace)
+      operationMessage(item, namespace)
     ),
   };
 }
 
 /** A transaction answer. */
-export function txnResult(
-  body: Record<string, unknown>,
-  strip: number,
-): TxnResult {
-  const head = header(body.header as RawHeader | undefined);
-  const responses =
-    (body.responses as Record<string, Record<string, unknown>>[] | undefined ??
-      [])
-      .map((response): OperationResult => {
-        if (response.response_range !== undefined) {
-          return {
-            type: "get",
-            result: rangeResult(response.response_range, strip),
-          };
-        }
-        if (response.response_put !== undefined) {
-          return {
-            type: "put",
-            result: putResult(response.response_put, strip),
-          };
-        }
-        if (response.response_delete_range !== undefined) {
-          return {
-            type: "delete",
-            result: deleteResult(response.response_delete_range, strip),
-          };
-        }
-        return {
-          type: "txn",
-          result: txnResult(response.response_txn ?? {}, strip),
-        };
-      });
+export function txnResult(answer: pb.TxnResponse, strip: number): TxnResult {
+  const head = header(answer.header);
+  const responses = answer.responses.map((response): OperationResult => {
+    if (response.response_range !== undefined) {
+      return {
+        type: "get",
+        result: rangeResult(response.response_range, strip),
+      };
+    }
+    if (response.response_put !== undefined) {
+      return {
+        type: "put",
+        result: putResult(response.response_put, strip),
+      };
+    }
+    if (response.response_delete_range !== undefined) {
+      return {
+        type: "delete",
+        result: deleteResult(response.response_delete_range, strip),
+      };
+    }
+    return {
+      type: "txn",
+      result: txnResult(
+        response.response_txn ??
+          { header: undefined, succeeded: false, responses: [] },
+        strip,
+      ),
+    };
+  });
   return {
-    // A failed transaction leaves `succeeded` out (false is a zero value).
-    succeeded: body.succeeded === true,
+    succeeded: answer.succeeded,
     revision: head.revision,
     responses,
     header: head,
   };
 }
 
-/** A lease ID as the gateway takes it. */
+/** A lease ID as a decimal string. */
 export { leaseId };
 
 /** IDs in answers. */

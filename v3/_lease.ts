@@ -3,22 +3,11 @@
 // through v3/mod.ts.
 
 import type { Caller, CallOptions } from "./_call.ts";
-import {
-  errorOf,
-  header,
-  int,
-  type RawHeader,
-  type ResponseHeader,
-} from "./_decode.ts";
+import { header, type ResponseHeader } from "./_decode.ts";
 import { Keeper } from "../_core/keeper.ts";
 import { errorKind } from "../_core/kinds.ts";
-import {
-  formatLeaseId,
-  leaseId,
-  leaseIdFrom,
-  parseLeaseId,
-} from "./_lease_id.ts";
-import { fromBase64 } from "./_keys.ts";
+import { formatLeaseId, leaseIdFrom, parseLeaseId } from "./_lease_id.ts";
+import { type Init, type LeaseGrantRequest, METHODS } from "./_proto/mod.ts";
 
 /** A granted lease. */
 export interface LeaseGrant {
@@ -85,16 +74,18 @@ export class LeaseApi {
         `Invalid ttl ${ttl}: expected a whole number of seconds >= 1`,
       );
     }
-    const body: Record<string, unknown> = { TTL: ttl };
-    if (options.id !== undefined) body.ID = leaseId(options.id, "lease ID");
+    const body: Init<LeaseGrantRequest> = { TTL: ttl };
+    if (options.id !== undefined) {
+      body.ID = parseLeaseId(options.id, "lease ID");
+    }
     return await this.#caller.call(
-      "lease/grant",
+      METHODS.lease.grant,
       body,
       "write",
       (answer) => ({
-        id: grantedId(answer.ID as string | undefined),
-        ttl: int(answer.TTL as string | undefined),
-        header: header(answer.header as RawHeader | undefined),
+        id: grantedId(answer.ID),
+        ttl: answer.TTL,
+        header: header(answer.header),
       }),
       options,
     );
@@ -112,8 +103,8 @@ export class LeaseApi {
     options: CallOptions = {},
   ): Promise<void> {
     await this.#caller.call(
-      "lease/revoke",
-      { ID: leaseId(lease, "lease ID") },
+      METHODS.lease.revoke,
+      { ID: parseLeaseId(lease, "lease ID") },
       "write",
       () => undefined,
       options,
@@ -131,17 +122,16 @@ export class LeaseApi {
     lease: string | bigint,
     options: CallOptions & { keys?: boolean } = {},
   ): Promise<LeaseInfo> {
-    const body: Record<string, unknown> = { ID: leaseId(lease, "lease ID") };
-    if (options.keys) body.keys = true;
+    const id = parseLeaseId(lease, "lease ID");
     return await this.#caller.call(
-      "lease/timetolive",
-      body,
+      METHODS.lease.timeToLive,
+      options.keys ? { ID: id, keys: true } : { ID: id },
       "read",
       (answer) => ({
-        id: formatLeaseId(parseLeaseId(lease, "lease ID")),
-        ttl: int(answer.TTL as string | undefined),
-        grantedTtl: int(answer.grantedTTL as string | undefined),
-        keys: ((answer.keys as string[] | undefined) ?? []).map(fromBase64),
+        id: formatLeaseId(id),
+        ttl: answer.TTL,
+        grantedTtl: answer.grantedTTL,
+        keys: answer.keys,
       }),
       options,
     );
@@ -155,13 +145,10 @@ export class LeaseApi {
    */
   async list(options: CallOptions = {}): Promise<string[]> {
     return await this.#caller.call(
-      "lease/leases",
+      METHODS.lease.leases,
       {},
       "read",
-      (answer) =>
-        ((answer.leases as { ID?: string }[] | undefined) ?? []).map((lease) =>
-          grantedId(lease.ID)
-        ),
+      (answer) => answer.leases.map((lease) => grantedId(lease.ID)),
       options,
     );
   }
@@ -177,48 +164,17 @@ export class LeaseApi {
     lease: string | bigint,
     options: CallOptions = {},
   ): Promise<number> {
-    const body = JSON.stringify({ ID: leaseId(lease, "lease ID") });
-    // The gateway's keep-alive is a stream of one answer per request.
-    const path = await this.#caller.path("lease/keepalive", options.signal);
-    const send = async (token: string | undefined) => {
-      // Refreshing twice is harmless: a failed refresh may go elsewhere.
-      const response = await this.#caller.http.request({
-        kind: "read",
-        method: "POST",
-        path,
-        body,
-        headers: token === undefined ? undefined : { authorization: token },
-        signal: options.signal,
-        timeout: options.timeout,
-      });
-      return response;
-    };
-    const headers = await this.#caller.streamHeaders();
-    let response = await send(headers?.authorization);
-    if (response.status === 401 && this.#caller.auth && headers) {
-      const fresh = await this.#caller.auth.renew(headers.authorization!);
-      response = await send(fresh);
-    }
-    const line = response.text.trim().split("\n")[0] ?? "";
-    let message: { result?: { TTL?: string }; error?: unknown };
-    try {
-      message = JSON.parse(line === "" ? "{}" : line);
-    } catch {
-      throw new LeaseLost(`the keep-alive of lease ${lease} got no answer`);
-    }
-    if (message.error !== undefined || response.status !== 200) {
-      throw errorOf(
-        message as Record<string, unknown>,
-        response.status,
-        "keep-alive",
-      ) ??
-        new LeaseLost(
-          `the keep-alive of lease ${lease} failed: HTTP ${response.status}`,
-        );
-    }
-    // An unknown or expired lease answers without a TTL.
-    const ttl = message.result?.TTL;
-    return ttl === undefined ? -1 : int(ttl);
+    const id = parseLeaseId(lease, "lease ID");
+    const timeout = options.timeout ?? this.#caller.http.timeout;
+    const signals = [
+      options.signal,
+      timeout > 0 ? AbortSignal.timeout(timeout) : undefined,
+    ]
+      .filter((signal) => signal !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const answer = await this.#caller.streams.keepAlive.refresh(id, signal);
+    // An unknown or expired lease answers TTL 0.
+    return answer.TTL > 0 ? answer.TTL : -1;
   }
 
   /**
@@ -366,7 +322,7 @@ export class KeptLease implements AsyncDisposable {
 }
 
 /** The ID etcd gave a lease, in the library's form. */
-function grantedId(raw: string | undefined): string {
+function grantedId(raw: bigint): string {
   const id = leaseIdFrom(raw);
   if (id === undefined) {
     throw new TypeError("Cannot read the lease ID etcd answered: none given");

@@ -16,11 +16,11 @@ export function formatLeaseId(id: bigint): string {
 }
 
 /**
- * A lease ID from etcd's JSON (a decimal string), in the library's form;
+ * A lease ID from etcd (a bigint, or a decimal string), in the library's form;
  * `undefined` for etcd's "0", no lease.
  */
 export function leaseIdFrom(
-  raw: string | number | undefined,
+  raw: bigint | string | number | undefined,
 ): string | undefined {
   if (raw === undefined) return undefined;
   const id = BigInt(raw);

@@ -3,7 +3,8 @@
 // revision"); the error says which revisions there are instead. Internal.
 
 import type { Caller } from "./_call.ts";
-import { header, type RawHeader } from "./_decode.ts";
+import { header } from "./_decode.ts";
+import { METHODS } from "./_proto/mod.ts";
 import { Compacted, FutureRevision } from "./_errors.ts";
 import type { Bytes } from "./_keys.ts";
 import { type Namespace, rangeRequest } from "./_kv.ts";
@@ -32,10 +33,10 @@ export async function explainRevision(
   }
   try {
     const current = await caller.call(
-      "kv/range",
+      METHODS.kv.range,
       rangeRequest(key, { limit: 1, keysOnly: true }, namespace),
       "read",
-      (answer) => header(answer.header as RawHeader | undefined).revision,
+      (answer) => header(answer.header).revision,
       { timeout: ASK_FOR },
     );
     const context = error.message.slice(

@@ -42,19 +42,12 @@ import {
 } from "../_core/store.ts";
 import type { Caller } from "./_call.ts";
 import type { KeySpace } from "./_client.ts";
-import {
-  header,
-  int,
-  type KeyValue,
-  type RawHeader,
-  type RawKeyValue,
-} from "./_decode.ts";
+import { header, type KeyValue } from "./_decode.ts";
 import { Compacted, ConditionFailed, PermissionDenied } from "./_errors.ts";
 import {
   bytesOf,
   concat,
   describeBytes,
-  fromBase64,
   prefixEnd,
   startsWith,
   textOf,
@@ -72,6 +65,8 @@ import {
 import { KeptLease, type LeaseApi } from "./_lease.ts";
 import { leaseIdFrom } from "./_lease_id.ts";
 import { explainRevision } from "./_revisions.ts";
+import { METHODS } from "./_proto/mod.ts";
+import type * as pb from "./_proto/mod.ts";
 import type { Watcher, WatchEvent } from "./_watch.ts";
 
 /** Keys per page of a snapshot. */
@@ -191,8 +186,9 @@ export class V3Store implements Store {
     return new V3Subtree(key);
   }
 
-  // Page by page at the revision of the first page, decoded straight from
-  // JSON: no result objects are made for what becomes the caller's nodes.
+  // Page by page at the revision of the first page, read straight from the
+  // messages: no result objects are made for what becomes the caller's
+  // nodes.
   async snapshot(
     subtree: Subtree,
     options: SnapshotOptions = {},
@@ -201,8 +197,8 @@ export class V3Store implements Store {
     const entries: Entry[] = [];
     const skipped: string[] = [];
     const strip = this.#namespace.length;
-    const add = (raw: RawKeyValue) => {
-      const key = fromBase64(raw.key).subarray(strip);
+    const add = (raw: pb.KeyValue) => {
+      const key = raw.key.subarray(strip);
       const path = base.pathOf(key);
       if (path === undefined) {
         if (inside(key, base)) skipped.push(describeBytes(key));
@@ -246,7 +242,7 @@ export class V3Store implements Store {
       for (const raw of page.kvs) add(raw);
       const last = page.kvs.at(-1);
       if (!page.more || last === undefined) break;
-      start = concat(fromBase64(last.key).subarray(strip), ZERO);
+      start = concat(last.key.subarray(strip), ZERO);
     }
     const snapshot: Snapshot = { index: revision, entries };
     if (skipped.length > 0) snapshot.skipped = skipped;
@@ -584,7 +580,7 @@ export class V3Store implements Store {
     revision: number | undefined,
     limit: number,
     options: { signal?: AbortSignal | undefined; keysOnly?: boolean },
-  ): Promise<{ kvs: RawKeyValue[]; more: boolean; revision: number }> {
+  ): Promise<{ kvs: pb.KeyValue[]; more: boolean; revision: number }> {
     const body = rangeRequest(key, {
       ...(end === undefined ? {} : { end }),
       ...(revision === undefined ? {} : { revision }),
@@ -592,13 +588,13 @@ export class V3Store implements Store {
       ...(options.keysOnly ? { keysOnly: true } : {}),
     }, this.#namespace);
     return await this.#caller.call(
-      "kv/range",
+      METHODS.kv.range,
       body,
       "read",
       (answer) => ({
-        kvs: (answer.kvs as RawKeyValue[] | undefined) ?? [],
-        more: answer.more === true,
-        revision: header(answer.header as RawHeader | undefined).revision,
+        kvs: answer.kvs,
+        more: answer.more,
+        revision: header(answer.header).revision,
       }),
       { signal: options.signal, context: describeBytes(key) },
     ).catch(async (error) => {
@@ -723,17 +719,17 @@ function comparesOf(key: Uint8Array, condition: Condition): Compare[] {
   return [compare.createRevision(key, ">", 0)];
 }
 
-function entryOf(path: string, raw: RawKeyValue): Entry {
-  const bytes = fromBase64(raw.value);
+function entryOf(path: string, raw: pb.KeyValue): Entry {
+  const bytes = raw.value;
   const entry: Entry = {
     path,
-    value: textOf(bytes) ?? bytes,
-    createdIndex: int(raw.create_revision),
-    modifiedIndex: int(raw.mod_revision),
-    version: int(raw.version),
+    // A copy of binary values: the message's bytes are a view of its frame.
+    value: textOf(bytes) ?? bytes.slice(),
+    createdIndex: raw.create_revision,
+    modifiedIndex: raw.mod_revision,
+    version: raw.version,
   };
-  const lease = leaseIdFrom(raw.lease);
-  if (lease !== undefined) entry.lease = lease;
+  if (raw.lease !== 0n) entry.lease = leaseIdFrom(raw.lease)!;
   return entry;
 }
 

@@ -2,29 +2,31 @@
 // through dropped connections, restarts, hung members and lost quorums.
 // Public through v3/mod.ts.
 //
-// One POST stream per watch: the gateway's WebSocket is full duplex but
-// cannot carry an auth token, and a POST stream can. A stream is a run of
-// every change from its start revision on; when it ends or breaks, a new
-// one starts at the revision after the last change delivered, so nothing
-// is missed or repeated. Every request says it needs a leader, so a member
-// that loses quorum ends the stream within seconds; one that hangs is
+// The watch opens through the client's WatchChannel (v3/_streams.ts): on
+// the gateway a POST stream per watch (its WebSocket is full duplex but
+// cannot carry an auth token, and a POST stream can), on gRPC the one
+// Watch stream the client shares. A watch is a run of every change from
+// its start revision on; when it ends or breaks, a new one starts at the
+// revision after the last change delivered, so nothing is missed or
+// repeated. Every request says it needs a leader, so a member that loses
+// quorum ends the stream within seconds; on the gateway, one that hangs is
 // noticed by a probe after a second of silence (when there is another
-// member to go to).
+// member to go to); gRPC's connection notices by PING.
 
 import { AsyncQueue } from "../_core/queue.ts";
 import { backoff, milliseconds, pause, retryable } from "../_core/retry.ts";
 import type { Caller } from "./_call.ts";
-import {
-  errorOf,
-  header,
-  KeyValue,
-  type RawHeader,
-  type RawKeyValue,
-  watchCancel,
-} from "./_decode.ts";
+import { header, KeyValue, watchCancel } from "./_decode.ts";
 import { InvalidAuthToken } from "./_errors.ts";
 import { type KeyRange, keyRange, type Namespace } from "./_kv.ts";
 import type { Bytes } from "./_keys.ts";
+import {
+  type Event,
+  EventType,
+  type Init,
+  type WatchCreateRequest,
+  type WatchResponse,
+} from "./_proto/mod.ts";
 
 /** Options of `watch()`. */
 export interface WatchOptions extends KeyRange {
@@ -66,12 +68,6 @@ export interface WatchEvent {
 /** After this long without a word, check that the member still answers. */
 const HEARTBEAT_EVERY = 1000;
 
-interface RawEvent {
-  type?: string;
-  kv?: RawKeyValue;
-  prev_kv?: RawKeyValue;
-}
-
 /**
  * The changes of a key or range, as an async iterable, from
  * `client.watch()`. Events are fetched in the background and buffered
@@ -93,7 +89,7 @@ interface RawEvent {
  */
 export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
   readonly #caller: Caller;
-  readonly #body: Record<string, unknown>;
+  readonly #create: Init<WatchCreateRequest>;
   readonly #strip: number;
   readonly #retryFor: number;
   readonly #onState: WatchOptions["onState"];
@@ -111,7 +107,7 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
   #restart = false;
   #endpoint: string | undefined;
   #heard = performance.now();
-  #fragments: RawEvent[] = [];
+  #fragments: Event[] = [];
   readonly #running: Promise<void>;
   readonly #beating: Promise<void>;
   readonly #onAbort = () => {
@@ -135,7 +131,7 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
   ) {
     this.#caller = caller;
     this.#strip = namespace.length;
-    const create: Record<string, unknown> = keyRange(key, options, namespace);
+    const create: Init<WatchCreateRequest> = keyRange(key, options, namespace);
     if (options.prevKv) create.prev_kv = true;
     const filters = options.filters ?? [];
     if (filters.length > 0) {
@@ -152,7 +148,7 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
     }
     // Large batches come in pieces rather than one huge message.
     create.fragment = true;
-    this.#body = create;
+    this.#create = create;
     const start = options.startRevision;
     if (start !== undefined) {
       if (!Number.isSafeInteger(start) || start < 1) {
@@ -271,9 +267,8 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
           // A token that expired between streams: renew it, once until a
           // stream starts again, and go on at once.
           this.#renewed = true;
-          await this.#caller.auth.renew(
-            (await this.#caller.streamHeaders())?.authorization ?? "",
-          ).catch(() => {});
+          await this.#caller.auth.renew(await this.#caller.token() ?? "")
+            .catch(() => {});
           continue;
         }
         if (failures === 0) failingSince = performance.now();
@@ -303,68 +298,44 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
   async #follow(): Promise<void> {
     const controller = new AbortController();
     this.#stream = controller;
-    const body: Record<string, unknown> = { ...this.#body };
-    if (this.#next !== undefined) body.start_revision = this.#next;
+    const create: Init<WatchCreateRequest> = { ...this.#create };
+    if (this.#next !== undefined) create.start_revision = this.#next;
     this.#fragments = [];
-    const path = await this.#caller.path("watch");
-    const headers = await this.#caller.streamHeaders();
-    this.#endpoint = this.#caller.http.current;
-    const response = await this.#caller.http.request({
-      kind: "stream",
-      method: "POST",
-      path,
-      body: JSON.stringify({ create_request: body }),
-      headers,
-      signal: controller.signal,
-      onLine: (line) => this.#line(line),
-    });
-    // 3.4 ends a stream's last error without a line break.
-    const rest = response.text.trim();
-    if (response.status !== 200) {
-      let parsed: Record<string, unknown> = {};
-      try {
-        parsed = JSON.parse(rest);
-      } catch {
-        // not JSON: the status says it
-      }
-      throw errorOf(parsed, response.status, "watch") ??
-        new Error(`Cannot watch: HTTP ${response.status}`);
+    const streams = this.#caller.streams;
+    // The gateway's member, for the heartbeat; gRPC's connection PINGs.
+    this.#endpoint = streams.wire === "gateway"
+      ? this.#caller.http.current
+      : undefined;
+    for await (
+      const response of streams.watch.open(create, controller.signal)
+    ) {
+      if (this.#closed) return;
+      this.#message(response);
     }
-    if (rest !== "") this.#line(rest);
   }
 
   /** One message of the stream. */
-  #line(line: string): void {
-    if (this.#closed) return;
+  #message(response: WatchResponse): void {
     this.#heard = performance.now();
-    const message = JSON.parse(line) as {
-      result?: Record<string, unknown>;
-      error?: unknown;
-    };
-    if (message.error !== undefined) {
-      throw errorOf(message as Record<string, unknown>, 0, "watch") ??
-        new Error(`Cannot watch: ${line.slice(0, 200)}`);
-    }
-    const result = message.result ?? {};
-    if (result.canceled === true) throw watchCancel(result, "watch");
-    const head = header(result.header as RawHeader | undefined);
-    if (result.created === true) {
+    if (response.canceled) throw watchCancel(response, "watch");
+    const head = header(response.header);
+    if (response.created) {
       this.#renewed = false;
       this.#next ??= head.revision + 1;
       this.#recovered();
     }
-    const events = result.events as RawEvent[] | undefined;
-    if (events === undefined || events.length === 0) {
+    const events = response.events;
+    if (events.length === 0) {
       // A progress message: everything up to its revision has been sent.
       if (
-        result.created !== true && this.#next !== undefined &&
+        !response.created && this.#next !== undefined &&
         head.revision >= this.#next
       ) {
         this.#next = head.revision + 1;
       }
       return;
     }
-    if (result.fragment === true) {
+    if (response.fragment) {
       this.#fragments.push(...events);
       return;
     }
@@ -375,16 +346,16 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
   }
 
   /** Queues a message's events, none before the next revision. */
-  #deliver(events: RawEvent[]): void {
+  #deliver(events: Event[]): void {
     const from = this.#next ?? 0;
     let last = from - 1;
     const batch: WatchEvent[] = [];
     for (const raw of events) {
-      const kv = new KeyValue(raw.kv ?? {}, this.#strip);
+      const kv = new KeyValue(raw.kv ?? NO_KV, this.#strip);
       const revision = kv.modRevision;
       if (revision < from) continue; // delivered before a reconnect
       batch.push({
-        type: raw.type === "DELETE" ? "delete" : "put",
+        type: raw.type === EventType.DELETE ? "delete" : "put",
         kv,
         prevKv: raw.prev_kv === undefined
           ? undefined
@@ -439,3 +410,12 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
     }
   }
 }
+
+const NO_KV = {
+  key: new Uint8Array(0),
+  value: new Uint8Array(0),
+  create_revision: 0,
+  mod_revision: 0,
+  version: 0,
+  lease: 0n,
+} as const;

@@ -1,0 +1,145 @@
+// The v3 streams over etcd's JSON gateway: a POST stream per watch, one
+// request per keep-alive, the snapshot as a streamed answer. Each answer
+// line is `{"result": message}` or `{"error": ...}`. Internal.
+
+import { AsyncQueue } from "../_core/queue.ts";
+import type { Caller } from "./_call.ts";
+import { errorOf } from "./_decode.ts";
+import { InvalidAuthToken } from "./_errors.ts";
+import {
+  type Init,
+  type JsonObject,
+  type LeaseKeepAliveResponse,
+  type Method,
+  METHODS,
+  type SnapshotResponse,
+  WatchCreateRequest,
+  type WatchResponse,
+} from "./_proto/mod.ts";
+import type {
+  KeepAliveChannel,
+  SnapshotChannel,
+  WatchChannel,
+} from "./_streams.ts";
+
+/** The streams of one client over the gateway. */
+export class GatewayStreams
+  implements WatchChannel, KeepAliveChannel, SnapshotChannel {
+  readonly #caller: Caller;
+
+  /** @param caller The client's caller (its dispatcher and token). */
+  constructor(caller: Caller) {
+    this.#caller = caller;
+  }
+
+  /** One watch: a POST stream of its own. */
+  open(
+    create: Init<WatchCreateRequest>,
+    signal: AbortSignal,
+  ): AsyncIterable<WatchResponse> {
+    return this.#stream(
+      METHODS.watch.watch,
+      { create_request: WatchCreateRequest.toJson(create) },
+      "stream",
+      signal,
+      "watch",
+    );
+  }
+
+  /** One keep-alive: a request whose answer stream has one message. */
+  async refresh(
+    id: bigint,
+    signal?: AbortSignal,
+  ): Promise<LeaseKeepAliveResponse> {
+    const once = async () => {
+      // Refreshing twice is harmless: a failed refresh may go elsewhere.
+      for await (
+        const answer of this.#stream(
+          METHODS.lease.keepAlive,
+          METHODS.lease.keepAlive.request.toJson({ ID: id }),
+          "read",
+          signal,
+          "keep-alive",
+        )
+      ) return answer;
+      // An answer without a message: the lease is unknown.
+      return METHODS.lease.keepAlive.response.fromJson({});
+    };
+    try {
+      return await once();
+    } catch (error) {
+      // A token etcd no longer takes: renewed, and the refresh goes again.
+      const auth = this.#caller.auth;
+      const stale = await this.#caller.token();
+      if (!(error instanceof InvalidAuthToken) || !auth || !stale) throw error;
+      await auth.renew(stale);
+      return await once();
+    }
+  }
+
+  /** The member's snapshot, as a streamed answer. */
+  snapshot(signal?: AbortSignal): AsyncIterable<SnapshotResponse> {
+    return this.#stream(
+      METHODS.maintenance.snapshot,
+      {},
+      "stream",
+      signal,
+      "snapshot",
+    );
+  }
+
+  /**
+   * The messages of a gateway stream, as they come; leaving the loop
+   * early ends the request.
+   */
+  #stream<Q extends object, A extends object>(
+    method: Method<Q, A>,
+    body: JsonObject,
+    kind: "stream" | "read",
+    signal: AbortSignal | undefined,
+    context: string,
+  ): AsyncQueue<A> {
+    const controller = new AbortController();
+    const stop = () => controller.abort(signal?.reason);
+    if (signal?.aborted) stop();
+    else signal?.addEventListener("abort", stop, { once: true });
+    const queue = new AsyncQueue<A>(() => controller.abort());
+    const line = (text: string) => {
+      const message = JSON.parse(text) as { result?: unknown; error?: unknown };
+      if (message.error !== undefined) {
+        throw errorOf(message as Record<string, unknown>, 0, context) ??
+          new Error(`Cannot ${context}: ${text.slice(0, 200)}`);
+      }
+      queue.push(method.response.fromJson(message.result ?? {}));
+    };
+    const run = async () => {
+      const path = await this.#caller.gatewayPath(method, controller.signal);
+      const response = await this.#caller.http.request({
+        kind,
+        method: "POST",
+        path,
+        body: JSON.stringify(body),
+        headers: await this.#caller.streamHeaders(),
+        signal: controller.signal,
+        onLine: line,
+      });
+      // 3.4 ends a stream's last line without a line break.
+      const rest = response.text.trim();
+      if (response.status !== 200) {
+        let parsed: Record<string, unknown> = {};
+        try {
+          parsed = JSON.parse(rest);
+        } catch {
+          // not JSON: the status says it
+        }
+        throw errorOf(parsed, response.status, context) ??
+          new Error(`Cannot ${context}: HTTP ${response.status}`);
+      }
+      if (rest !== "") line(rest);
+    };
+    run().then(() => queue.end(), (error) => queue.fail(error)).finally(() =>
+      signal?.removeEventListener("abort", stop)
+    );
+    return queue;
+  }
+}
