@@ -75,6 +75,7 @@ export const COMMON_OPTIONS = {
   user: { type: "string" },
   "password-file": { type: "string" },
   timeout: { type: "string" },
+  transport: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const satisfies ParseArgsConfig["options"];
@@ -99,6 +100,9 @@ export const COMMON_HELP = `Connection:
                             shows the password in the process list)
   --password-file FILE      read the password from FILE (its first line)
   --timeout MS              milliseconds per request (default 5000)
+  --transport grpc|gateway  v3's wire: etcd's gRPC (the default; the gateway
+                            where an endpoint answers only HTTP/1.1) or its
+                            JSON gateway over HTTP/1.1
   -h, --help                this help
   --version                 the version`;
 
@@ -263,6 +267,7 @@ export interface ConnectionFlags {
   user?: string | undefined;
   "password-file"?: string | undefined;
   timeout?: string | undefined;
+  transport?: string | undefined;
 }
 
 /**
@@ -282,17 +287,32 @@ export async function connect(
       }: expected v3 or v2`,
     );
   }
+  const transport = flags.transport;
+  if (transport !== undefined) {
+    if (transport !== "grpc" && transport !== "gateway") {
+      throw new UsageError(
+        `Invalid --transport ${
+          JSON.stringify(transport)
+        }: expected grpc or gateway`,
+      );
+    }
+    if (api === "v2") {
+      throw new UsageError(
+        "Invalid --transport: it chooses v3's wire, and --api v2 was given",
+      );
+    }
+  }
   const { maxTxnOps, ...common } = extra;
   const options = await clientOptions(flags, io, common);
   const make = (which: "v2" | "v3"): EtcdClient => {
     try {
-      // The server's --max-txn-ops, where the user gave it (v3 only).
-      const client = which === "v2" ? new Client(options) : new V3Client(
-        maxTxnOps === undefined ? options : {
-          ...options,
-          maxTxnOps,
-        },
-      );
+      // The server's --max-txn-ops, where the user gave it, and the wire
+      // (v3 only).
+      const client = which === "v2" ? new Client(options) : new V3Client({
+        ...options,
+        ...(maxTxnOps === undefined ? {} : { maxTxnOps }),
+        ...(transport === undefined ? {} : { transport }),
+      });
       optionsOf.set(client, options);
       return client;
     } catch (error) {

@@ -13,6 +13,8 @@ import { Client } from "./_v3.ts";
 import { Client as V2Client } from "../v2/mod.ts";
 import { type EtcdServer, startEtcd } from "../testing.ts";
 import { dumpBody, runMain, testIo } from "./_cli.ts";
+// Loads that a proxy counts or holds go over the gateway, where each call
+// is one HTTP/1.1 request the proxy can see.
 import { startProxy } from "./_proxy.ts";
 import { random, testSeed } from "./_random.ts";
 import { test, until, within } from "./_wait.ts";
@@ -375,6 +377,8 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
         "-",
         "--endpoints",
         proxy.endpoint,
+        "--transport",
+        "gateway",
       ], yaml);
       assert.equal(ran.code, 0, ran.stderr);
       assert.equal(
@@ -393,6 +397,8 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
           "50",
           "--endpoints",
           proxy.endpoint,
+          "--transport",
+          "gateway",
         ],
         "k0: changed\n",
       );
@@ -419,7 +425,7 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       proxy.holdRequests((line) => line.startsWith("POST /v3/kv/txn"));
       const loading = runMain(
         load,
-        ["cf", "-", "--endpoints", proxy.endpoint],
+        ["cf", "-", "--endpoints", proxy.endpoint, "--transport", "gateway"],
         "a: mine\nb: mine\nc: new\n",
       );
       await within(proxy.held, 10_000, "yaml2etcd to send its transaction");
@@ -446,7 +452,15 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       proxy.holdRequests((line) => line.startsWith("POST /v3/kv/txn"));
       const loading = runMain(
         load,
-        ["at", "-", "--atomic", "--endpoints", proxy.endpoint],
+        [
+          "at",
+          "-",
+          "--atomic",
+          "--endpoints",
+          proxy.endpoint,
+          "--transport",
+          "gateway",
+        ],
         "a: mine\nb: new\n",
       );
       await within(proxy.held, 10_000, "yaml2etcd to send its transaction");
@@ -525,7 +539,16 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       })();
       const ran = await runMain(
         load,
-        ["half", "-", "--concurrency", "1", "--endpoints", proxy.endpoint],
+        [
+          "half",
+          "-",
+          "--concurrency",
+          "1",
+          "--endpoints",
+          proxy.endpoint,
+          "--transport",
+          "gateway",
+        ],
         yaml,
       );
       await cut;
@@ -548,6 +571,8 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
         "-",
         "--endpoints",
         proxy.endpoint,
+        "--transport",
+        "gateway",
       ], yaml);
       assert.equal(rerun.code, 0, rerun.stderr);
       assert.equal(
@@ -576,6 +601,8 @@ test("--txn-ops up to the server's --max-txn-ops; above it, the message says whi
       "500",
       "--endpoints",
       proxy.endpoint,
+      "--transport",
+      "gateway",
     ], yaml);
     assert.equal(ran.code, 0, ran.stderr);
     assert.equal(
@@ -780,6 +807,8 @@ test("etcdmon on v3: revisions, --prev, --since and a resync after compaction", 
         "--json",
         "--endpoints",
         proxy.endpoint,
+        "--transport",
+        "gateway",
         "--timeout",
         "1000",
       ], mon.io);
