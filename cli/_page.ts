@@ -60,6 +60,13 @@ const STYLE = String.raw`
   dialog input[type=text] { width: 100%; }
   dialog .tools { justify-content: flex-end; }
   button { font-size: .85em; }
+  #k8s { display: none; border: 1px solid #cfdcff; background: #f7f9ff; padding: .3em .6em; margin: .4em 0; }
+  #k8s.shown { display: block; }
+  #k8s h3 { font-size: 1em; margin: .2em 0 .4em; }
+  #k8s-meta { display: grid; grid-template-columns: max-content 1fr; gap: .1em 1em; margin: 0 0 .4em; }
+  #k8s-meta dt { color: #666; } #k8s-meta dd { margin: 0; word-break: break-all; }
+  #k8s .cm-editor { max-height: 50vh; }
+  #detail.secret #editor { display: none; }
   body:not(.past) #back { display: none; }
   .v3 { display: none !important; }
   body.api-v3 .v3 { display: revert !important; }
@@ -397,6 +404,7 @@ function meta(node) {
 function closeEditor() {
   opened?.editor?.destroy();
   opened?.merge?.destroy();
+  closeK8s();
   $("conflict").className = "";
   $("history").replaceChildren();
 }
@@ -422,6 +430,11 @@ function openDetail(path, node, creating) {
     return;
   }
   if (node) meta(node); else $("meta").replaceChildren();
+  if (node) {
+    // What may be a Secret stays hidden until the viewer says it is not.
+    $("detail").classList.toggle("secret", maySecret(node));
+    showK8s(path, node, false);
+  }
   if (V3 && node && past === null) tools.append(button("history", () => showHistory(path)));
   if (V3 && node) tools.append(button("download", () => download(path, node), { id: "download" }));
   if (V3 && !readOnly && !creating) tools.append(uploader(path));
@@ -454,6 +467,7 @@ function openDetail(path, node, creating) {
 function updateDetail(node) {
   if (node.dir) { meta(node); return; }
   meta(node);
+  if (node.modifiedIndex !== opened.k8sIndex) showK8s(opened.path, node, opened.secrets);
   if (node.modifiedIndex === opened.base || node.binary !== opened.node.binary) {
     if (node.binary !== opened.node.binary) openDetail(opened.path, node);
     return;
@@ -565,6 +579,61 @@ async function add(dir) {
   openDetail(path, undefined, true);
   $("detail-title").textContent = safeText(path) + " (new)";
   opened.editor?.focus();
+}
+
+// --- Kubernetes objects, decoded by the viewer and shown read-only: the
+// object's identity, then the whole object by field name. A Secret's data,
+// and the stored value that holds it, stay hidden until the user asks.
+let k8sAsked = 0;
+function maySecret(node) { return (node.binary ? atob(node.raw) : node.raw).includes("Secret"); }
+function closeK8s() {
+  opened?.k8sEditor?.destroy();
+  $("k8s").replaceChildren();
+  $("k8s").className = "";
+  $("detail").classList.remove("secret");
+}
+async function showK8s(path, node, secrets) {
+  const asked = ++k8sAsked;
+  opened.k8sIndex = node.modifiedIndex;
+  const query = "/decoded?path=" + encodeURIComponent(path) + (past !== null ? "&revision=" + node.modifiedIndex : "") + (secrets ? "&secrets=1" : "");
+  let answer;
+  try { answer = await (await fetch(api(query))).json(); } catch (error) { answer = { error: String(error) }; }
+  if (asked !== k8sAsked || opened?.path !== path) return;
+  closeK8s();
+  const k8s = answer.k8s;
+  if (!k8s) return;
+  opened.secrets = secrets;
+  const box = $("k8s");
+  box.className = "shown";
+  box.append(el("h3", { textContent: "Kubernetes object (read-only)" }));
+  const metadata = k8s.object?.metadata ?? {};
+  const rows = [["apiVersion", k8s.apiVersion], ["kind", k8s.kind],
+    ["stored as", k8s.encoding === "protobuf" ? "protobuf (k8s\\0)" : k8s.encoding === "json" ? "JSON" : "encrypted at rest (" + k8s.encryption + ")"]];
+  for (const field of ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp"]) {
+    if (metadata[field] !== undefined) rows.push([field, metadata[field]]);
+  }
+  const pairs = (map) => Object.entries(map ?? {}).map(([key, value]) => key + "=" + value).join(", ");
+  if (metadata.labels) rows.push(["labels", pairs(metadata.labels)]);
+  if (metadata.annotations) rows.push(["annotations", Object.keys(metadata.annotations).join(", ")]);
+  if (metadata.ownerReferences) rows.push(["owners", metadata.ownerReferences.map((owner) => owner.kind + "/" + owner.name).join(", ")]);
+  const dl = el("dl", { id: "k8s-meta" });
+  for (const [term, value] of rows) dl.append(el("dt", { textContent: term }), el("dd", { id: "k8s-" + term.replaceAll(" ", "-"), textContent: safeText(value) }));
+  box.append(dl);
+  if (k8s.error) box.append(el("p", { id: "k8s-error", className: "bad", textContent: safeText("Decoding stopped: " + k8s.error + "; what came before is shown.") }));
+  if (k8s.encoding === "encrypted") box.append(el("p", { id: "k8s-note", textContent: "Encrypted by the API server; the viewer cannot decode it." }));
+  if (k8s.hidden) {
+    $("detail").classList.add("secret");
+    box.append(el("div", { className: "tools" }, el("span", { id: "k8s-note", textContent: k8s.hidden + " secret value" + (k8s.hidden === 1 ? " is" : "s are") + " hidden, and so is the stored value." }),
+      button("show secret data", () => showK8s(path, node, true), { id: "show-secrets" })));
+  }
+  if (!k8s.object) return;
+  // Escaped like every text from etcd; JSON keeps its meaning.
+  const text = safeText(JSON.stringify(k8s.object, null, 2));
+  const host = el("div", { id: "k8s-object" });
+  box.append(host);
+  const E = Editor();
+  if (E) opened.k8sEditor = E.editor(host, text, "json", { readOnly: true });
+  else host.append(el("pre", { className: "full", textContent: text }));
 }
 
 // --- Bytes: a hex dump with an ASCII column, download, and upload of a
@@ -841,6 +910,7 @@ export function page(writable: boolean): string {
         <button id="save-merge" type="button">save the merge</button>
       </div>
     </div>
+    <section id="k8s" aria-label="Kubernetes object"></section>
     <div id="editor"></div>
     <div id="history"></div>
   </section>

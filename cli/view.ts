@@ -37,6 +37,7 @@ import { errorKind } from "../_core/kinds.ts";
 import { type Store, storeOf, type Subtree } from "../_core/store.ts";
 import { LeaseClock, treeAt } from "./_history.ts";
 import { visible } from "./_escape.ts";
+import { decodeValue } from "./_k8s_view.ts";
 import {
   answerInfo,
   COMMON_HELP,
@@ -361,6 +362,9 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
             nodes: all.map((node) => [node.path, pageNode(node, leases)]),
           });
         }
+        if (request.method === "GET" && url.pathname === "/decoded") {
+          return await decodedValue(tree, { store, subtree }, url.searchParams);
+        }
         if (request.method === "GET" && url.pathname === "/history") {
           return await keyHistory(store, subtree, url.searchParams.get("path"));
         }
@@ -454,6 +458,51 @@ async function pastTree(
   } catch (error) {
     return pastFailure(error);
   }
+}
+
+/**
+ * The Kubernetes object a key's value holds (`k8s: null` when it holds
+ * none): now, or with `revision` as it was then. Secrets' data is hidden
+ * unless `secrets=1`.
+ */
+async function decodedValue(
+  tree: EtcdTree,
+  { store, subtree }: { store: Store; subtree: Subtree },
+  params: URLSearchParams,
+): Promise<Response> {
+  const path = params.get("path");
+  if (path === null || path === "") {
+    return json({ error: "Invalid request: give a path" }, 400);
+  }
+  const given = params.get("revision");
+  const revision = Number(given);
+  if (
+    given !== null &&
+    (!/^\d+$/.test(given) || !Number.isSafeInteger(revision) || revision < 1)
+  ) {
+    return json(
+      { error: "Invalid revision: expected a whole number from 1" },
+      400,
+    );
+  }
+  let value: string | Uint8Array | undefined;
+  if (given === null) {
+    const node = tree.node(path);
+    value = node instanceof TreeValue ? node.raw : undefined;
+  } else {
+    try {
+      const key = store.subtree(subtree.keyOf(path));
+      const snapshot = await store.snapshot(key, { revision });
+      value = snapshot.entries.find((entry) => entry.path === "")?.value;
+    } catch (error) {
+      return pastFailure(error);
+    }
+  }
+  if (value === undefined) {
+    return json({ error: `No value at ${path}` }, 404);
+  }
+  const showSecrets = params.get("secrets") === "1";
+  return json({ path, k8s: decodeValue(value, { showSecrets }) ?? null });
 }
 
 /** A key's earlier versions, newest first. */

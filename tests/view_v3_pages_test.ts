@@ -1,0 +1,206 @@
+// The viewer's Kubernetes, leases, members and subtree-diff pages on etcd
+// 3.5, in a real browser (Debian's Chromium), used as a user would: clicks,
+// typing and the keyboard. Values are written as Kubernetes writes them
+// (protobuf behind "k8s\0", JSON, encrypted at rest).
+
+import assert from "node:assert/strict";
+import { Client } from "../mod.ts";
+import { startEtcd } from "../testing.ts";
+import { k8sPod, k8sSecret } from "./_k8s_space.ts";
+import { launchChromium, screenshot, startView, viewerPage } from "./_view.ts";
+import { test } from "./_wait.ts";
+
+const POD = "pods/default/api";
+const SECRET = "secrets/default/db";
+const HOSTILE = "<img src=x>\u202eevil";
+
+test("etcd-tree viewer: Kubernetes objects decoded, read-only", async (t) => {
+  await using etcd = await startEtcd({ version: "3.5" });
+  await using client = new Client({ endpoints: etcd.endpoint });
+  const first = await client.put(
+    `k/${POD}`,
+    k8sPod("api", "default", { app: "api", note: HOSTILE }, "api:1.0"),
+  );
+  await client.put(
+    `k/${SECRET}`,
+    k8sSecret("db", "default", { password: "hunter2" }),
+  );
+  await client.put(
+    "k/widgets/default/w1",
+    JSON.stringify({
+      apiVersion: "example.com/v1",
+      kind: "Widget",
+      metadata: { name: "w1", namespace: "default" },
+      spec: { size: 3 },
+    }),
+  );
+  await client.put(
+    "k/secrets/default/sealed",
+    new Uint8Array([
+      ...new TextEncoder().encode("k8s:enc:aescbc:v1:key1:"),
+      0x00,
+      0xff,
+      0x13,
+      0x37,
+    ]),
+  );
+  await client.put("k/plain", "just text");
+  const view = await startView(["k", "--endpoints", etcd.endpoint]);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({
+      viewport: { width: 1280, height: 800 },
+    });
+    const viewer = viewerPage(page);
+    const { row, waitText } = viewer;
+    const field = (name: string) => page.locator(`#k8s-${name}`);
+    const objectText = async () =>
+      (await page.locator("#k8s-object .cm-line").allTextContents()).join(
+        "\n",
+      );
+    /** Opens the directories on the way to `path`, then selects it. */
+    const open = async (path: string) => {
+      const parts = path.split("/");
+      for (let i = 1; i < parts.length; i++) {
+        const dir = parts.slice(0, i).join("/");
+        if ((await row(dir).getAttribute("aria-expanded")) !== "true") {
+          await row(dir).click();
+        }
+      }
+      await row(path).click();
+      await waitText("#detail-title", path);
+    };
+    await page.goto(view.url.href);
+
+    await t.step(
+      "a Pod in protobuf: identity, labels, the object by field name",
+      async () => {
+        await open(POD);
+        await waitText("#k8s-kind", "Pod");
+        assert.equal(await field("apiVersion").textContent(), "v1");
+        assert.equal(
+          await field("stored-as").textContent(),
+          "protobuf (k8s\\0)",
+        );
+        assert.equal(await field("name").textContent(), "api");
+        assert.equal(await field("namespace").textContent(), "default");
+        assert.equal(await field("uid").textContent(), "uid-of-api");
+        // Hostile text from etcd is shown escaped, never obeyed.
+        assert.equal(
+          await field("labels").textContent(),
+          "app=api, note=<img src=x>\\u202eevil",
+        );
+        await page.locator("#k8s-object .cm-line").first().waitFor();
+        assert.match(await objectText(), /"image": "api:1\.0"/);
+        assert.match(await objectText(), /"note": "<img src=x>\\u202eevil"/);
+        assert.equal(await page.locator("img[src]").count(), 0);
+        // Read-only: typing into the decoded view changes nothing.
+        const before = await objectText();
+        await page.locator("#k8s-object .cm-content").click();
+        await page.keyboard.type("typed");
+        assert.equal(await objectText(), before);
+        // The stored value is still there below it.
+        assert.equal(await page.locator("#editor").isVisible(), true);
+        await screenshot(page, "k8s");
+      },
+    );
+
+    await t.step("a live change of the object shows at once", async () => {
+      await client.put(
+        `k/${POD}`,
+        k8sPod("api", "default", { app: "api" }, "api:2.0"),
+      );
+      await waitText("#k8s-labels", "app=api");
+      await page.locator("#k8s-object .cm-line").first().waitFor();
+      assert.match(await objectText(), /"image": "api:2\.0"/);
+    });
+
+    await t.step(
+      "a Secret's data is hidden, and the stored bytes too, until asked",
+      async () => {
+        await open(SECRET);
+        await waitText("#k8s-kind", "Secret");
+        await waitText(
+          "#k8s-note",
+          "1 secret value is hidden, and so is the stored value.",
+        );
+        await page.locator("#k8s-object .cm-line").first().waitFor();
+        const hidden = await objectText();
+        assert.match(hidden, /"password": "<hidden: 7 bytes>"/);
+        assert.doesNotMatch(hidden, /aHVudGVyMg/);
+        assert.equal(await page.locator("#editor").isVisible(), false);
+        const shown = await page.locator("#detail").innerText();
+        assert.doesNotMatch(shown, /hunter2|aHVudGVyMg|68 75 6e 74/);
+        await screenshot(page, "k8s-secret");
+        // Asked with the keyboard: the server is asked again, with the data.
+        await page.locator("#show-secrets").focus();
+        await page.keyboard.press("Enter");
+        await page.locator("#editor").waitFor({ state: "visible" });
+        await page.locator("#k8s-object .cm-line").first().waitFor();
+        assert.match(await objectText(), /"password": "aHVudGVyMg=="/);
+        assert.equal(await page.locator("#show-secrets").count(), 0);
+      },
+    );
+
+    await t.step(
+      "a JSON custom resource, an encrypted value, a plain value",
+      async () => {
+        await open("widgets/default/w1");
+        await waitText("#k8s-kind", "Widget");
+        assert.equal(await field("stored-as").textContent(), "JSON");
+        assert.equal(await field("apiVersion").textContent(), "example.com/v1");
+        // The keyboard moves on; each key's pane follows.
+        await open("secrets/default/sealed");
+        await waitText("#k8s-stored-as", "encrypted at rest (aescbc:v1:key1)");
+        await waitText(
+          "#k8s-note",
+          "Encrypted by the API server; the viewer cannot decode it.",
+        );
+        assert.equal(await page.locator("#k8s-object").count(), 0);
+        await page.keyboard.press("ArrowUp");
+        await waitText("#detail-title", SECRET);
+        await waitText("#k8s-kind", "Secret");
+        await page.keyboard.press("Home");
+        await waitText("#detail-title", "plain");
+        await page.locator("#editor .cm-line").first().waitFor();
+        assert.equal(await page.locator("#k8s").isVisible(), false);
+      },
+    );
+
+    await t.step("as of a revision, the object as it was then", async () => {
+      await page.locator("#asof").fill(String(first.revision));
+      await page.locator("#asof").press("Enter");
+      await page.locator("#show-past").click();
+      await waitText("#state", `as of revision ${first.revision}`);
+      await open(POD);
+      await waitText("#k8s-kind", "Pod");
+      await page.locator("#k8s-object .cm-line").first().waitFor();
+      assert.match(await objectText(), /"image": "api:1\.0"/);
+      await page.locator("#back").click();
+      await waitText("#state", "live");
+    });
+
+    await t.step("the endpoint refuses what is not a key's value", async () => {
+      const at = (query: string) =>
+        fetch(new URL(`/decoded?token=${view.token}&${query}`, view.url));
+      const missing = await at("path=nothing");
+      assert.equal(missing.status, 404);
+      assert.match((await missing.json()).error, /^No value at nothing$/);
+      const bad = await at(`path=plain&revision=x`);
+      assert.equal(bad.status, 400);
+      await bad.body?.cancel();
+      const plain = await (await at("path=plain")).json();
+      assert.deepEqual(plain, { path: "plain", k8s: null });
+      const noToken = await fetch(new URL(`/decoded?path=plain`, view.url));
+      assert.equal(noToken.status, 403);
+      await noToken.body?.cancel();
+    });
+
+    await t.step("no native dialog was ever opened", () => {
+      assert.deepEqual(viewer.native, []);
+    });
+  } finally {
+    await browser.close();
+    await view.stop();
+  }
+});
