@@ -67,6 +67,17 @@ const STYLE = String.raw`
   #k8s-meta dt { color: #666; } #k8s-meta dd { margin: 0; word-break: break-all; }
   #k8s .cm-editor { max-height: 50vh; }
   #detail.secret #editor { display: none; }
+  #panel { display: none; flex: 1; overflow: auto; padding: .6em 1em; }
+  body.paneled main { display: none; }
+  body.paneled #panel { display: block; }
+  #panel h2 { font-size: 1.05em; margin: 0; }
+  #panel table { border-collapse: collapse; margin-top: .6em; font-variant-numeric: tabular-nums; }
+  #panel th, #panel td { text-align: left; vertical-align: top; padding: .2em .8em .2em 0; border-bottom: 1px solid #eee; }
+  #panel td.id { font-family: ui-monospace, monospace; }
+  #panel ul { margin: 0; padding-left: 1em; }
+  .badge { background: #bfe5bf; border-radius: 1em; padding: 0 .5em; }
+  .badge.alarm { background: #f5b5b5; }
+  button.link { border: none; background: none; color: #1a56c4; cursor: pointer; padding: 0; font: inherit; text-align: left; }
   body:not(.past) #back { display: none; }
   .v3 { display: none !important; }
   body.api-v3 .v3 { display: revert !important; }
@@ -768,6 +779,100 @@ async function restore(path, version) {
   else notify("Restored revision " + version.modifiedIndex + " as revision " + done.index + ".");
 }
 
+// --- The leases and members pages (v3): what etcd says, asked again every
+// few seconds while shown; TTLs count down in between.
+let panel = null;
+let panelTimer = null;
+function closePanel() { panel = null; clearTimeout(panelTimer); document.body.classList.remove("paneled"); }
+async function showPanel(which) {
+  panel = which;
+  clearTimeout(panelTimer);
+  document.body.classList.add("paneled");
+  $("panel-title").textContent = which === "leases" ? "Leases" : "Members";
+  const response = await fetch(api("/" + which)).catch((error) => ({ ok: false, json: async () => ({ error: String(error) }) }));
+  const answer = await response.json().catch(() => ({ error: "HTTP " + response.status }));
+  if (panel !== which) return;
+  const body = $("panel-body");
+  if (answer.error) {
+    $("panel-note").textContent = "";
+    body.replaceChildren(el("p", { id: "panel-error", className: "bad", textContent: safeText(answer.error) }));
+    return;
+  }
+  $("panel-note").textContent = "as of " + new Date().toLocaleTimeString();
+  body.replaceChildren(which === "leases" ? leasesTable(answer) : membersTable(answer.members));
+  panelTimer = setTimeout(() => { if (panel === which) showPanel(which); }, 5000);
+}
+function table(id, heads, rows) {
+  const head = el("tr", {}, ...heads.map((text) => el("th", { textContent: text })));
+  return el("table", { id }, el("thead", {}, head), el("tbody", {}, ...rows));
+}
+function cell(content, props) { return el("td", props ?? {}, ...[content].flat()); }
+// A key of the subtree is a link to it in the tree.
+function keyLink(key) {
+  const path = PREFIX === "" ? key : key.startsWith(PREFIX + "/") ? key.slice(PREFIX.length + 1) : null;
+  if (path === null || !nodes.has(path)) return el("span", { textContent: safeText(key) });
+  return button(safeText(key), () => reveal(path), { className: "link" });
+}
+function reveal(path) {
+  closePanel();
+  for (let dir = parent(path); dir !== ""; dir = parent(dir)) open.add(dir);
+  if (search.value !== "") search.value = "";
+  selected = path;
+  opened = null;
+  render();
+  focusCursor();
+}
+function leasesTable({ leases, total }) {
+  const rows = leases.map((lease) => {
+    const expires = Date.now() + lease.ttl * 1000;
+    const left = el("td", { className: "countdown" });
+    left.dataset.expires = expires;
+    const row = el("tr", {}, cell(lease.id, { className: "id" }), left, cell(lease.grantedTtl + " s"),
+      cell(lease.keys.length === 0 ? el("span", { className: "empty", textContent: "none" }) : el("ul", {}, ...lease.keys.map((key) => el("li", {}, keyLink(key))))));
+    row.dataset.lease = lease.id;
+    return row;
+  });
+  const box = el("div", {}, el("p", { id: "lease-count", textContent: total + " lease" + (total === 1 ? "" : "s") + (total > leases.length ? ", the first " + leases.length + " shown" : "") }),
+    table("leases", ["ID", "TTL", "granted TTL", "keys"], rows));
+  countDown(box);
+  return box;
+}
+function countDown(root) {
+  for (const left of (root ?? document).querySelectorAll("td.countdown")) {
+    const seconds = Math.ceil((Number(left.dataset.expires) - Date.now()) / 1000);
+    left.textContent = seconds > 0 ? seconds + " s" : "expired";
+  }
+}
+function megabytes(bytes) { return (bytes / 1048576).toFixed(1) + " MB"; }
+function membersTable(members) {
+  const rows = members.map((member) => {
+    const status = member.status;
+    const role = [];
+    if (member.leader) role.push(el("span", { className: "badge", textContent: "leader" }));
+    if (member.isLearner) role.push("learner");
+    if (!member.leader && !member.isLearner && status) role.push("follower");
+    const alarms = member.alarms.map((alarm) => el("span", { className: "badge alarm", textContent: safeText(alarm) }));
+    const problems = [...(status?.errors ?? []), ...(member.error ? [member.error] : [])].map((text) => el("div", { className: "bad", textContent: safeText(text) }));
+    const row = el("tr", {}, cell(safeText(member.name || "(not started)")), cell(member.id, { className: "id" }), cell(role),
+      cell(status ? safeText(status.version) : ""),
+      cell(status ? megabytes(status.dbSize) + " (" + megabytes(status.dbSizeInUse) + " in use)" : "", { className: "db" }),
+      cell(status ? String(status.raftIndex) : "", { className: "raft-index" }),
+      cell(status ? String(status.raftTerm) : ""),
+      cell(status ? String(status.raftAppliedIndex) : ""),
+      cell(el("ul", {}, ...member.clientURLs.map((url) => el("li", { textContent: safeText(url) })))),
+      cell(alarms.length ? alarms : "none", { className: "alarms" }),
+      cell(problems));
+    row.dataset.member = member.id;
+    return row;
+  });
+  return table("members", ["name", "ID", "role", "version", "db size", "raft index", "raft term", "applied", "client URLs", "alarms", "errors"], rows);
+}
+$("show-leases").onclick = () => showPanel("leases");
+$("show-members").onclick = () => showPanel("members");
+$("panel-refresh").onclick = () => { if (panel) showPanel(panel); };
+$("panel-close").onclick = () => { closePanel(); focusCursor(); };
+addEventListener("keydown", (event) => { if (event.key === "Escape" && panel && !$("ask").open) closePanel(); });
+
 // --- Live, or a read-only view as of a revision (v3).
 let past = null;
 let live = null;
@@ -778,7 +883,9 @@ function setState(state) {
   box.className = state.replace(/ .*/, "");
 }
 let liveState = "connecting";
+let PREFIX = "";
 function load(snapshot) {
+  PREFIX = snapshot.prefix;
   $("prefix").textContent = safeText(snapshot.prefix);
   V3 = snapshot.protocol !== "v2";
   document.body.classList.toggle("api-v3", V3);
@@ -847,6 +954,7 @@ $("add-root").onclick = () => add("");
 search.oninput = () => { tree.scrollTop = 0; render(); };
 searchIn.onchange = () => render();
 setInterval(() => {
+  if (panel === "leases") countDown();
   let leased = false;
   for (const [path] of flat) if (nodes.get(path)?.expiration) { leased = true; break; }
   if (leased) drawRows();
@@ -889,6 +997,8 @@ export function page(writable: boolean): string {
       ? '<button id="add-root" type="button">add key</button>'
       : '<span id="add-root"></span>'
   }
+  <button id="show-leases" type="button">leases</button>
+  <button id="show-members" type="button">members</button>
   <span id="state">connecting</span>
 </header>
 <div id="notice"><span id="notice-text"></span><button id="notice-close" type="button">dismiss</button></div>
@@ -915,6 +1025,10 @@ export function page(writable: boolean): string {
     <div id="history"></div>
   </section>
 </main>
+<section id="panel" aria-live="polite">
+  <div class="tools"><h2 id="panel-title"></h2><button id="panel-refresh" type="button">refresh</button><button id="panel-close" type="button">back to the keys</button><span id="panel-note"></span></div>
+  <div id="panel-body"></div>
+</section>
 <dialog id="ask"></dialog>
 <script>
 "use strict";

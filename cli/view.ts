@@ -56,6 +56,9 @@ import {
   write,
 } from "./_common.ts";
 import { page } from "./_page.ts";
+import { leaseList, membersOf } from "./_view_cluster.ts";
+import { Client as V3Client } from "../v3/_client.ts";
+import type { EtcdClient } from "../client.ts";
 import { EDITOR_JS } from "./_editor.ts";
 
 const HELP =
@@ -365,6 +368,15 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
         if (request.method === "GET" && url.pathname === "/decoded") {
           return await decodedValue(tree, { store, subtree }, url.searchParams);
         }
+        if (
+          request.method === "GET" &&
+          (url.pathname === "/leases" || url.pathname === "/members")
+        ) {
+          return await clusterPage(
+            client,
+            url.pathname === "/leases" ? "leases" : "members",
+          );
+        }
         if (request.method === "GET" && url.pathname === "/history") {
           return await keyHistory(store, subtree, url.searchParams.get("path"));
         }
@@ -503,6 +515,31 @@ async function decodedValue(
   }
   const showSecrets = params.get("secrets") === "1";
   return json({ path, k8s: decodeValue(value, { showSecrets }) ?? null });
+}
+
+/** The leases or the members, as etcd v3 tells them. */
+async function clusterPage(
+  client: EtcdClient,
+  which: "leases" | "members",
+): Promise<Response> {
+  const what = which === "leases" ? "The leases page" : "The members page";
+  if (!(client instanceof V3Client)) {
+    return json({
+      error:
+        `${what} needs etcd's v3 API; this viewer talks v2 (start it without --api v2, on an etcd that serves v3)`,
+    }, 501);
+  }
+  try {
+    return json(
+      which === "leases"
+        ? await leaseList(client)
+        : { members: await membersOf(client) },
+    );
+  } catch (error) {
+    return json({
+      error: `${what}: ${error instanceof Error ? error.message : error}`,
+    }, 502);
+  }
 }
 
 /** A key's earlier versions, newest first. */

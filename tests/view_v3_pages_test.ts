@@ -5,10 +5,10 @@
 
 import assert from "node:assert/strict";
 import { Client } from "../mod.ts";
-import { startEtcd } from "../testing.ts";
+import { startCluster, startEtcd } from "../testing.ts";
 import { k8sPod, k8sSecret } from "./_k8s_space.ts";
 import { launchChromium, screenshot, startView, viewerPage } from "./_view.ts";
-import { test } from "./_wait.ts";
+import { test, until } from "./_wait.ts";
 
 const POD = "pods/default/api";
 const SECRET = "secrets/default/db";
@@ -194,6 +194,158 @@ test("etcd-tree viewer: Kubernetes objects decoded, read-only", async (t) => {
       const noToken = await fetch(new URL(`/decoded?path=plain`, view.url));
       assert.equal(noToken.status, 403);
       await noToken.body?.cancel();
+    });
+
+    await t.step("no native dialog was ever opened", () => {
+      assert.deepEqual(viewer.native, []);
+    });
+  } finally {
+    await browser.close();
+    await view.stop();
+  }
+});
+
+test("etcd-tree viewer: the leases and members pages, on 3 members", async (t) => {
+  await using cluster = await startCluster(3, { version: "3.5" });
+  const [one] = cluster.members;
+  await using client = new Client({ endpoints: cluster.endpoints });
+  const kept = await client.lease.grant(600);
+  await client.put("k/sessions/a", "1", { lease: kept.id });
+  await client.put("k/sessions/b", "2", { lease: kept.id });
+  await client.put(`k/sessions/${HOSTILE}`, "3", { lease: kept.id });
+  const short = await client.lease.grant(90);
+  await client.put("elsewhere/x", "4", { lease: short.id });
+  const bare = await client.lease.grant(300);
+  const view = await startView(["k", "--endpoints", one!.endpoint]);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({
+      viewport: { width: 1280, height: 800 },
+    });
+    const viewer = viewerPage(page);
+    const lease = (id: string) =>
+      page.locator(`#leases tr[data-lease="${id}"]`);
+    const cells = async (row: import("playwright-core").Locator) =>
+      await row.locator("td").allTextContents();
+    await page.goto(view.url.href);
+    await viewer.row("sessions").waitFor();
+
+    await t.step(
+      "leases: hex IDs, TTL counting down, attached keys",
+      async () => {
+        await page.locator("#show-leases").click();
+        await lease(kept.id).waitFor();
+        assert.match(kept.id, /^[0-9a-f]{16}$/);
+        assert.equal(
+          await page.locator("#lease-count").textContent(),
+          "3 leases",
+        );
+        const [id, ttl, granted, keys] = await cells(lease(kept.id));
+        assert.equal(id, kept.id);
+        assert.match(ttl!, /^(59\d|600) s$/);
+        assert.equal(granted, "600 s");
+        // Sorted keys, escaped: controls and markup shown, never obeyed.
+        assert.equal(
+          keys,
+          "k/sessions/<img src=x>\\u202eevilk/sessions/ak/sessions/b",
+        );
+        assert.equal(await page.locator("img[src]").count(), 0);
+        assert.deepEqual((await cells(lease(short.id))).slice(2), [
+          "90 s",
+          "elsewhere/x",
+        ]);
+        assert.equal((await cells(lease(bare.id)))[3], "none");
+        // The TTL counts down between etcd's answers.
+        const before = Number((await cells(lease(short.id)))[1]!.split(" ")[0]);
+        await until(
+          async () =>
+            Number((await cells(lease(short.id)))[1]!.split(" ")[0]) < before,
+          5000,
+          "the TTL to count down",
+        );
+        await screenshot(page, "leases");
+      },
+    );
+
+    await t.step("a revoked lease goes at the next refresh", async () => {
+      await client.lease.revoke(bare.id);
+      await page.locator("#panel-refresh").click();
+      await lease(bare.id).waitFor({ state: "detached" });
+      await viewer.waitText("#lease-count", "2 leases");
+    });
+
+    await t.step("a key of the subtree opens in the tree", async () => {
+      await lease(kept.id).getByRole("button", { name: "k/sessions/b" })
+        .click();
+      await viewer.waitText("#detail-title", "sessions/b");
+      assert.equal(await page.locator("#panel").isVisible(), false);
+      assert.equal(await page.locator("#meta-lease").textContent(), kept.id);
+      // A key outside the subtree is text, not a link.
+      await page.locator("#show-leases").click();
+      await lease(short.id).waitFor();
+      assert.equal(
+        await lease(short.id).getByRole("button").count(),
+        0,
+      );
+      await page.keyboard.press("Escape");
+      await page.locator("#panel").waitFor({ state: "hidden" });
+    });
+
+    await t.step(
+      "members: the leader, versions, db size, raft index",
+      async () => {
+        const status = await client.maintenance.status();
+        const members = await client.cluster.members();
+        const leader = members.find((member) => member.id === status.leader)!;
+        await page.locator("#show-members").click();
+        await page.locator("#members tbody tr").nth(2).waitFor();
+        assert.equal(await page.locator("#members tbody tr").count(), 3);
+        for (const member of members) {
+          const row = page.locator(
+            `#members tr[data-member="${member.idHex}"]`,
+          );
+          const [name, id, role, version, db, index] = await cells(row);
+          assert.equal(name, member.name);
+          assert.equal(id, member.idHex);
+          assert.equal(role, member === leader ? "leader" : "follower");
+          assert.match(version!, /^3\.5\.\d+$/);
+          assert.match(db!, /^\d+\.\d MB \(\d+\.\d MB in use\)$/);
+          assert.ok(Number(index) >= status.raftIndex - 50, index);
+        }
+        assert.equal(
+          await page.locator("#members .badge", { hasText: "leader" }).count(),
+          1,
+        );
+        assert.deepEqual(
+          await page.locator("#members td.alarms").allTextContents(),
+          ["none", "none", "none"],
+        );
+      },
+    );
+
+    await t.step("an alarm is shown on its member", async () => {
+      const members = await client.cluster.members();
+      const target = members[1]!;
+      // etcd's own API raises it, as a full disk would.
+      const raised = await fetch(`${one!.endpoint}/v3/maintenance/alarm`, {
+        method: "POST",
+        body: JSON.stringify({
+          action: "ACTIVATE",
+          memberID: target.id,
+          alarm: "NOSPACE",
+        }),
+      });
+      assert.equal(raised.status, 200, await raised.text());
+      await page.locator("#panel-refresh").click();
+      await viewer.waitText(
+        `#members tr[data-member="${target.idHex}"] td.alarms`,
+        "NOSPACE",
+      );
+      await screenshot(page, "members");
+      assert.equal(
+        await page.locator("#members .badge.alarm").count(),
+        1,
+      );
     });
 
     await t.step("no native dialog was ever opened", () => {
