@@ -75,6 +75,9 @@ const STYLE = String.raw`
   #panel th, #panel td { text-align: left; vertical-align: top; padding: .2em .8em .2em 0; border-bottom: 1px solid #eee; }
   #panel td.id { font-family: ui-monospace, monospace; }
   #panel ul { margin: 0; padding-left: 1em; }
+  #sdiff ul { list-style: none; padding: 0; }
+  #sdiff li { margin: .15em 0; font-family: ui-monospace, monospace; }
+  #sdiff .added-key { color: #1a7f37; } #sdiff .removed-key { color: #b00020; }
   .badge { background: #bfe5bf; border-radius: 1em; padding: 0 .5em; }
   .badge.alarm { background: #f5b5b5; }
   button.link { border: none; background: none; color: #1a56c4; cursor: pointer; padding: 0; font: inherit; text-align: left; }
@@ -697,15 +700,14 @@ function uploader(path) {
 
 // --- A key's history: every version in full, a diff between any two (or
 // one and now), restore as a guarded write, and where the history starts.
-function formatted(text) {
+function formatted(text, language) {
   const E = Editor();
-  const language = opened?.language ?? "text";
-  return E ? E.pretty(text, language) : text;
+  return E ? E.pretty(text, language ?? opened?.language ?? "text") : text;
 }
-function diffInto(target, before, after) {
+function diffInto(target, before, after, language) {
   const E = Editor();
   target.replaceChildren();
-  const parts = E.lineDiff(formatted(before), formatted(after));
+  const parts = E.lineDiff(formatted(before, language), formatted(after, language));
   const pre = el("pre", { className: "diff" });
   let changes = 0;
   for (const part of parts) {
@@ -867,9 +869,52 @@ function membersTable(members) {
   });
   return table("members", ["name", "ID", "role", "version", "db size", "raft index", "raft term", "applied", "client URLs", "alarms", "errors"], rows);
 }
+// --- What changed in the subtree between two revisions (or one and now):
+// keys added, removed and changed, a changed key's line diff on click.
+async function showChanges() {
+  const from = $("sdiff-from").value.trim() || (past === null ? "" : String(past));
+  const to = $("sdiff-to").value.trim() || "now";
+  if (!/^\d+$/.test(from) || !/^(\d+|now)$/.test(to)) { notify("Give the revisions to compare: whole numbers (to: empty for now)", true); return; }
+  panel = "changes";
+  clearTimeout(panelTimer);
+  const answer = await (await fetch(api("/diff?from=" + from + "&to=" + to))).json().catch((error) => ({ error: String(error) }));
+  if (panel !== "changes") return;
+  document.body.classList.add("paneled");
+  $("panel-note").textContent = "";
+  const body = $("panel-body");
+  if (answer.error) {
+    $("panel-title").textContent = "Changes";
+    body.replaceChildren(el("p", { id: "panel-error", className: "bad", textContent: safeText(answer.error) }));
+    return;
+  }
+  $("panel-title").textContent = "Changes from revision " + answer.from + " to " + (to === "now" ? "now (revision " + answer.to + ")" : "revision " + answer.to);
+  const count = (n, what) => n + " " + what;
+  const box = el("div", { id: "sdiff" }, el("p", { id: "sdiff-count", textContent: count(answer.added.length, "added") + ", " + count(answer.removed.length, "removed") + ", " + count(answer.changed.length, "changed") }));
+  const list = (id, paths, className, sign) => el("ul", { id }, ...paths.map((path) => el("li", { className, textContent: sign + " " + safeText(path) })));
+  if (answer.added.length) box.append(el("h3", { textContent: "Added" }), list("sdiff-added", answer.added, "added-key", "+"));
+  if (answer.removed.length) box.append(el("h3", { textContent: "Removed" }), list("sdiff-removed", answer.removed, "removed-key", "-"));
+  if (answer.changed.length) {
+    const changed = el("ul", { id: "sdiff-changed" });
+    for (const { path, before, after } of answer.changed) {
+      const target = el("div", { className: "sdiff-lines" });
+      const item = el("li", {}, button("~ " + safeText(path), () => {
+        if (target.childElementCount) { target.replaceChildren(); return; }
+        const text = shownValue(after);
+        diffInto(target, shownValue(before), text, Editor()?.guess(text) ?? "text");
+      }, { className: "link" }), " revision " + before.modifiedIndex + " → " + after.modifiedIndex, target);
+      item.dataset.path = path;
+      changed.append(item);
+    }
+    box.append(el("h3", { textContent: "Changed" }), changed);
+  }
+  if (!answer.added.length && !answer.removed.length && !answer.changed.length) box.append(el("p", { className: "empty", textContent: "No key changed." }));
+  body.replaceChildren(box);
+}
+$("show-diff").onclick = () => showChanges();
+for (const id of ["sdiff-from", "sdiff-to"]) $(id).addEventListener("keydown", (event) => { if (event.key === "Enter") showChanges(); });
 $("show-leases").onclick = () => showPanel("leases");
 $("show-members").onclick = () => showPanel("members");
-$("panel-refresh").onclick = () => { if (panel) showPanel(panel); };
+$("panel-refresh").onclick = () => { if (panel === "changes") showChanges(); else if (panel) showPanel(panel); };
 $("panel-close").onclick = () => { closePanel(); focusCursor(); };
 addEventListener("keydown", (event) => { if (event.key === "Escape" && panel && !$("ask").open) closePanel(); });
 
@@ -991,7 +1036,10 @@ export function page(writable: boolean): string {
   <span id="revision"></span>
   <span class="v3"><input id="asof" size="9" placeholder="revision" inputmode="numeric" aria-label="revision">
   <button id="show-past" type="button">show as of</button>
-  <button id="back" type="button">back to live</button></span>
+  <button id="back" type="button">back to live</button>
+  <input id="sdiff-from" size="9" placeholder="from" inputmode="numeric" aria-label="changes from revision">
+  <input id="sdiff-to" size="9" placeholder="now" inputmode="numeric" aria-label="changes to revision">
+  <button id="show-diff" type="button">changes</button></span>
   ${
     writable
       ? '<button id="add-root" type="button">add key</button>'

@@ -35,7 +35,7 @@ import {
 } from "../tree.ts";
 import { errorKind } from "../_core/kinds.ts";
 import { type Store, storeOf, type Subtree } from "../_core/store.ts";
-import { LeaseClock, treeAt } from "./_history.ts";
+import { LeaseClock, subtreeDiff, treeAt } from "./_history.ts";
 import { visible } from "./_escape.ts";
 import { decodeValue } from "./_k8s_view.ts";
 import {
@@ -80,8 +80,11 @@ Usage: etcd-tree [PREFIX] [--port N] [--host H] [--write] [connection flags]
 
 It prints the page's URL, which holds a token valid for this run only. On
 v3 the page shows each key's revisions, version, lease and time to live, a
-key's history back to the compaction point (with diffs and restore), and the
-whole subtree as of a revision (read-only).
+key's history back to the compaction point (with diffs and restore), the
+whole subtree as of a revision (read-only), the keys added, removed and
+changed between two revisions, and pages of the leases and of the members
+(leader, version, db size, raft index, alarms). Kubernetes objects are
+shown decoded beside the stored value (Secrets' data only when asked).
 
 ${COMMON_HELP}
 
@@ -377,6 +380,9 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
             url.pathname === "/leases" ? "leases" : "members",
           );
         }
+        if (request.method === "GET" && url.pathname === "/diff") {
+          return await diffOf(store, subtree, url.searchParams);
+        }
         if (request.method === "GET" && url.pathname === "/history") {
           return await keyHistory(store, subtree, url.searchParams.get("path"));
         }
@@ -539,6 +545,39 @@ async function clusterPage(
     return json({
       error: `${what}: ${error instanceof Error ? error.message : error}`,
     }, 502);
+  }
+}
+
+/** A revision given in a request: a whole number from 1. */
+function revisionOf(given: string): number | undefined {
+  const revision = Number(given);
+  return /^\d+$/.test(given) && Number.isSafeInteger(revision) && revision >= 1
+    ? revision
+    : undefined;
+}
+
+/** The subtree's keys added, removed and changed from one revision to another (or now). */
+async function diffOf(
+  store: Store,
+  subtree: Subtree,
+  params: URLSearchParams,
+): Promise<Response> {
+  if (store.capabilities.protocol === "v2") {
+    return json({ error: "etcd's v2 API keeps no revisions to compare" }, 501);
+  }
+  const from = revisionOf(params.get("from") ?? "");
+  const givenTo = params.get("to") ?? "now";
+  const to = givenTo === "now" ? undefined : revisionOf(givenTo);
+  if (from === undefined || (givenTo !== "now" && to === undefined)) {
+    return json({
+      error:
+        "Invalid revisions: from is a whole number from 1, to one too or now",
+    }, 400);
+  }
+  try {
+    return json(await subtreeDiff(store, subtree, from, to));
+  } catch (error) {
+    return pastFailure(error);
   }
 }
 

@@ -14,7 +14,7 @@ const POD = "pods/default/api";
 const SECRET = "secrets/default/db";
 const HOSTILE = "<img src=x>\u202eevil";
 
-test("etcd-tree viewer: Kubernetes objects decoded, read-only", async (t) => {
+test("etcd-tree viewer: Kubernetes objects decoded, read-only; changes between revisions", async (t) => {
   await using etcd = await startEtcd({ version: "3.5" });
   await using client = new Client({ endpoints: etcd.endpoint });
   const first = await client.put(
@@ -180,18 +180,88 @@ test("etcd-tree viewer: Kubernetes objects decoded, read-only", async (t) => {
       await waitText("#state", "live");
     });
 
+    await t.step(
+      "changes between two revisions: added, removed, changed with a line diff",
+      async () => {
+        const from = await client.put("k/plain", "just text, again");
+        await client.put("k/added", "new");
+        await client.put(`k/${HOSTILE}`, "hostile");
+        await client.delete("k/plain");
+        const to = await client.put(
+          "k/widgets/default/w1",
+          JSON.stringify({
+            apiVersion: "example.com/v1",
+            kind: "Widget",
+            metadata: { name: "w1", namespace: "default" },
+            spec: { size: 5 },
+          }),
+        );
+        await client.put("k/later", "after");
+        await page.locator("#sdiff-from").click();
+        await page.keyboard.type(String(from.revision));
+        await page.keyboard.press("Tab");
+        await page.keyboard.type(String(to.revision));
+        await page.keyboard.press("Enter");
+        await waitText(
+          "#panel-title",
+          `Changes from revision ${from.revision} to revision ${to.revision}`,
+        );
+        assert.equal(
+          await page.locator("#sdiff-count").textContent(),
+          "2 added, 1 removed, 1 changed",
+        );
+        assert.deepEqual(
+          await page.locator("#sdiff-added li").allTextContents(),
+          ["+ <img src=x>\\u202eevil", "+ added"],
+        );
+        assert.equal(await page.locator("img[src]").count(), 0);
+        assert.deepEqual(
+          await page.locator("#sdiff-removed li").allTextContents(),
+          ["- plain"],
+        );
+        await page.locator("#sdiff-changed button", {
+          hasText: "widgets/default/w1",
+        }).click();
+        assert.deepEqual(
+          await page.locator("#sdiff-changed .removed").allTextContents(),
+          ['-     "size": 3'],
+        );
+        assert.deepEqual(
+          await page.locator("#sdiff-changed .added").allTextContents(),
+          ['+     "size": 5'],
+        );
+        await screenshot(page, "changes");
+        // To now: what came after is there too.
+        await page.locator("#sdiff-to").fill("");
+        await page.locator("#show-diff").click();
+        await waitText("#sdiff-count", "3 added, 1 removed, 1 changed");
+        assert.match(
+          await page.locator("#panel-title").textContent() ?? "",
+          new RegExp(
+            `^Changes from revision ${from.revision} to now \\(revision \\d+\\)$`,
+          ),
+        );
+        // Before the compaction point: refused, saying why.
+        await client.compact(from.revision);
+        await page.locator("#sdiff-from").fill(String(first.revision));
+        await page.locator("#sdiff-from").press("Enter");
+        await waitText("#panel-error", /compacted/);
+        await page.locator("#panel-close").click();
+      },
+    );
+
     await t.step("the endpoint refuses what is not a key's value", async () => {
       const at = (query: string) =>
         fetch(new URL(`/decoded?token=${view.token}&${query}`, view.url));
       const missing = await at("path=nothing");
       assert.equal(missing.status, 404);
       assert.match((await missing.json()).error, /^No value at nothing$/);
-      const bad = await at(`path=plain&revision=x`);
+      const bad = await at(`path=added&revision=x`);
       assert.equal(bad.status, 400);
       await bad.body?.cancel();
-      const plain = await (await at("path=plain")).json();
-      assert.deepEqual(plain, { path: "plain", k8s: null });
-      const noToken = await fetch(new URL(`/decoded?path=plain`, view.url));
+      const plain = await (await at("path=added")).json();
+      assert.deepEqual(plain, { path: "added", k8s: null });
+      const noToken = await fetch(new URL(`/decoded?path=added`, view.url));
       assert.equal(noToken.status, 403);
       await noToken.body?.cancel();
     });
