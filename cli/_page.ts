@@ -845,7 +845,7 @@ function countDown(root) {
     left.textContent = seconds > 0 ? seconds + " s" : "expired";
   }
 }
-function megabytes(bytes) { return (bytes / 1048576).toFixed(1) + " MB"; }
+function megabytes(bytes) { return bytes < 1048576 ? (bytes / 1024).toFixed(1) + " KB" : (bytes / 1048576).toFixed(1) + " MB"; }
 function membersTable(members) {
   const rows = members.map((member) => {
     const status = member.status;

@@ -379,7 +379,7 @@ test("etcd-tree viewer: the leases and members pages, on 3 members", async (t) =
           assert.equal(id, member.idHex);
           assert.equal(role, member === leader ? "leader" : "follower");
           assert.match(version!, /^3\.5\.\d+$/);
-          assert.match(db!, /^\d+\.\d MB \(\d+\.\d MB in use\)$/);
+          assert.match(db!, /^\d+\.\d [KM]B \(\d+\.\d [KM]B in use\)$/);
           assert.ok(Number(index) >= status.raftIndex - 50, index);
         }
         assert.equal(
