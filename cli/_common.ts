@@ -328,6 +328,20 @@ export async function connect(
   return make("v2");
 }
 
+/**
+ * A v3 client made as `client` was (its TLS and credentials) for other
+ * `endpoints`, such as one member's; `undefined` for a client `connect`
+ * did not make.
+ */
+export function clientLike(
+  client: EtcdClient,
+  endpoints: readonly string[],
+): V3Client | undefined {
+  const options = optionsOf.get(client);
+  if (options === undefined) return undefined;
+  return new V3Client({ ...options, endpoints, timeout: 2000 });
+}
+
 /** The options each client of `connect` was made with (for `elsewhere`). */
 const optionsOf = new WeakMap<EtcdClient, ClientOptions>();
 

@@ -3,7 +3,7 @@
 // cli/view.ts.
 
 import { CodecRegistry } from "../codec.ts";
-import type { Store, Subtree } from "../_core/store.ts";
+import type { Entry, Snapshot, Store, Subtree } from "../_core/store.ts";
 import { Mirror } from "../_tree/mirror.ts";
 import { TreeDirectory, type TreeNode } from "../_tree/nodes.ts";
 
@@ -69,4 +69,77 @@ export class LeaseClock {
     this.#asked.set(lease, done);
     return done;
   }
+}
+
+/** A value as the page gets it: text, or base64 of bytes that are not. */
+export interface PageValue {
+  raw: string;
+  binary: boolean;
+  modifiedIndex: number;
+}
+
+/** What changed in a subtree between two revisions. */
+export interface SubtreeDiff {
+  from: number;
+  to: number;
+  added: string[];
+  removed: string[];
+  /** The keys written in between, with their values then and later. */
+  changed: { path: string; before: PageValue; after: PageValue }[];
+}
+
+function pageValue(entry: Entry): PageValue {
+  const value = entry.value ?? "";
+  return {
+    raw: typeof value === "string" ? value : value.toBase64(),
+    binary: typeof value !== "string",
+    modifiedIndex: entry.modifiedIndex,
+  };
+}
+
+/**
+ * The keys added, removed and changed in the subtree from revision `from`
+ * to revision `to` (`undefined`: now), by path.
+ */
+export async function subtreeDiff(
+  store: Store,
+  subtree: Subtree,
+  from: number,
+  to: number | undefined,
+): Promise<SubtreeDiff> {
+  const [before, after] = await Promise.all([
+    store.snapshot(subtree, { revision: from }),
+    store.snapshot(subtree, to === undefined ? {} : { revision: to }),
+  ]);
+  const keys = (snapshot: Snapshot) =>
+    new Map(
+      snapshot.entries.filter((entry) => entry.dir !== true).map((
+        entry,
+      ) => [entry.path, entry]),
+    );
+  const old = keys(before);
+  const now = keys(after);
+  const diff: SubtreeDiff = {
+    from,
+    to: after.index,
+    added: [],
+    removed: [],
+    changed: [],
+  };
+  for (const [path, entry] of now) {
+    const was = old.get(path);
+    if (was === undefined) diff.added.push(path);
+    else if (was.modifiedIndex !== entry.modifiedIndex) {
+      diff.changed.push({
+        path,
+        before: pageValue(was),
+        after: pageValue(entry),
+      });
+    }
+  }
+  for (const path of old.keys()) if (!now.has(path)) diff.removed.push(path);
+  diff.added.sort();
+  diff.removed.sort();
+  diff.changed.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return diff;
 }

@@ -9,7 +9,12 @@
 
 import type { Entry, Subtree } from "../_core/store.ts";
 import { UsageError } from "./_common.ts";
-import { decodeK8s, type K8sObject, type K8sValue } from "./_k8s.ts";
+import {
+  decodeK8s,
+  type DecodeOptions,
+  type K8sObject,
+  type K8sValue,
+} from "./_k8s.ts";
 import { showValue, visible } from "./_escape.ts";
 import { BINARY_NAME, scalar, scalarValue } from "./_yaml.ts";
 import { VIEW_MARK } from "./_origin.ts";
@@ -32,9 +37,13 @@ const encoder = new TextEncoder();
 /** The Kubernetes object a value holds, if it holds one. */
 export function decodeValue(
   value: string | Uint8Array | undefined,
+  options: DecodeOptions = {},
 ): K8sObject | undefined {
   if (value === undefined) return undefined;
-  return decodeK8s(typeof value === "string" ? encoder.encode(value) : value);
+  return decodeK8s(
+    typeof value === "string" ? encoder.encode(value) : value,
+    options,
+  );
 }
 
 /** What a decoded object shows: the object, with an error or encryption. */

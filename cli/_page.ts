@@ -60,6 +60,27 @@ const STYLE = String.raw`
   dialog input[type=text] { width: 100%; }
   dialog .tools { justify-content: flex-end; }
   button { font-size: .85em; }
+  #k8s { display: none; border: 1px solid #cfdcff; background: #f7f9ff; padding: .3em .6em; margin: .4em 0; }
+  #k8s.shown { display: block; }
+  #k8s h3 { font-size: 1em; margin: .2em 0 .4em; }
+  #k8s-meta { display: grid; grid-template-columns: max-content 1fr; gap: .1em 1em; margin: 0 0 .4em; }
+  #k8s-meta dt { color: #666; } #k8s-meta dd { margin: 0; word-break: break-all; }
+  #k8s .cm-editor { max-height: 50vh; }
+  #detail.secret #editor { display: none; }
+  #panel { display: none; flex: 1; overflow: auto; padding: .6em 1em; }
+  body.paneled main { display: none; }
+  body.paneled #panel { display: block; }
+  #panel h2 { font-size: 1.05em; margin: 0; }
+  #panel table { border-collapse: collapse; margin-top: .6em; font-variant-numeric: tabular-nums; }
+  #panel th, #panel td { text-align: left; vertical-align: top; padding: .2em .8em .2em 0; border-bottom: 1px solid #eee; }
+  #panel td.id { font-family: ui-monospace, monospace; }
+  #panel ul { margin: 0; padding-left: 1em; }
+  #sdiff ul { list-style: none; padding: 0; }
+  #sdiff li { margin: .15em 0; font-family: ui-monospace, monospace; }
+  #sdiff .added-key { color: #1a7f37; } #sdiff .removed-key { color: #b00020; }
+  .badge { background: #bfe5bf; border-radius: 1em; padding: 0 .5em; }
+  .badge.alarm { background: #f5b5b5; }
+  button.link { border: none; background: none; color: #1a56c4; cursor: pointer; padding: 0; font: inherit; text-align: left; }
   body:not(.past) #back { display: none; }
   .v3 { display: none !important; }
   body.api-v3 .v3 { display: revert !important; }
@@ -397,6 +418,7 @@ function meta(node) {
 function closeEditor() {
   opened?.editor?.destroy();
   opened?.merge?.destroy();
+  closeK8s();
   $("conflict").className = "";
   $("history").replaceChildren();
 }
@@ -422,6 +444,11 @@ function openDetail(path, node, creating) {
     return;
   }
   if (node) meta(node); else $("meta").replaceChildren();
+  if (node) {
+    // What may be a Secret stays hidden until the viewer says it is not.
+    $("detail").classList.toggle("secret", maySecret(node));
+    showK8s(path, node, false);
+  }
   if (V3 && node && past === null) tools.append(button("history", () => showHistory(path)));
   if (V3 && node) tools.append(button("download", () => download(path, node), { id: "download" }));
   if (V3 && !readOnly && !creating) tools.append(uploader(path));
@@ -454,6 +481,7 @@ function openDetail(path, node, creating) {
 function updateDetail(node) {
   if (node.dir) { meta(node); return; }
   meta(node);
+  if (node.modifiedIndex !== opened.k8sIndex) showK8s(opened.path, node, opened.secrets);
   if (node.modifiedIndex === opened.base || node.binary !== opened.node.binary) {
     if (node.binary !== opened.node.binary) openDetail(opened.path, node);
     return;
@@ -567,6 +595,61 @@ async function add(dir) {
   opened.editor?.focus();
 }
 
+// --- Kubernetes objects, decoded by the viewer and shown read-only: the
+// object's identity, then the whole object by field name. A Secret's data,
+// and the stored value that holds it, stay hidden until the user asks.
+let k8sAsked = 0;
+function maySecret(node) { return (node.binary ? atob(node.raw) : node.raw).includes("Secret"); }
+function closeK8s() {
+  opened?.k8sEditor?.destroy();
+  $("k8s").replaceChildren();
+  $("k8s").className = "";
+  $("detail").classList.remove("secret");
+}
+async function showK8s(path, node, secrets) {
+  const asked = ++k8sAsked;
+  opened.k8sIndex = node.modifiedIndex;
+  const query = "/decoded?path=" + encodeURIComponent(path) + (past !== null ? "&revision=" + node.modifiedIndex : "") + (secrets ? "&secrets=1" : "");
+  let answer;
+  try { answer = await (await fetch(api(query))).json(); } catch (error) { answer = { error: String(error) }; }
+  if (asked !== k8sAsked || opened?.path !== path) return;
+  closeK8s();
+  const k8s = answer.k8s;
+  if (!k8s) return;
+  opened.secrets = secrets;
+  const box = $("k8s");
+  box.className = "shown";
+  box.append(el("h3", { textContent: "Kubernetes object (read-only)" }));
+  const metadata = k8s.object?.metadata ?? {};
+  const rows = [["apiVersion", k8s.apiVersion], ["kind", k8s.kind],
+    ["stored as", k8s.encoding === "protobuf" ? "protobuf (k8s\\0)" : k8s.encoding === "json" ? "JSON" : "encrypted at rest (" + k8s.encryption + ")"]];
+  for (const field of ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp"]) {
+    if (metadata[field] !== undefined) rows.push([field, metadata[field]]);
+  }
+  const pairs = (map) => Object.entries(map ?? {}).map(([key, value]) => key + "=" + value).join(", ");
+  if (metadata.labels) rows.push(["labels", pairs(metadata.labels)]);
+  if (metadata.annotations) rows.push(["annotations", Object.keys(metadata.annotations).join(", ")]);
+  if (metadata.ownerReferences) rows.push(["owners", metadata.ownerReferences.map((owner) => owner.kind + "/" + owner.name).join(", ")]);
+  const dl = el("dl", { id: "k8s-meta" });
+  for (const [term, value] of rows) dl.append(el("dt", { textContent: term }), el("dd", { id: "k8s-" + term.replaceAll(" ", "-"), textContent: safeText(value) }));
+  box.append(dl);
+  if (k8s.error) box.append(el("p", { id: "k8s-error", className: "bad", textContent: safeText("Decoding stopped: " + k8s.error + "; what came before is shown.") }));
+  if (k8s.encoding === "encrypted") box.append(el("p", { id: "k8s-note", textContent: "Encrypted by the API server; the viewer cannot decode it." }));
+  if (k8s.hidden) {
+    $("detail").classList.add("secret");
+    box.append(el("div", { className: "tools" }, el("span", { id: "k8s-note", textContent: k8s.hidden + " secret value" + (k8s.hidden === 1 ? " is" : "s are") + " hidden, and so is the stored value." }),
+      button("show secret data", () => showK8s(path, node, true), { id: "show-secrets" })));
+  }
+  if (!k8s.object) return;
+  // Escaped like every text from etcd; JSON keeps its meaning.
+  const text = safeText(JSON.stringify(k8s.object, null, 2));
+  const host = el("div", { id: "k8s-object" });
+  box.append(host);
+  const E = Editor();
+  if (E) opened.k8sEditor = E.editor(host, text, "json", { readOnly: true });
+  else host.append(el("pre", { className: "full", textContent: text }));
+}
+
 // --- Bytes: a hex dump with an ASCII column, download, and upload of a
 // replacement file (a compare-and-swap write).
 const DUMP_LIMIT = 64 * 1024;
@@ -617,15 +700,14 @@ function uploader(path) {
 
 // --- A key's history: every version in full, a diff between any two (or
 // one and now), restore as a guarded write, and where the history starts.
-function formatted(text) {
+function formatted(text, language) {
   const E = Editor();
-  const language = opened?.language ?? "text";
-  return E ? E.pretty(text, language) : text;
+  return E ? E.pretty(text, language ?? opened?.language ?? "text") : text;
 }
-function diffInto(target, before, after) {
+function diffInto(target, before, after, language) {
   const E = Editor();
   target.replaceChildren();
-  const parts = E.lineDiff(formatted(before), formatted(after));
+  const parts = E.lineDiff(formatted(before, language), formatted(after, language));
   const pre = el("pre", { className: "diff" });
   let changes = 0;
   for (const part of parts) {
@@ -699,6 +781,143 @@ async function restore(path, version) {
   else notify("Restored revision " + version.modifiedIndex + " as revision " + done.index + ".");
 }
 
+// --- The leases and members pages (v3): what etcd says, asked again every
+// few seconds while shown; TTLs count down in between.
+let panel = null;
+let panelTimer = null;
+function closePanel() { panel = null; clearTimeout(panelTimer); document.body.classList.remove("paneled"); }
+async function showPanel(which) {
+  panel = which;
+  clearTimeout(panelTimer);
+  document.body.classList.add("paneled");
+  $("panel-title").textContent = which === "leases" ? "Leases" : "Members";
+  const response = await fetch(api("/" + which)).catch((error) => ({ ok: false, json: async () => ({ error: String(error) }) }));
+  const answer = await response.json().catch(() => ({ error: "HTTP " + response.status }));
+  if (panel !== which) return;
+  const body = $("panel-body");
+  if (answer.error) {
+    $("panel-note").textContent = "";
+    body.replaceChildren(el("p", { id: "panel-error", className: "bad", textContent: safeText(answer.error) }));
+    return;
+  }
+  $("panel-note").textContent = "as of " + new Date().toLocaleTimeString();
+  body.replaceChildren(which === "leases" ? leasesTable(answer) : membersTable(answer.members));
+  panelTimer = setTimeout(() => { if (panel === which) showPanel(which); }, 5000);
+}
+function table(id, heads, rows) {
+  const head = el("tr", {}, ...heads.map((text) => el("th", { textContent: text })));
+  return el("table", { id }, el("thead", {}, head), el("tbody", {}, ...rows));
+}
+function cell(content, props) { return el("td", props ?? {}, ...[content].flat()); }
+// A key of the subtree is a link to it in the tree.
+function keyLink(key) {
+  const path = PREFIX === "" ? key : key.startsWith(PREFIX + "/") ? key.slice(PREFIX.length + 1) : null;
+  if (path === null || !nodes.has(path)) return el("span", { textContent: safeText(key) });
+  return button(safeText(key), () => reveal(path), { className: "link" });
+}
+function reveal(path) {
+  closePanel();
+  for (let dir = parent(path); dir !== ""; dir = parent(dir)) open.add(dir);
+  if (search.value !== "") search.value = "";
+  selected = path;
+  opened = null;
+  render();
+  focusCursor();
+}
+function leasesTable({ leases, total }) {
+  const rows = leases.map((lease) => {
+    const expires = Date.now() + lease.ttl * 1000;
+    const left = el("td", { className: "countdown" });
+    left.dataset.expires = expires;
+    const row = el("tr", {}, cell(lease.id, { className: "id" }), left, cell(lease.grantedTtl + " s"),
+      cell(lease.keys.length === 0 ? el("span", { className: "empty", textContent: "none" }) : el("ul", {}, ...lease.keys.map((key) => el("li", {}, keyLink(key))))));
+    row.dataset.lease = lease.id;
+    return row;
+  });
+  const box = el("div", {}, el("p", { id: "lease-count", textContent: total + " lease" + (total === 1 ? "" : "s") + (total > leases.length ? ", the first " + leases.length + " shown" : "") }),
+    table("leases", ["ID", "TTL", "granted TTL", "keys"], rows));
+  countDown(box);
+  return box;
+}
+function countDown(root) {
+  for (const left of (root ?? document).querySelectorAll("td.countdown")) {
+    const seconds = Math.ceil((Number(left.dataset.expires) - Date.now()) / 1000);
+    left.textContent = seconds > 0 ? seconds + " s" : "expired";
+  }
+}
+function megabytes(bytes) { return bytes < 1048576 ? (bytes / 1024).toFixed(1) + " KB" : (bytes / 1048576).toFixed(1) + " MB"; }
+function membersTable(members) {
+  const rows = members.map((member) => {
+    const status = member.status;
+    const role = [];
+    if (member.leader) role.push(el("span", { className: "badge", textContent: "leader" }));
+    if (member.isLearner) role.push("learner");
+    if (!member.leader && !member.isLearner && status) role.push("follower");
+    const alarms = member.alarms.map((alarm) => el("span", { className: "badge alarm", textContent: safeText(alarm) }));
+    const problems = [...(status?.errors ?? []), ...(member.error ? [member.error] : [])].map((text) => el("div", { className: "bad", textContent: safeText(text) }));
+    const row = el("tr", {}, cell(safeText(member.name || "(not started)")), cell(member.id, { className: "id" }), cell(role),
+      cell(status ? safeText(status.version) : ""),
+      cell(status ? megabytes(status.dbSize) + " (" + megabytes(status.dbSizeInUse) + " in use)" : "", { className: "db" }),
+      cell(status ? String(status.raftIndex) : "", { className: "raft-index" }),
+      cell(status ? String(status.raftTerm) : ""),
+      cell(status ? String(status.raftAppliedIndex) : ""),
+      cell(el("ul", {}, ...member.clientURLs.map((url) => el("li", { textContent: safeText(url) })))),
+      cell(alarms.length ? alarms : "none", { className: "alarms" }),
+      cell(problems));
+    row.dataset.member = member.id;
+    return row;
+  });
+  return table("members", ["name", "ID", "role", "version", "db size", "raft index", "raft term", "applied", "client URLs", "alarms", "errors"], rows);
+}
+// --- What changed in the subtree between two revisions (or one and now):
+// keys added, removed and changed, a changed key's line diff on click.
+async function showChanges() {
+  const from = $("sdiff-from").value.trim() || (past === null ? "" : String(past));
+  const to = $("sdiff-to").value.trim() || "now";
+  if (!/^\d+$/.test(from) || !/^(\d+|now)$/.test(to)) { notify("Give the revisions to compare: whole numbers (to: empty for now)", true); return; }
+  panel = "changes";
+  clearTimeout(panelTimer);
+  const answer = await (await fetch(api("/diff?from=" + from + "&to=" + to))).json().catch((error) => ({ error: String(error) }));
+  if (panel !== "changes") return;
+  document.body.classList.add("paneled");
+  $("panel-note").textContent = "";
+  const body = $("panel-body");
+  if (answer.error) {
+    $("panel-title").textContent = "Changes";
+    body.replaceChildren(el("p", { id: "panel-error", className: "bad", textContent: safeText(answer.error) }));
+    return;
+  }
+  $("panel-title").textContent = "Changes from revision " + answer.from + " to " + (to === "now" ? "now (revision " + answer.to + ")" : "revision " + answer.to);
+  const count = (n, what) => n + " " + what;
+  const box = el("div", { id: "sdiff" }, el("p", { id: "sdiff-count", textContent: count(answer.added.length, "added") + ", " + count(answer.removed.length, "removed") + ", " + count(answer.changed.length, "changed") }));
+  const list = (id, paths, className, sign) => el("ul", { id }, ...paths.map((path) => el("li", { className, textContent: sign + " " + safeText(path) })));
+  if (answer.added.length) box.append(el("h3", { textContent: "Added" }), list("sdiff-added", answer.added, "added-key", "+"));
+  if (answer.removed.length) box.append(el("h3", { textContent: "Removed" }), list("sdiff-removed", answer.removed, "removed-key", "-"));
+  if (answer.changed.length) {
+    const changed = el("ul", { id: "sdiff-changed" });
+    for (const { path, before, after } of answer.changed) {
+      const target = el("div", { className: "sdiff-lines" });
+      const item = el("li", {}, button("~ " + safeText(path), () => {
+        if (target.childElementCount) { target.replaceChildren(); return; }
+        const text = shownValue(after);
+        diffInto(target, shownValue(before), text, Editor()?.guess(text) ?? "text");
+      }, { className: "link" }), " revision " + before.modifiedIndex + " → " + after.modifiedIndex, target);
+      item.dataset.path = path;
+      changed.append(item);
+    }
+    box.append(el("h3", { textContent: "Changed" }), changed);
+  }
+  if (!answer.added.length && !answer.removed.length && !answer.changed.length) box.append(el("p", { className: "empty", textContent: "No key changed." }));
+  body.replaceChildren(box);
+}
+$("show-diff").onclick = () => showChanges();
+for (const id of ["sdiff-from", "sdiff-to"]) $(id).addEventListener("keydown", (event) => { if (event.key === "Enter") showChanges(); });
+$("show-leases").onclick = () => showPanel("leases");
+$("show-members").onclick = () => showPanel("members");
+$("panel-refresh").onclick = () => { if (panel === "changes") showChanges(); else if (panel) showPanel(panel); };
+$("panel-close").onclick = () => { closePanel(); focusCursor(); };
+addEventListener("keydown", (event) => { if (event.key === "Escape" && panel && !$("ask").open) closePanel(); });
+
 // --- Live, or a read-only view as of a revision (v3).
 let past = null;
 let live = null;
@@ -709,7 +928,9 @@ function setState(state) {
   box.className = state.replace(/ .*/, "");
 }
 let liveState = "connecting";
+let PREFIX = "";
 function load(snapshot) {
+  PREFIX = snapshot.prefix;
   $("prefix").textContent = safeText(snapshot.prefix);
   V3 = snapshot.protocol !== "v2";
   document.body.classList.toggle("api-v3", V3);
@@ -778,6 +999,7 @@ $("add-root").onclick = () => add("");
 search.oninput = () => { tree.scrollTop = 0; render(); };
 searchIn.onchange = () => render();
 setInterval(() => {
+  if (panel === "leases") countDown();
   let leased = false;
   for (const [path] of flat) if (nodes.get(path)?.expiration) { leased = true; break; }
   if (leased) drawRows();
@@ -814,12 +1036,17 @@ export function page(writable: boolean): string {
   <span id="revision"></span>
   <span class="v3"><input id="asof" size="9" placeholder="revision" inputmode="numeric" aria-label="revision">
   <button id="show-past" type="button">show as of</button>
-  <button id="back" type="button">back to live</button></span>
+  <button id="back" type="button">back to live</button>
+  <input id="sdiff-from" size="9" placeholder="from" inputmode="numeric" aria-label="changes from revision">
+  <input id="sdiff-to" size="9" placeholder="now" inputmode="numeric" aria-label="changes to revision">
+  <button id="show-diff" type="button">changes</button></span>
   ${
     writable
       ? '<button id="add-root" type="button">add key</button>'
       : '<span id="add-root"></span>'
   }
+  <button id="show-leases" type="button">leases</button>
+  <button id="show-members" type="button">members</button>
   <span id="state">connecting</span>
 </header>
 <div id="notice"><span id="notice-text"></span><button id="notice-close" type="button">dismiss</button></div>
@@ -841,10 +1068,15 @@ export function page(writable: boolean): string {
         <button id="save-merge" type="button">save the merge</button>
       </div>
     </div>
+    <section id="k8s" aria-label="Kubernetes object"></section>
     <div id="editor"></div>
     <div id="history"></div>
   </section>
 </main>
+<section id="panel" aria-live="polite">
+  <div class="tools"><h2 id="panel-title"></h2><button id="panel-refresh" type="button">refresh</button><button id="panel-close" type="button">back to the keys</button><span id="panel-note"></span></div>
+  <div id="panel-body"></div>
+</section>
 <dialog id="ask"></dialog>
 <script>
 "use strict";

@@ -35,8 +35,9 @@ import {
 } from "../tree.ts";
 import { errorKind } from "../_core/kinds.ts";
 import { type Store, storeOf, type Subtree } from "../_core/store.ts";
-import { LeaseClock, treeAt } from "./_history.ts";
+import { LeaseClock, subtreeDiff, treeAt } from "./_history.ts";
 import { visible } from "./_escape.ts";
+import { decodeValue } from "./_k8s_view.ts";
 import {
   answerInfo,
   COMMON_HELP,
@@ -55,6 +56,9 @@ import {
   write,
 } from "./_common.ts";
 import { page } from "./_page.ts";
+import { leaseList, membersOf } from "./_view_cluster.ts";
+import { Client as V3Client } from "../v3/_client.ts";
+import type { EtcdClient } from "../client.ts";
 import { EDITOR_JS } from "./_editor.ts";
 
 const HELP =
@@ -76,8 +80,11 @@ Usage: etcd-tree [PREFIX] [--port N] [--host H] [--write] [connection flags]
 
 It prints the page's URL, which holds a token valid for this run only. On
 v3 the page shows each key's revisions, version, lease and time to live, a
-key's history back to the compaction point (with diffs and restore), and the
-whole subtree as of a revision (read-only).
+key's history back to the compaction point (with diffs and restore), the
+whole subtree as of a revision (read-only), the keys added, removed and
+changed between two revisions, and pages of the leases and of the members
+(leader, version, db size, raft index, alarms). Kubernetes objects are
+shown decoded beside the stored value (Secrets' data only when asked).
 
 ${COMMON_HELP}
 
@@ -361,6 +368,21 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
             nodes: all.map((node) => [node.path, pageNode(node, leases)]),
           });
         }
+        if (request.method === "GET" && url.pathname === "/decoded") {
+          return await decodedValue(tree, { store, subtree }, url.searchParams);
+        }
+        if (
+          request.method === "GET" &&
+          (url.pathname === "/leases" || url.pathname === "/members")
+        ) {
+          return await clusterPage(
+            client,
+            url.pathname === "/leases" ? "leases" : "members",
+          );
+        }
+        if (request.method === "GET" && url.pathname === "/diff") {
+          return await diffOf(store, subtree, url.searchParams);
+        }
         if (request.method === "GET" && url.pathname === "/history") {
           return await keyHistory(store, subtree, url.searchParams.get("path"));
         }
@@ -451,6 +473,109 @@ async function pastTree(
       state: "as of revision",
       nodes: nodes.map((node) => [node.path, pageNode(node)]),
     });
+  } catch (error) {
+    return pastFailure(error);
+  }
+}
+
+/**
+ * The Kubernetes object a key's value holds (`k8s: null` when it holds
+ * none): now, or with `revision` as it was then. Secrets' data is hidden
+ * unless `secrets=1`.
+ */
+async function decodedValue(
+  tree: EtcdTree,
+  { store, subtree }: { store: Store; subtree: Subtree },
+  params: URLSearchParams,
+): Promise<Response> {
+  const path = params.get("path");
+  if (path === null || path === "") {
+    return json({ error: "Invalid request: give a path" }, 400);
+  }
+  const given = params.get("revision");
+  const revision = Number(given);
+  if (
+    given !== null &&
+    (!/^\d+$/.test(given) || !Number.isSafeInteger(revision) || revision < 1)
+  ) {
+    return json(
+      { error: "Invalid revision: expected a whole number from 1" },
+      400,
+    );
+  }
+  let value: string | Uint8Array | undefined;
+  if (given === null) {
+    const node = tree.node(path);
+    value = node instanceof TreeValue ? node.raw : undefined;
+  } else {
+    try {
+      const key = store.subtree(subtree.keyOf(path));
+      const snapshot = await store.snapshot(key, { revision });
+      value = snapshot.entries.find((entry) => entry.path === "")?.value;
+    } catch (error) {
+      return pastFailure(error);
+    }
+  }
+  if (value === undefined) {
+    return json({ error: `No value at ${path}` }, 404);
+  }
+  const showSecrets = params.get("secrets") === "1";
+  return json({ path, k8s: decodeValue(value, { showSecrets }) ?? null });
+}
+
+/** The leases or the members, as etcd v3 tells them. */
+async function clusterPage(
+  client: EtcdClient,
+  which: "leases" | "members",
+): Promise<Response> {
+  const what = which === "leases" ? "The leases page" : "The members page";
+  if (!(client instanceof V3Client)) {
+    return json({
+      error:
+        `${what} needs etcd's v3 API; this viewer talks v2 (start it without --api v2, on an etcd that serves v3)`,
+    }, 501);
+  }
+  try {
+    return json(
+      which === "leases"
+        ? await leaseList(client)
+        : { members: await membersOf(client) },
+    );
+  } catch (error) {
+    return json({
+      error: `${what}: ${error instanceof Error ? error.message : error}`,
+    }, 502);
+  }
+}
+
+/** A revision given in a request: a whole number from 1. */
+function revisionOf(given: string): number | undefined {
+  const revision = Number(given);
+  return /^\d+$/.test(given) && Number.isSafeInteger(revision) && revision >= 1
+    ? revision
+    : undefined;
+}
+
+/** The subtree's keys added, removed and changed from one revision to another (or now). */
+async function diffOf(
+  store: Store,
+  subtree: Subtree,
+  params: URLSearchParams,
+): Promise<Response> {
+  if (store.capabilities.protocol === "v2") {
+    return json({ error: "etcd's v2 API keeps no revisions to compare" }, 501);
+  }
+  const from = revisionOf(params.get("from") ?? "");
+  const givenTo = params.get("to") ?? "now";
+  const to = givenTo === "now" ? undefined : revisionOf(givenTo);
+  if (from === undefined || (givenTo !== "now" && to === undefined)) {
+    return json({
+      error:
+        "Invalid revisions: from is a whole number from 1, to one too or now",
+    }, 400);
+  }
+  try {
+    return json(await subtreeDiff(store, subtree, from, to));
   } catch (error) {
     return pastFailure(error);
   }

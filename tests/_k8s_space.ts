@@ -3,6 +3,7 @@
 // config with a history, YAML, a PEM certificate.
 
 import type { EtcdServer } from "../testing.ts";
+import { concat, field } from "./_protobuf.ts";
 
 /** Runs etcdctl (of the server's version), the value on its stdin. */
 export async function etcdctl(
@@ -36,6 +37,69 @@ export async function etcdctl(
 export function protobufish(name: string): Uint8Array {
   const text = new TextEncoder().encode(`v1\u0012Pod\u001a${name}`);
   return new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x0b, ...text, 0xff]);
+}
+
+/** What Kubernetes stores: "k8s\0", then runtime.Unknown around `raw`. */
+function envelope(apiVersion: string, kind: string, raw: Uint8Array) {
+  const typeMeta = concat([field(1, apiVersion), field(2, kind)]);
+  const unknown = concat([field(1, typeMeta), field(2, raw)]);
+  return concat([[0x6b, 0x38, 0x73, 0x00]], unknown);
+}
+
+/** ObjectMeta: name = 1, namespace = 3, uid = 5, labels = 11. */
+function objectMeta(
+  name: string,
+  namespace: string,
+  labels: Record<string, string>,
+): Uint8Array {
+  return concat([
+    field(1, name),
+    field(3, namespace),
+    field(5, `uid-of-${name}`),
+    ...Object.entries(labels).map(([key, value]) =>
+      field(11, concat([field(1, key), field(2, value)]))
+    ),
+  ]);
+}
+
+/**
+ * A Pod as Kubernetes stores it (protobuf): metadata = 1, spec = 2 with
+ * containers = 2 (name = 1, image = 2).
+ */
+export function k8sPod(
+  name: string,
+  namespace: string,
+  labels: Record<string, string>,
+  image: string,
+): Uint8Array {
+  const container = concat([field(1, "main"), field(2, image)]);
+  return envelope(
+    "v1",
+    "Pod",
+    concat([
+      field(1, objectMeta(name, namespace, labels)),
+      field(2, concat([field(2, container)])),
+    ]),
+  );
+}
+
+/** A Secret as Kubernetes stores it: metadata = 1, data = 2, type = 3. */
+export function k8sSecret(
+  name: string,
+  namespace: string,
+  data: Record<string, string>,
+): Uint8Array {
+  return envelope(
+    "v1",
+    "Secret",
+    concat([
+      field(1, objectMeta(name, namespace, {})),
+      ...Object.entries(data).map(([key, value]) =>
+        field(2, concat([field(1, key), field(2, value)]))
+      ),
+      field(3, "Opaque"),
+    ]),
+  );
 }
 
 /** A custom resource definition of about `size` bytes of JSON. */

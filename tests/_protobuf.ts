@@ -14,12 +14,13 @@ function varint(value: number): number[] {
 }
 
 /** A length-delimited field. */
-function field(number: number, value: Uint8Array | string): number[] {
+export function field(number: number, value: Uint8Array | string): number[] {
   const bytes = typeof value === "string" ? encoder.encode(value) : value;
   return [(number << 3) | 2, ...varint(bytes.length), ...bytes];
 }
 
-function concat(parts: number[][], big?: Uint8Array): Uint8Array {
+/** The fields as one message (with `big` bytes after them). */
+export function concat(parts: number[][], big?: Uint8Array): Uint8Array {
   const head = parts.flat();
   if (big === undefined) return Uint8Array.from(head);
   const out = new Uint8Array(head.length + big.length);

@@ -347,6 +347,15 @@ document.getElementById("f").submit();
       assert.equal(await valueOf("v/a"), before);
     });
 
+    await t.step("the leases and members pages say they need v3", async () => {
+      await page.locator("#show-leases").click();
+      await waitText("#panel-error", /^The leases page needs etcd's v3 API; /);
+      await page.locator("#show-members").click();
+      await waitText("#panel-error", /^The members page needs etcd's v3 API; /);
+      await page.locator("#panel-close").click();
+      await row("a").waitFor();
+    });
+
     await t.step("no native dialog was ever opened", async () => {
       assert.deepEqual(view.native, []);
       const html = await (await fetch(url)).text();
