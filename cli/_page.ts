@@ -153,8 +153,18 @@ function shownValue(node) {
   const hex = [...bytes.subarray(0, 24)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
   return bytes.length + " bytes: " + hex + (bytes.length > 24 ? " …" : "");
 }
+// A Kubernetes Secret (protobuf envelope or JSON): its data stays hidden in
+// the tree too, as in the detail pane, until asked for there.
+function isSecret(node) {
+  const head = node.binary
+    ? String.fromCharCode(...bytesOf(node).subarray(0, 64))
+    : node.raw.slice(0, 64);
+  if (/^k8s\u0000[\s\S]{0,40}\u0012\u0006Secret/.test(head)) return true;
+  return !node.binary && /^\s*\{/.test(head) && /"kind"\s*:\s*"Secret"/.test(node.raw);
+}
 // One line of a value for the tree: long values never stretch a row.
 function preview(node) {
+  if (isSecret(node)) return "Secret: " + sizeOf(node) + " bytes, hidden (select it to ask)";
   const text = shownValue(node);
   const line = text.split("\n", 1)[0];
   return line.length > 160 ? line.slice(0, 160) + " …" : line + (line.length < text.length ? " …" : "");

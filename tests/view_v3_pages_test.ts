@@ -131,6 +131,10 @@ test("etcd-tree viewer: Kubernetes objects decoded, read-only; changes between r
         assert.equal(await page.locator("#editor").isVisible(), false);
         const shown = await page.locator("#detail").innerText();
         assert.doesNotMatch(shown, /hunter2|aHVudGVyMg|68 75 6e 74/);
+        // Nor in the tree's one-line preview of the value.
+        const tree = await page.locator("#tree").innerText();
+        assert.doesNotMatch(tree, /hunter2|aHVudGVyMg|68 75 6e 74/);
+        assert.match(tree, /Secret: \d+ bytes, hidden/);
         await screenshot(page, "k8s-secret");
         // Asked with the keyboard: the server is asked again, with the data.
         await page.locator("#show-secrets").focus();
