@@ -124,7 +124,12 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     const target = subtreeOf(to, source.key);
     const snapshot = await from.snapshot(source);
     const now = Date.now();
-    const empty = emptyDirectories(snapshot.entries);
+    // In key order, whatever order v2 listed them in: a plan reads the same
+    // every time.
+    const entries = [...snapshot.entries].sort((a, b) =>
+      a.path < b.path ? -1 : a.path > b.path ? 1 : 0
+    );
+    const empty = emptyDirectories(entries);
     const held = new Map(
       (await to.snapshot(target)).entries.map((entry) => [
         entry.path,
@@ -132,7 +137,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
       ]),
     );
     const copies: Copy[] = [];
-    for (const entry of snapshot.entries) {
+    for (const entry of entries) {
       if (entry.dir === true) continue;
       const copy: Copy = { path: entry.path, value: String(entry.value ?? "") };
       if (entry.expires !== undefined) {
