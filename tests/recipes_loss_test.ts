@@ -40,7 +40,7 @@ for (const backend of BACKENDS) {
       await deleteFromOutside(other, election.key!);
       const lost = await within(
         election.lost,
-        5000,
+        10_000,
         "the leader to learn that its key was deleted",
       );
       assert.ok(lost instanceof LeadershipLost, String(lost));
@@ -61,7 +61,7 @@ for (const backend of BACKENDS) {
       await deleteFromOutside(other, lock.key!);
       const lost = await within(
         lock.lost,
-        5000,
+        10_000,
         "the holder to learn that its key was deleted",
       );
       assert.ok(lost instanceof LockLost, String(lost));
@@ -90,13 +90,13 @@ for (const backend of BACKENDS) {
             .find((each) => each !== holder.key);
           return key !== undefined;
         },
-        5000,
+        10_000,
         "the waiter to join the queue",
       );
       await deleteFromOutside(other, key!);
       const error = await within(
         acquiring,
-        5000,
+        10_000,
         "the waiter to stop waiting once its key was deleted",
       );
       assert.ok(error instanceof Error, String(error));
@@ -112,7 +112,7 @@ for (const backend of BACKENDS) {
       await deleteFromOutside(other, "alive/loss");
       const lost = await within(
         alive.lost,
-        5000,
+        10_000,
         "the keep-alive to learn that its key was deleted",
       );
       assert.match(lost.message, /^Lost \/?alive\/loss: /);
