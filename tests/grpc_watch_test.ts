@@ -21,6 +21,7 @@ import {
   PutResponse,
   WatchResponse,
 } from "../v3/_proto/mod.ts";
+import { metric } from "./_metrics.ts";
 import { until, within } from "./_wait.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -120,14 +121,6 @@ function reader(watch: AsyncIterable<WatchResponse>) {
     },
     return: () => iterator.return!(),
   };
-}
-
-/** A metric of etcd's own `/metrics` (a gauge without labels). */
-async function metric(etcd: EtcdServer, name: string): Promise<number> {
-  const body = await (await fetch(`${etcd.endpoint}/metrics`)).text();
-  const line = body.split("\n").find((line) => line.startsWith(`${name} `));
-  assert.ok(line !== undefined, `etcd has no metric ${name}`);
-  return Number(line.split(" ")[1]);
 }
 
 const watchers = (etcd: EtcdServer) =>

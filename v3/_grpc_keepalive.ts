@@ -145,6 +145,8 @@ export class GrpcKeepAlive implements KeepAliveChannel {
     try {
       for await (const bytes of bidi) {
         const response = LeaseKeepAliveResponse.decode(bytes);
+        // The oldest refresh of that lease takes it (the answer to one that
+        // was aborted goes to the next: a refresh of the same lease).
         const waiters = stream.waiting.get(response.ID);
         const waiter = waiters?.shift();
         if (waiters?.length === 0) stream.waiting.delete(response.ID);
