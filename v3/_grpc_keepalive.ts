@@ -59,6 +59,8 @@ export class GrpcKeepAlive implements KeepAliveChannel {
   #streams = 0;
 
   /**
+   * A keep-alive channel that opens its stream when first needed.
+   *
    * @param openBidi Opens the LeaseKeepAlive stream (with the token).
    * @param options When an idle stream is let go.
    */

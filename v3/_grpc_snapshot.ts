@@ -21,7 +21,11 @@ export type OpenServerStream = (
 export class GrpcSnapshot implements SnapshotChannel {
   readonly #open: OpenServerStream;
 
-  /** @param open Starts the Snapshot call. */
+  /**
+   * A snapshot channel.
+   *
+   * @param open Starts the Snapshot call.
+   */
   constructor(open: OpenServerStream) {
     this.#open = open;
   }

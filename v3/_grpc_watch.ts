@@ -130,6 +130,8 @@ export class GrpcWatchHub implements WatchChannel {
   #streams = 0;
 
   /**
+   * A hub that opens its stream when the first watch comes.
+   *
    * @param openBidi Opens the Watch stream (with the token) when needed.
    * @param options Flow control.
    */
@@ -270,6 +272,7 @@ export class GrpcWatchHub implements WatchChannel {
         this.#route(stream, WatchResponse.decode(bytes), bytes.length);
         if (stream.closed) return;
         while (this.#buffered > this.#maxBuffered) await this.#drain();
+        if (stream.closed) return;
       }
       failure = new UnexpectedResponse(
         `POST ${METHODS.watch.watch.path}`,
