@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { H2Error } from "../_h2/errors.ts";
-import { startEtcd } from "../testing.ts";
+import { startCluster, startEtcd } from "../testing.ts";
 import { GrpcChannel } from "../v3/_grpc.ts";
 import { GrpcKeepAlive } from "../v3/_grpc_keepalive.ts";
 import { GrpcSnapshot } from "../v3/_grpc_snapshot.ts";
@@ -119,6 +119,44 @@ Deno.test("grpc keep-alive etcd 3.5: the stream fails with the member and is reo
   } finally {
     keepAlive.close();
     channel.close();
+  }
+});
+
+Deno.test("grpc keep-alive etcd 3.5: a member stopping (GOAWAY) sends the next refreshes elsewhere at once", async () => {
+  await using cluster = await startCluster(3, { version: "3.5" });
+  // A follower, so that the cluster keeps its leader when it stops.
+  const leader = await cluster.leader();
+  const [stopping, other] = cluster.members.filter((m) => m !== leader);
+  const channels = [stopping!, other!].map((member) =>
+    new GrpcChannel(member.endpoint)
+  );
+  // As the client's caller does: streams go to the member that still works.
+  let current = 0;
+  const keepAlive = new GrpcKeepAlive((path, options) =>
+    channels[current]!.bidi(path, {
+      ...options,
+      onDraining: (error) => {
+        current = 1;
+        options.onDraining?.(error);
+      },
+    })
+  );
+  try {
+    const id = await grant(channels[1]!, 30);
+    const first = await keepAlive.refresh(id);
+    const stoppingId = first.header!.member_id;
+    const stopped = stopping!.stop("SIGTERM"); // etcd lets streams run 7 s
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = performance.now();
+    const next = await within(keepAlive.refresh(id), 5000, "a refresh");
+    assert.equal(next.TTL, 30);
+    assert.notEqual(next.header!.member_id, stoppingId);
+    assert.ok(performance.now() - started < 2000);
+    assert.equal(keepAlive.streamsOpened, 2);
+    await stopped;
+  } finally {
+    keepAlive.close();
+    for (const channel of channels) channel.close();
   }
 });
 
