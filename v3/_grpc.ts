@@ -40,6 +40,12 @@ export interface GrpcCallOptions {
   write?: boolean | undefined;
   /** What the call is about (a key, say), for error messages. */
   context?: string | undefined;
+  /**
+   * Told when the call's connection takes no new calls (the server sent
+   * GOAWAY, as a member does when it stops, or the connection failed): the
+   * call may still finish, but a long-lived stream should move on.
+   */
+  onDraining?: ((error: H2Error | undefined) => void) | undefined;
 }
 
 /** Options of a {@linkcode GrpcChannel}. */
@@ -133,6 +139,8 @@ abstract class Exchange implements StreamHandler {
   #onAbort: (() => void) | undefined;
   /** Set once the outcome is known. */
   done = false;
+  /** Called once the outcome is known. */
+  onDone: (() => void) | undefined;
 
   constructor(
     path: string,
@@ -196,6 +204,7 @@ abstract class Exchange implements StreamHandler {
       this.#options.signal?.removeEventListener("abort", this.#onAbort);
     }
     this.settle(error);
+    this.onDone?.();
   }
 
   /** Fails the call on a malformed answer and resets the stream. */
@@ -436,6 +445,11 @@ export class GrpcChannel {
   #connecting: Promise<H2Connection> | undefined;
   #closed = false;
   #connections = 0;
+  /** Who is told when a connection drains (`onDraining`), by connection. */
+  readonly #draining = new WeakMap<
+    H2Connection,
+    Set<(error: H2Error | undefined) => void>
+  >();
 
   /**
    * @param endpoint `http://host:port` (HTTP/2 with prior knowledge) or
@@ -475,8 +489,9 @@ export class GrpcChannel {
         }
         this.#connection = connection;
         this.#connections++;
-        connection.onUnavailable = () => {
+        connection.onUnavailable = (error) => {
           if (this.#connection === connection) this.#connection = undefined;
+          for (const told of this.#draining.get(connection) ?? []) told(error);
         };
         return connection;
       }, (error) => {
@@ -636,6 +651,7 @@ export class GrpcChannel {
             { manualFlow: true },
           );
           exchange.stream = stream;
+          this.#tellDraining(connection, exchange, options.onDraining);
         }),
       ).then(() => exchange.stream);
     }
@@ -662,6 +678,22 @@ export class GrpcChannel {
           reason ?? new DOMException("The stream was canceled", "AbortError"),
         ),
     };
+  }
+
+  /** Has `told` called when `connection` drains, while the exchange lasts. */
+  #tellDraining(
+    connection: H2Connection,
+    exchange: Exchange,
+    told: GrpcCallOptions["onDraining"],
+  ): void {
+    if (told === undefined) return;
+    let listeners = this.#draining.get(connection);
+    if (listeners === undefined) {
+      listeners = new Set();
+      this.#draining.set(connection, listeners);
+    }
+    listeners.add(told);
+    exchange.onDone = () => listeners.delete(told);
   }
 
   /** Closes the connection; calls in flight fail, later ones too. */
