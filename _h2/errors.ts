@@ -2,6 +2,7 @@
 // named by its code. Internal; the gRPC layer turns them into the
 // transport errors of _http/errors.ts.
 
+import { type ErrorKind, KIND } from "../_core/kinds.ts";
 /** HTTP/2 error codes (RFC 9113 section 7). */
 export const ErrorCode = {
   NO_ERROR: 0x0,
@@ -63,6 +64,19 @@ export class H2Error extends TypeError {
   /** The code's name, such as `"FRAME_SIZE_ERROR"`. */
   get codeName(): string {
     return errorName(this.code);
+  }
+
+  /**
+   * Always `"unavailable"`: the member's connection or stream failed, so a
+   * watch or a read may go on there later, or elsewhere.
+   */
+  get kind(): ErrorKind {
+    return "unavailable";
+  }
+
+  /** The kind, where the library's layers look for it. */
+  get [KIND](): ErrorKind {
+    return this.kind;
   }
 }
 

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { Compacted, errorKind, type WatchEvent } from "../mod.ts";
-import { Client } from "./_v3.ts";
+import { Client, TRANSPORT } from "./_v3.ts";
 import { startCluster, startEtcd } from "../testing.ts";
 import { startProxy } from "./_proxy.ts";
 import { take, test, until, within } from "./_wait.ts";
@@ -234,7 +234,11 @@ test("v3 watch through a cut connection and an etcd restart", async () => {
     written,
     "every write once, in order",
   );
-  assert.ok(proxy.count("POST", "/v3/watch") >= 3, "the stream was replaced");
+  // On the gateway each stream is a POST the proxy sees (gRPC's are streams
+  // inside one HTTP/2 connection).
+  if (TRANSPORT === "gateway") {
+    assert.ok(proxy.count("POST", "/v3/watch") >= 3, "the stream was replaced");
+  }
   // It reported trouble only while it had it, and recovered.
   assert.ok(states.length === 0 || states.at(-1) === "live", states.join());
 });
@@ -267,10 +271,13 @@ test("v3 watch leaves a member that hangs, or loses quorum", async (t) => {
       const other = new Client({ endpoints: [leader.endpoint] });
       const put = await other.put("h/2", "y");
       await other.close();
+      // The gateway's heartbeat asks another member after a second of
+      // silence; gRPC's connection PINGs after 5 s (etcd refuses more) and
+      // gives up 5 s later.
       const [event] = await take(
         events,
         1,
-        10_000,
+        TRANSPORT === "gateway" ? 10_000 : 20_000,
         "the write on another member",
       );
       assert.equal(event!.revision, put.revision);

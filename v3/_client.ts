@@ -10,7 +10,7 @@ import type { TlsOptions } from "../_http/transport.ts";
 export type { TlsOptions };
 import { STORE, type Store } from "../_core/store.ts";
 import { AuthApi } from "./_auth.ts";
-import { Caller, type CallOptions, TokenAuth } from "./_call.ts";
+import { Caller, type CallOptions, type Streams, TokenAuth } from "./_call.ts";
 import { ClusterApi, MaintenanceApi } from "./_cluster.ts";
 import type { KeyValue } from "./_decode.ts";
 import { AuthNotEnabled, Compacted } from "./_errors.ts";
@@ -39,7 +39,11 @@ import { V3_HEADERS, V3_PROTOCOL } from "./_protocol.ts";
 import { Watcher, type WatchOptions } from "./_watch.ts";
 import { V3Store } from "./_store.ts";
 import { GatewayStreams } from "./_gateway_streams.ts";
-import { GrpcPool } from "./_grpc.ts";
+import { GrpcWatchHub } from "./_grpc_watch.ts";
+import { GrpcKeepAlive } from "./_grpc_keepalive.ts";
+import { GrpcSnapshot } from "./_grpc_snapshot.ts";
+import type { KeepAliveChannel } from "./_streams.ts";
+import { type GrpcCallOptions, GrpcPool } from "./_grpc.ts";
 import { METHODS } from "./_proto/mod.ts";
 import { explainRevision } from "./_revisions.ts";
 
@@ -478,6 +482,7 @@ export class Client extends KeySpace implements AsyncDisposable {
       keepAlive: gateway,
       snapshot: gateway,
     });
+    if (grpc !== undefined) caller.setStreams(grpcStreams(caller, grpc));
     super(caller, new Uint8Array(0), new LeaseApi(caller));
     this.#http = http;
     this.#caller = caller;
@@ -657,4 +662,53 @@ function describe(key: Bytes): string {
     return JSON.stringify(key.length > 200 ? key.slice(0, 120) + "..." : key);
   }
   return `0x${key.subarray(0, 32).toHex()}${key.length > 32 ? "..." : ""}`;
+}
+
+/**
+ * The streams of a client on gRPC: every watch on one Watch stream per
+ * connection, every kept lease on one LeaseKeepAlive stream, snapshots as
+ * server streams; each opened on the member calls go to now, with the
+ * token, and a member that goes away (GOAWAY, a broken connection) is
+ * left for the next.
+ */
+function grpcStreams(caller: Caller, grpc: GrpcPool): Streams {
+  const metadata = async () => {
+    const token = await caller.token();
+    return token === undefined ? undefined : { token };
+  };
+  const openBidi = async (path: string, options: GrpcCallOptions) => {
+    const channel = grpc.current;
+    return channel.bidi(path, {
+      ...options,
+      metadata: await metadata(),
+      onDraining: (error) => {
+        grpc.avoid(channel.endpoint);
+        options.onDraining?.(error);
+      },
+    });
+  };
+  const keepAlive = new GrpcKeepAlive(openBidi);
+  return {
+    wire: "grpc",
+    watch: new GrpcWatchHub(openBidi),
+    keepAlive: {
+      // A refresh that fails on a member moves later ones to the next.
+      refresh: async (id, signal) => {
+        const endpoint = grpc.current.endpoint;
+        try {
+          return await keepAlive.refresh(id, signal);
+        } catch (error) {
+          if (!signal?.aborted) grpc.avoid(endpoint);
+          throw error;
+        }
+      },
+    } satisfies KeepAliveChannel,
+    snapshot: new GrpcSnapshot(async (path, request, signal) => {
+      const channel = grpc.current;
+      return channel.serverStream(path, request, {
+        signal,
+        metadata: await metadata(),
+      });
+    }),
+  };
 }

@@ -747,6 +747,13 @@ export class GrpcPool {
     return this.channels[this.#current]!;
   }
 
+  /** Moves on from `endpoint`: later calls and streams start at the next. */
+  avoid(endpoint: string): void {
+    if (this.current.endpoint === endpoint && this.channels.length > 1) {
+      this.#current = (this.#current + 1) % this.channels.length;
+    }
+  }
+
   /** A unary call with failover, within one deadline. */
   async unary(
     path: string,

@@ -106,6 +106,8 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
   /** The heartbeat ended the stream on purpose: start another. */
   #restart = false;
   #endpoint: string | undefined;
+  /** The gRPC member the stream is on (gRPC). */
+  #grpcEndpoint: string | undefined;
   #heard = performance.now();
   #fragments: Event[] = [];
   readonly #running: Promise<void>;
@@ -288,6 +290,9 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
         if (this.#endpoint !== undefined) {
           this.#caller.http.avoid(this.#endpoint);
         }
+        if (this.#grpcEndpoint !== undefined) {
+          this.#caller.grpc?.avoid(this.#grpcEndpoint);
+        }
         await pause(backoff(failures++), this.#sleeps);
       }
     }
@@ -305,6 +310,10 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
     // The gateway's member, for the heartbeat; gRPC's connection PINGs.
     this.#endpoint = streams.wire === "gateway"
       ? this.#caller.http.current
+      : undefined;
+    // gRPC's member, to move on from when the stream fails.
+    this.#grpcEndpoint = streams.wire === "grpc"
+      ? this.#caller.grpc?.current.endpoint
       : undefined;
     for await (
       const response of streams.watch.open(create, controller.signal)
