@@ -19,7 +19,7 @@ export interface PageLease {
 
 /** Most leases asked about in one go (Kubernetes clusters hold many). */
 const LEASES_SHOWN = 1000;
-const decoder = new TextDecoder();
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** The leases (at most {@link LEASES_SHOWN}, by ID) and how many in all. */
 export async function leaseList(

@@ -24,10 +24,17 @@ test("a compaction during a dump names the prefix and the revision", async () =>
   }
   await client.put("small/k", "x");
   const { revision } = await client.put("dump/last", "x");
+  // The proxy counts and holds HTTP/1.1 requests: the gateway's.
   await using proxy = startProxy(etcd.clientPort);
   // The ranges a dump asks before its second page: as many as a dump of a
   // subtree of one page asks in all (what it asks besides pages may change).
-  const small = await runMain(dump, ["small", "--endpoints", proxy.endpoint]);
+  const small = await runMain(dump, [
+    "small",
+    "--endpoints",
+    proxy.endpoint,
+    "--transport",
+    "gateway",
+  ]);
   assert.equal(small.code, 0, small.stderr);
   const before = proxy.count("POST", "/v3/kv/range");
   // The second page waits until the compaction is done.
@@ -35,7 +42,13 @@ test("a compaction during a dump names the prefix and the revision", async () =>
   proxy.holdRequests((line) =>
     line.startsWith("POST /v3/kv/range") && ++ranges === before + 1
   );
-  const running = runMain(dump, ["dump", "--endpoints", proxy.endpoint]);
+  const running = runMain(dump, [
+    "dump",
+    "--endpoints",
+    proxy.endpoint,
+    "--transport",
+    "gateway",
+  ]);
   await within(proxy.held, 20_000, "the second page to be asked for");
   const later = await client.put("elsewhere", "x");
   await client.compact(later.revision);

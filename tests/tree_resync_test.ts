@@ -26,7 +26,7 @@ for (const backend of BACKENDS) {
     const options = { endpoints: proxy.endpoint, timeout: 800 };
     await using cut = backend.name === "v2"
       ? new Client(options)
-      : new V3Client(options);
+      : new V3Client({ ...options, transport: "gateway" }); // SNAPSHOT's requests
     const store = storeOf(running.client);
     const subtree = store.subtree("r");
     await store.put(subtree, "a", "1");

@@ -16,11 +16,14 @@ test("the viewer's compare-and-swap on etcd v3", async (t) => {
     await client.put(`v/${name}`, "1");
   }
   await using proxy = startProxy(etcd.clientPort);
+  // The proxy stalls the viewer's watch as an HTTP/1.1 stream: the gateway's.
   const view = await startView([
     "v",
     "--write",
     "--endpoints",
     proxy.endpoint,
+    "--transport",
+    "gateway",
   ]);
   const at = (path: string) =>
     new URL(`${path}?token=${view.token}`, view.url).href;

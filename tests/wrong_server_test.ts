@@ -4,7 +4,8 @@
 
 import assert from "node:assert/strict";
 import { Client, UnexpectedResponse, type Value } from "../v2/mod.ts";
-import { Client as V3Client } from "./_v3.ts";
+// What the gateway (HTTP/1.1) meets; gRPC's own view is the last step.
+import { Client as V3Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
 import { test } from "./_wait.ts";
 
@@ -27,6 +28,16 @@ async function unexpected(promise: Promise<unknown>) {
 }
 
 test("a server that is not etcd is named as such", async (t) => {
+  await t.step("on gRPC: not a gRPC answer", async () => {
+    await using web = webServer(200, "<html>hello</html>");
+    await using v3 = new V3Client({ endpoints: web.endpoint });
+    const error = await unexpected(v3.get("a"));
+    assert.match(
+      error.message,
+      /for POST \/etcdserverpb\.KV\/Range: content-type "text\/html[^"]*" instead of application\/grpc/,
+    );
+  });
+
   await t.step("a web page", async () => {
     await using web = webServer(200, "<html>hello</html>");
     await using v2 = new Client({ endpoints: web.endpoint });
@@ -34,7 +45,10 @@ test("a server that is not etcd is named as such", async (t) => {
     assert.equal(v2Error.status, 200);
     assert.match(v2Error.message, /HTTP 200 with a body that is not JSON/);
     assert.equal(v2Error.excerpt, "<html>hello</html>");
-    await using v3 = new V3Client({ endpoints: web.endpoint });
+    await using v3 = new V3Client({
+      endpoints: web.endpoint,
+      transport: "gateway",
+    });
     const v3Error = await unexpected(v3.put("a", "1"));
     assert.match(
       v3Error.message,
@@ -44,7 +58,11 @@ test("a server that is not etcd is named as such", async (t) => {
 
   await t.step("an error page", async () => {
     await using web = webServer(503, "down for maintenance", "text/plain");
-    await using v3 = new V3Client({ endpoints: web.endpoint, timeout: 2000 });
+    await using v3 = new V3Client({
+      endpoints: web.endpoint,
+      timeout: 2000,
+      transport: "gateway",
+    });
     const error = await unexpected(v3.get("a"));
     assert.equal(error.status, 503);
     assert.match(error.message, /for GET \/version: HTTP 503/);
@@ -79,7 +97,10 @@ test("v3: what a proxy in front of etcd answers instead is named", async (t) => 
   };
   await t.step("a page that is not JSON", async () => {
     await using proxy = proxyOf(200, "<html>maintenance</html>");
-    await using client = new V3Client({ endpoints: proxy.endpoint });
+    await using client = new V3Client({
+      endpoints: proxy.endpoint,
+      transport: "gateway",
+    });
     const error = await unexpected(client.get("a"));
     assert.match(
       error.message,
@@ -88,7 +109,10 @@ test("v3: what a proxy in front of etcd answers instead is named", async (t) => 
   });
   await t.step("a path the proxy does not serve", async () => {
     await using proxy = proxyOf(404, "404 page not found");
-    await using client = new V3Client({ endpoints: proxy.endpoint });
+    await using client = new V3Client({
+      endpoints: proxy.endpoint,
+      transport: "gateway",
+    });
     const error = await unexpected(client.get("a"));
     assert.match(
       error.message,
@@ -97,7 +121,10 @@ test("v3: what a proxy in front of etcd answers instead is named", async (t) => 
   });
   await t.step("JSON that is not an answer", async () => {
     await using proxy = proxyOf(409, "[1, 2]");
-    await using client = new V3Client({ endpoints: proxy.endpoint });
+    await using client = new V3Client({
+      endpoints: proxy.endpoint,
+      transport: "gateway",
+    });
     const error = await unexpected(client.get("a"));
     assert.equal(error.status, 409);
     assert.equal(error.excerpt, "[1, 2]");
