@@ -1,0 +1,158 @@
+// v3 failover counted at the wire: two proxies in front of one etcd 3.5
+// stand for two members, so a test can break one and count what each got;
+// and a real cluster that loses quorum while a write waits.
+
+import assert from "node:assert/strict";
+import {
+  ConnectionFailed,
+  RequestTimeout,
+  UnexpectedResponse,
+} from "../../mod.ts";
+import { Client, TRANSPORT } from "../_v3.ts";
+import { startCluster, startEtcd } from "../../testing.ts";
+import { type Proxy, startProxy } from "../_proxy.ts";
+import { test, until, within } from "../_wait.ts";
+
+test("v3 failover: reads move on, writes are never sent twice", async (t) => {
+  await using etcd = await startEtcd({ version: "3.5" });
+  await using direct = new Client({ endpoints: etcd.endpoint });
+  await direct.put("k", "v");
+  const proxies: Proxy[] = [];
+  const pair = (timeout = 2000) => {
+    const first = startProxy(etcd.clientPort);
+    const second = startProxy(etcd.clientPort);
+    proxies.push(first, second);
+    // The proxies count and break HTTP/1.1 exchanges: the gateway's.
+    const client = new Client({
+      endpoints: [first.endpoint, second.endpoint],
+      timeout,
+      transport: "gateway",
+    });
+    return { first, second, client };
+  };
+  /** How many times `key` was written since created. */
+  const versionOf = async (key: string) =>
+    (await direct.get(key))?.version ?? 0;
+  try {
+    await t.step("a member answering HTTP 502 is left for a read", async () => {
+      const { first, second, client } = pair();
+      await using _ = client;
+      await client.get("k"); // the gateway's prefix is asked once, first
+      first.failAnswers(502);
+      const got = await within(client.get("k"), 5000, "get() through a 502");
+      assert.equal(got?.value, "v");
+      assert.equal(first.count("POST", "/v3/kv/range"), 2);
+      assert.equal(second.count("POST", "/v3/kv/range"), 1);
+    });
+
+    await t.step("a write answered HTTP 502 is not sent again", async () => {
+      const { first, second, client } = pair();
+      await using _ = client;
+      await client.get("k");
+      first.failAnswers(502);
+      const error = await within(
+        client.put("w502", "x").catch((error) => error),
+        5000,
+        "put() through a 502",
+      );
+      assert.ok(error instanceof UnexpectedResponse, String(error));
+      assert.equal(error.mayHaveBeenApplied, true);
+      assert.equal(first.count("POST", "/v3/kv/put"), 1);
+      assert.equal(second.count("POST", "/v3/kv/put"), 0);
+      assert.equal(await versionOf("w502"), 1, "applied once");
+    });
+
+    await t.step("a write that times out is not sent again", async () => {
+      const { first, second, client } = pair(500);
+      await using _ = client;
+      await client.get("k");
+      first.holdAnswers();
+      const error = await within(
+        client.put("wtimeout", "x").catch((error) => error),
+        5000,
+        "put() to a member that does not answer",
+      );
+      assert.ok(error instanceof RequestTimeout, String(error));
+      assert.equal(second.count("POST", "/v3/kv/put"), 0);
+      first.passAnswers();
+      assert.equal(await versionOf("wtimeout"), 1);
+    });
+
+    await t.step(
+      "a write cut after it was sent is not sent again",
+      async () => {
+        const { first, second, client } = pair();
+        await using _ = client;
+        await client.get("k");
+        first.holdAnswers();
+        const writing = client.put("wcut", "x").catch((error) => error);
+        await until(
+          async () => (await versionOf("wcut")) === 1,
+          5000,
+          "etcd to apply the write whose answer is held",
+        );
+        first.cut();
+        const error = await within(writing, 5000, "put() on a cut connection");
+        assert.ok(error instanceof ConnectionFailed, String(error));
+        assert.equal(error.mayHaveBeenApplied, true);
+        assert.equal(second.count("POST", "/v3/kv/put"), 0);
+        assert.equal(await versionOf("wcut"), 1);
+      },
+    );
+
+    await t.step(
+      "a write refused before sending goes to the next",
+      async () => {
+        const nobody = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        const closed = `http://127.0.0.1:${nobody.addr.port}`;
+        nobody.close();
+        const second = startProxy(etcd.clientPort);
+        proxies.push(second);
+        await using client = new Client({
+          endpoints: [closed, second.endpoint],
+        });
+        await client.put("wrefused", "x");
+        if (TRANSPORT === "gateway") {
+          assert.equal(second.count("POST", "/v3/kv/put"), 1);
+        }
+        assert.equal(await versionOf("wrefused"), 1);
+      },
+    );
+  } finally {
+    for (const proxy of proxies) await proxy[Symbol.asyncDispose]();
+  }
+});
+
+test("v3: a write to a member without quorum is known not applied", async () => {
+  await using cluster = await startCluster(3, { version: "3.5" });
+  const [first, second, third] = cluster.members;
+  await using client = new Client({
+    endpoints: [first!.endpoint, second!.endpoint],
+  });
+  await client.put("q/k", "0");
+  await second!.stop();
+  await third!.stop();
+  await until(
+    // Until it knows, /health waits for a read that cannot be served.
+    () => client.health({ timeout: 1000 }).then((h) => !h.health, () => false),
+    10_000,
+    "the first member to lose its leader",
+  );
+  // The first member says at once that it has no leader (the client asks
+  // it to): the write was not applied, so it may go to the next member,
+  // which is down too. Nothing is in doubt.
+  const error = await within(
+    client.put("q/once", "x").catch((error) => error),
+    5000,
+    "the write to fail",
+  );
+  assert.ok(error instanceof ConnectionFailed, String(error));
+  assert.equal(error.mayHaveBeenApplied, false);
+  assert.match(error.message, /no leader/);
+  await second!.start(false);
+  await third!.start(false);
+  await Promise.all(cluster.members.map((member) => member.waitHealthy()));
+  assert.equal(await client.get("q/once"), undefined, "not applied");
+  await client.put("q/once", "x");
+  assert.equal((await client.get("q/once"))?.version, 1);
+});
