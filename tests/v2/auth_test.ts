@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { AuthError, Client, EtcdTree, Unauthorized, Value } from "../../v2/mod.ts";
+import {
+  AuthError,
+  Client,
+  EtcdTree,
+  Unauthorized,
+  Value,
+} from "../../v2/mod.ts";
 import { main as load } from "../../cli/load.ts";
 import { main as dump } from "../../cli/dump.ts";
 import { startEtcd } from "../../testing.ts";

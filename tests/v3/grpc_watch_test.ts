@@ -10,7 +10,10 @@ import { denoDialer } from "../../_h2/socket.ts";
 import { Client } from "../../mod.ts";
 import { type EtcdServer, startEtcd } from "../../testing.ts";
 import { type BidiStream, GrpcChannel } from "../../v3/_grpc.ts";
-import { GrpcWatchHub, type GrpcWatchHubOptions } from "../../v3/_grpc_watch.ts";
+import {
+  GrpcWatchHub,
+  type GrpcWatchHubOptions,
+} from "../../v3/_grpc_watch.ts";
 import {
   AuthenticateRequest,
   AuthenticateResponse,
