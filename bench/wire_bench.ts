@@ -24,8 +24,8 @@
  * is built into `.tools/peer-go/`) and etcd 3.5 in `.tools/etcd-3.5/`.
  * `--write` puts the section "v3 over gRPC vs etcd's Go client" into
  * BENCHMARKS.md; `--profile NAME` runs only the Client's part of one
- * scenario ("range x1", "put x16", "big range", "tree open"), for
- * `--cpu-prof`.
+ * scenario ("range x1", "put x16", "big range", "tree open", or
+ * "etcd2yaml" in this process), for `--cpu-prof`.
  *
  * ```sh
  * deno run -A --v8-flags=--expose-gc bench/wire_bench.ts [--seconds 2] [--rounds 5] [--write]
@@ -42,7 +42,8 @@ import { startEtcd } from "../testing.ts";
 import { GrpcChannel } from "../v3/_grpc.ts";
 import { RangeRequest, RangeResponse } from "../v3/_proto/mod.ts";
 import { median, percentile } from "./_stats.ts";
-import { goPeer, npmPeer, rate, run } from "./_run.ts";
+import { main as dump } from "../cli/dump.ts";
+import { goPeer, npmPeer, quietIo, rate, run } from "./_run.ts";
 import { gatewayScripts, wrkRate } from "./_wrk.ts";
 import { WATCH_HEADER, watchDelivery, watchLine } from "./_watch.ts";
 
@@ -162,12 +163,13 @@ if (flags.profile !== undefined) {
     console.log(
       `${name}: ${(await ours(grpc, name as Scenario)).toFixed(0)}/s`,
     );
-  } else if (name === "big range" || name === "tree open") {
+  } else if (["big range", "tree open", "etcd2yaml"].includes(name)) {
     await fillBig();
     const started = performance.now();
     for (let round = 0; round < ROUNDS; round++) {
       if (name === "big range") await bigRange(grpc);
-      else await openTree();
+      else if (name === "tree open") await openTree();
+      else await dump(["big", "--endpoints", etcd.endpoint], quietIo());
     }
     console.log(
       `${name}: ${((performance.now() - started) / ROUNDS).toFixed(0)} ms`,
