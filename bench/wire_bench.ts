@@ -67,6 +67,7 @@ const BURST = Number(flags.burst);
 const BIG = Number(flags.big);
 const WATCHES = Number(flags.watches);
 const KEYS = 100;
+const COUNT = BIG.toLocaleString("en-US");
 const ETCD3 = "1.1.2";
 const root = new URL("..", import.meta.url).pathname;
 const etcdctl = `${root}.tools/etcd-3.5/usr/bin/etcdctl`;
@@ -156,8 +157,10 @@ async function openTree(): Promise<void> {
 }
 
 if (flags.profile !== undefined) {
-  // Only the Client's part of one scenario, for --cpu-prof.
+  // Only the Client's part of one scenario, for --cpu-prof; then stop
+  // (disposing first: Deno.exit skips `await using`, and etcd would stay).
   const name = flags.profile;
+  let code = 0;
   if ((SCENARIOS as string[]).includes(name)) {
     await ours(grpc, name as Scenario); // warm up
     console.log(
@@ -176,10 +179,13 @@ if (flags.profile !== undefined) {
     );
   } else {
     console.error(`Unknown --profile ${JSON.stringify(name)}`);
-    Deno.exit(2);
+    code = 2;
   }
   channel.close();
-  Deno.exit(0);
+  await gateway.close();
+  await grpc.close();
+  await etcd[Symbol.asyncDispose]();
+  Deno.exit(code);
 }
 
 const [go, peerDir, nodeVersion, load] = await Promise.all([
@@ -251,7 +257,7 @@ const lines: string[] = [];
 
 lines.push(
   row(["calls (ops/s)", ...WHO, "grpc / Go", "grpc / etcd3", "goal"]),
-  row([...Array(WHO.length + 3).fill("---:"), "---"]),
+  row(["---", ...Array(WHO.length + 2).fill("---:"), "---"]),
 );
 for (const scenario of SCENARIOS) {
   const toGo = opsOf("grpc", scenario) / opsOf("Go", scenario);
@@ -270,7 +276,7 @@ for (const scenario of SCENARIOS) {
 lines.push(
   "",
   row(["etcd CPU µs/request", ...WHO, "grpc / Go", "", "goal"]),
-  row([...Array(WHO.length + 3).fill("---:"), "---"]),
+  row(["---", ...Array(WHO.length + 2).fill("---:"), "---"]),
 );
 for (const scenario of SCENARIOS) {
   const toGo = cpuOf("grpc", scenario) / cpuOf("Go", scenario);
@@ -340,7 +346,14 @@ for (let round = 0; round <= ROUNDS; round++) {
 const ms = (name: string) => median(times.get(name)!);
 lines.push(
   "",
-  row([`${BIG} keys (100 B values)`, "ms", "baseline", "ms", "ratio", "goal"]),
+  row([
+    `${COUNT} keys (100 B values)`,
+    "ms",
+    "baseline",
+    "ms",
+    "ratio",
+    "goal",
+  ]),
   row(["---", "---:", "---", "---:", "---:", "---"]),
 );
 for (
@@ -445,7 +458,7 @@ average ${load} at the start${
 }. Calls: median of ${ROUNDS} alternating rounds of ${SECONDS} s, the same ${KEYS}
 keys, \`xN\` N in flight; grpc and gateway are this Client on each wire. etcd's
 CPU per request is the utime + stime of etcd's process around each run (10 ms
-ticks) over the requests made. ${BIG} keys: median of ${ROUNDS} rounds after
+ticks) over the requests made. ${COUNT} keys: median of ${ROUNDS} rounds after
 one to warm up; etcd2yaml and etcdctl are whole processes, output discarded.
 
 ${lines.join("\n")}
