@@ -1,6 +1,7 @@
 // The v3 peer, microsoft/etcd3 (gRPC) under Node.js, doing the same work as
 // bench/v3_bench.ts asks of the others. Prints one JSON object: ops/s per
-// scenario.
+// scenario. PEER_SCENARIOS (say "range x16,put x1") runs only those, so
+// that etcd's CPU can be read around each.
 //
 //   node bench/_peer_v3.cjs ENDPOINT SECONDS
 "use strict";
@@ -29,13 +30,16 @@ async function run(kind, concurrency) {
 (async () => {
   await op("range", 0); // connect first
   const out = {};
+  const wanted = process.env.PEER_SCENARIOS;
   for (
     const [kind, concurrency] of [["range", 1], ["put", 1], ["range", 16], [
       "put",
       16,
     ]]
   ) {
-    out[`${kind} x${concurrency}`] = await run(kind, concurrency);
+    const name = `${kind} x${concurrency}`;
+    if (wanted && !wanted.split(",").includes(name)) continue;
+    out[name] = await run(kind, concurrency);
   }
   client.close();
   process.stdout.write(JSON.stringify(out) + "\n");

@@ -137,17 +137,20 @@ export async function npmPeer(
 
 /**
  * Builds the Go peer (`bench/_peer_go/main.go`, etcd's own clientv3) into
- * `.tools/peer-go/peer-go` when it is missing or older than its source, and
- * returns the binary's path. Needs Debian's `golang-go` and
- * `golang-etcd-server-dev` (GOPATH mode, no module downloads).
+ * `.tools/peer-go/peer-go-<hash of the source>` unless built already, and
+ * returns the binary's path. Keyed by the source rather than its mtime:
+ * worktrees share `.tools`, and each may hold another version. Needs
+ * Debian's `golang-go` and `golang-etcd-server-dev` (GOPATH mode, no module
+ * downloads).
  */
 export async function goPeer(): Promise<string> {
   const source = new URL("./_peer_go/main.go", import.meta.url).pathname;
   const dir = new URL("../.tools/peer-go", import.meta.url).pathname;
-  const binary = `${dir}/peer-go`;
-  const built = await Deno.stat(binary).catch(() => undefined);
-  const changed = (await Deno.stat(source)).mtime!;
-  if (built?.mtime && built.mtime >= changed) return binary;
+  const code = await Deno.readFile(source);
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", code))
+    .toHex().slice(0, 12);
+  const binary = `${dir}/peer-go-${hash}`;
+  if (await Deno.stat(binary).catch(() => undefined)) return binary;
   const gocode = "/usr/share/gocode/src/go.etcd.io/etcd/clientv3";
   if (!await Deno.stat(gocode).catch(() => undefined)) {
     throw new Error(
@@ -155,10 +158,11 @@ export async function goPeer(): Promise<string> {
     );
   }
   console.error("Building the Go clientv3 peer into .tools/peer-go ...");
-  await Deno.mkdir(`${dir}/src/peer-go`, { recursive: true });
-  await Deno.copyFile(source, `${dir}/src/peer-go/main.go`);
+  const src = `${dir}/src/peer-go-${hash}`;
+  await Deno.mkdir(src, { recursive: true });
+  await Deno.writeFile(`${src}/main.go`, code);
   const output = await new Deno.Command("go", {
-    args: ["build", "-o", binary, "peer-go"],
+    args: ["build", "-o", binary, `peer-go-${hash}`],
     cwd: dir,
     env: {
       GOPATH: `${dir}:/usr/share/gocode`,

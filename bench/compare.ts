@@ -4,7 +4,7 @@
  * gets and sets of the same 100 keys on one throwaway etcd, sequentially and
  * 16 at a time. Each figure is the median of several alternating rounds.
  * Then the scenario benchmarks of the other modules run (watch, tree, CLI,
- * viewer, v3; each on a throwaway etcd of its own), and everything is
+ * viewer, v3, v3 by wire; each on a throwaway etcd of its own), and everything is
  * written to `BENCHMARKS.md`.
  *
  * Needs `wrk` (`apt-get install wrk`), Node.js with npm (node-etcd is
@@ -185,20 +185,32 @@ if (!flags.quick) {
       ["view_bench.ts", false],
       ["v3_bench.ts", false],
       ["tree_v3_bench.ts", true],
+      // Writes its own section of BENCHMARKS.md (kept below).
+      ["wire_bench.ts", true],
     ] as const
   ) {
     console.error(`running bench/${file} ...`);
+    const own = file === "wire_bench.ts";
     const text = await run(Deno.execPath(), [
       "run",
       "-A",
       ...(v8 ? ["--v8-flags=--expose-gc"] : []),
       `${root}bench/${file}`,
+      ...(own ? ["--write"] : []),
     ]);
-    scenarios.push(`### bench/${file}\n\n\`\`\`\n${text.trim()}\n\`\`\``);
+    if (!own) {
+      scenarios.push(`### bench/${file}\n\n\`\`\`\n${text.trim()}\n\`\`\``);
+    }
     // Each reports its goals on lines that start with "goal".
     if (/^goal.*\bmissed\b/im.test(text)) missedScenarios.push(file);
   }
 }
+
+// The sections written by other means (wire_bench.ts, notes of profiles)
+// stay: every "## " section but this report's own.
+const kept = (await Deno.readTextFile(`${root}BENCHMARKS.md`).catch(() => ""))
+  .split(/^(?=## )/m).slice(1)
+  .filter((section) => !section.startsWith("## Scenarios\n"));
 
 const report = `# Benchmarks
 
@@ -231,7 +243,8 @@ connection is the Client's own work per request (keys, results, deadlines).
 ## Scenarios
 
 ${scenarios.length ? scenarios.join("\n\n") : "(skipped: --quick)"}
-`;
+
+${kept.join("\n")}`;
 await Deno.writeTextFile(`${root}BENCHMARKS.md`, report);
 await run(Deno.execPath(), ["fmt", `${root}BENCHMARKS.md`]);
 console.log(

@@ -28,9 +28,10 @@
 import { parseArgs } from "node:util";
 import { Client } from "../mod.ts";
 import { startEtcd } from "../testing.ts";
-import { lagsOf, median, percentile } from "./_stats.ts";
-import { npmPeer, rate, run, runWriters } from "./_run.ts";
-import { wrkRate } from "./_wrk.ts";
+import { median, percentile } from "./_stats.ts";
+import { npmPeer, rate, run } from "./_run.ts";
+import { gatewayScripts, wrkRate } from "./_wrk.ts";
+import { WATCH_HEADER, watchDelivery, watchLine } from "./_watch.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -61,36 +62,15 @@ const peerDir = await npmPeer("peer-v3", "etcd3", ETCD3);
 const nodeVersion = (await run("node", ["--version"])).trim();
 
 const b64 = (text: string) => new TextEncoder().encode(text).toBase64();
-const bodies = (kind: string) =>
-  Array.from(
-    { length: KEYS },
-    (_, i) =>
-      JSON.stringify(
-        kind === "range"
-          ? { key: b64(`bench/k${i}`) }
-          : { key: b64(`bench/k${i}`), value: b64("v") },
-      ),
-  );
-
-const scripts = await Deno.makeTempDir();
-for (const kind of ["range", "put"]) {
-  await Deno.writeTextFile(
-    `${scripts}/${kind}.lua`,
-    `local bodies = {${bodies(kind).map((body) => `'${body}'`).join(",")}}
-local i = 0
-request = function()
-  i = (i % ${KEYS}) + 1
-  return wrk.format("POST", "/v3/kv/${kind}", nil, bodies[i])
-end
-`,
-  );
-}
+const scripts = await gatewayScripts(KEYS);
+const rangeBodies = scripts.bodies.range;
+const putBodies = scripts.bodies.put;
 
 function wrk(scenario: Scenario): Promise<number> {
   const [kind, times] = scenario.split(" x") as [string, string];
   return wrkRate(
     etcd.endpoint,
-    `${scripts}/${kind}.lua`,
+    scripts.files[kind as "range" | "put"],
     Number(times),
     SECONDS,
   );
@@ -102,9 +82,6 @@ function ours(scenario: Scenario): Promise<number> {
     return (await client.get(`bench/k${i}`))?.value;
   });
 }
-
-const rangeBodies = bodies("range");
-const putBodies = bodies("put");
 
 /** Deno's `fetch` doing the same calls, decoding what a caller needs. */
 function bare(scenario: Scenario): Promise<number> {
@@ -152,7 +129,7 @@ for (let round = 0; round < ROUNDS; round++) {
     figures.etcd3![scenario].push(fromPeer[scenario]);
   }
 }
-await Deno.remove(scripts, { recursive: true });
+await Deno.remove(scripts.dir, { recursive: true });
 
 const m = (who: string, scenario: Scenario) => median(figures[who]![scenario]);
 const goals: Record<Scenario, { wrk: number; peer: number }> = {
@@ -188,57 +165,7 @@ for (const scenario of SCENARIOS) {
 }
 
 // Watch delivery.
-interface WatchRun {
-  writes: number;
-  seconds: number;
-  missing: number;
-  extra: number;
-  lags: number[];
-  error: string | undefined;
-}
-
-async function watchScenario(
-  prefix: string,
-  args: string[],
-): Promise<WatchRun> {
-  const start = (await client.put(`${prefix}/seed`, "0")).revision + 1;
-  const watcher = client.watch(`${prefix}/`, {
-    prefix: true,
-    startRevision: start,
-  });
-  const seen = new Map<number, number>(); // revision -> wall-clock time
-  let extra = 0;
-  let error: string | undefined;
-  const reading = (async () => {
-    for await (const event of watcher) {
-      if (seen.has(event.revision)) extra++;
-      seen.set(event.revision, performance.timeOrigin + performance.now());
-    }
-  })().catch((reason) => error = String(reason));
-  const { seconds, writes } = await runWriters(
-    etcd.endpoint,
-    prefix,
-    args,
-    "v3",
-  );
-  const deadline = performance.now() + 5000;
-  while (
-    error === undefined && performance.now() < deadline &&
-    writes.some(([revision]) => !seen.has(revision))
-  ) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  await watcher.close();
-  await reading;
-  const { missing, sorted: lags } = lagsOf(writes, seen);
-  return { writes: writes.length, seconds, missing, extra, lags, error };
-}
-
-const watchLines = [
-  "watch".padEnd(22) + "writes/s".padStart(10) + "writes".padStart(9) +
-  "delivered".padStart(11) + "missing".padStart(9) + "lag p50".padStart(10) +
-  "lag p99".padStart(10),
-];
+const watchLines = [WATCH_HEADER];
 let watchMet = true;
 for (
   const [name, prefix, args] of [
@@ -250,21 +177,11 @@ for (
   ] as const
 ) {
   console.error(`watch: ${name} ...`);
-  const result = await watchScenario(prefix, [...args]);
+  const result = await watchDelivery(client, etcd.endpoint, prefix, args);
   const p99 = percentile(result.lags, 0.99);
   watchMet &&= result.missing === 0 && result.extra === 0 && p99 < 50 &&
     result.error === undefined;
-  watchLines.push(
-    name.padEnd(22) + (result.writes / result.seconds).toFixed(0).padStart(10) +
-      String(result.writes).padStart(9) +
-      `${(100 * (result.writes - result.missing) / result.writes).toFixed(2)}%`
-        .padStart(11) +
-      String(result.missing).padStart(9) +
-      `${percentile(result.lags, 0.5).toFixed(1)} ms`.padStart(10) +
-      `${p99.toFixed(1)} ms`.padStart(10) +
-      (result.extra ? `  ${result.extra} twice` : "") +
-      (result.error ? `  failed: ${result.error}` : ""),
-  );
+  watchLines.push(watchLine(name, result));
 }
 
 // One big range.

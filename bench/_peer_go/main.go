@@ -1,6 +1,8 @@
 // The Go peer: etcd's own client (clientv3, gRPC), doing the same work as
 // bench/v3_bench.ts asks of the others. Prints one JSON object: ops/s per
 // scenario, and with a prefix, the milliseconds of one range over it.
+// PEER_SCENARIOS (say "range x16,put x1") runs only those scenarios, so
+// that etcd's CPU can be read around each.
 //
 //	peer-go ENDPOINT SECONDS [BIG_PREFIX]
 //
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,12 +107,17 @@ func main() {
 			kind        string
 			concurrency int
 		}{{"range", 1}, {"put", 1}, {"range", 16}, {"put", 16}} {
+			name := fmt.Sprintf("%s x%d", s.kind, s.concurrency)
+			if wanted := os.Getenv("PEER_SCENARIOS"); wanted != "" &&
+				!strings.Contains(","+wanted+",", ","+name+",") {
+				continue
+			}
 			rate, err := run(client, s.kind, s.concurrency, seconds)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
 			}
-			out[fmt.Sprintf("%s x%d", s.kind, s.concurrency)] = rate
+			out[name] = rate
 		}
 	}
 	text, _ := json.Marshal(out)
