@@ -140,7 +140,11 @@ export class KeyValue {
    * @throws {TypeError} When the value is not UTF-8 (use `valueBytes`).
    */
   get value(): string {
-    return text(this.valueBytes, `value of ${describeBytes(this.keyBytes)}`);
+    // The key is described only when the value is refused (a hot path).
+    return text(
+      this.valueBytes,
+      () => `value of ${describeBytes(this.keyBytes)}`,
+    );
   }
 
   /** The revision that created the key (since it last did not exist). */
@@ -182,12 +186,13 @@ export class KeyValue {
   }
 }
 
-function text(bytes: Uint8Array, what: string): string {
+function text(bytes: Uint8Array, what: string | (() => string)): string {
   const decoded = textOf(bytes);
   if (decoded === undefined) {
+    const named = typeof what === "string" ? what : what();
     throw new TypeError(
-      `Cannot give the ${what} as text: it is not UTF-8; use ${
-        what === "key" ? "keyBytes" : "valueBytes"
+      `Cannot give the ${named} as text: it is not UTF-8; use ${
+        named === "key" ? "keyBytes" : "valueBytes"
       }`,
     );
   }

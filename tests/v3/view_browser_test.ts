@@ -176,7 +176,7 @@ test("etcd-tree viewer on etcd v3, in Chromium", async (t) => {
         const dump = await page.locator("#hexdump").textContent() ?? "";
         assert.match(
           dump.split("\n")[0]!,
-          /^00000000  6b 38 73 00 0a 0b 76 31 12 50 6f 64 1a 77 65 62  \|k8s\.\.\.v1\.Pod\.web\|$/,
+          /^00000000 {2}6b 38 73 00 0a 0b 76 31 12 50 6f 64 1a 77 65 62 {2}\|k8s\.\.\.v1\.Pod\.web\|$/,
         );
         const [download] = await Promise.all([
           page.waitForEvent("download"),
@@ -217,7 +217,7 @@ test("etcd-tree viewer on etcd v3, in Chromium", async (t) => {
         await view.answer("Upload");
         await waitText("#notice-text", /^Uploaded web-0\.bin as revision \d+/);
         assert.deepEqual((await client.get(`v/${pod}`))?.valueBytes, file);
-        await waitText("#hexdump", /^00000000  6b 38 73 00 01 02 03 fe /);
+        await waitText("#hexdump", /^00000000 {2}6b 38 73 00 01 02 03 fe /);
         await screenshot(page, "bytes");
       },
     );
