@@ -228,9 +228,9 @@ export class V3Store implements Store {
       revision ||= root.revision;
       for (const raw of root.kvs) add(raw);
     }
-    for (;;) {
-      const page = await this.#range(
-        start,
+    const pageFrom = (from: Uint8Array) => {
+      const asking = this.#range(
+        from,
         end,
         revision || undefined,
         PAGE_SIZE,
@@ -238,11 +238,23 @@ export class V3Store implements Store {
       ).catch((error) => {
         throw denied(error, base, "read");
       });
+      asking.catch(() => {}); // awaited below; not unhandled meanwhile
+      return asking;
+    };
+    // The next page is asked for as soon as this one says where it starts,
+    // so etcd reads it while this one is taken in.
+    let asking = pageFrom(start);
+    for (;;) {
+      const page = await asking;
       revision ||= page.revision;
-      for (const raw of page.kvs) add(raw);
       const last = page.kvs.at(-1);
-      if (!page.more || last === undefined) break;
-      start = concat(last.key.subarray(strip), ZERO);
+      const more = page.more && last !== undefined;
+      if (more) {
+        start = concat(last.key.subarray(strip), ZERO);
+        asking = pageFrom(start);
+      }
+      for (const raw of page.kvs) add(raw);
+      if (!more) break;
     }
     const snapshot: Snapshot = { index: revision, entries };
     if (skipped.length > 0) snapshot.skipped = skipped;
