@@ -45,6 +45,12 @@ export interface Proxy extends AsyncDisposable {
   failAnswers(status: number): void;
   /** Answers pass again; what was held back is sent on. */
   passAnswers(): void;
+  /**
+   * From now on nothing passes either way on any connection, which stays
+   * open: whatever the protocol (HTTP/1.1 or HTTP/2), requests never reach
+   * the server and answers never reach the client.
+   */
+  freeze(): void;
   /** Resolves once `count` requests have gone through in all. */
   requested(count: number): Promise<void>;
   /**
@@ -71,6 +77,7 @@ export function startProxy(port: number): Proxy {
   const byConnection = new Map<number, string[]>();
   const waiters: { count: number; resolve: () => void }[] = [];
   let blocked = false;
+  let frozen = false;
   let accepted = 0;
   let holdMatch: ((line: string) => boolean) | undefined;
   /** Sends on what one connection held back, and stops holding it. */
@@ -143,6 +150,7 @@ export function startProxy(port: number): Proxy {
       let holding: Uint8Array[] | undefined;
       const fromClient = new TransformStream<Uint8Array, Uint8Array>({
         transform: (chunk, controller) => {
+          if (frozen) return;
           noteRequests(chunk, nth);
           if (holding !== undefined) {
             holding.push(chunk);
@@ -184,6 +192,7 @@ export function startProxy(port: number): Proxy {
       const fromServer = new TransformStream<Uint8Array, Uint8Array>({
         start: (controller) => void (toClient = controller),
         transform: (chunk, controller) => {
+          if (frozen) return;
           const held = stalled.get(nth);
           if (held) held.push(chunk);
           else if (answers.mode === "hold") stalled.set(nth, [chunk]);
@@ -245,6 +254,9 @@ export function startProxy(port: number): Proxy {
     },
     holdAnswers() {
       answers = { mode: "hold" };
+    },
+    freeze() {
+      frozen = true;
     },
     failAnswers(status) {
       answers = { mode: "fail", status };

@@ -36,7 +36,7 @@ async function throughStall(
     endpoint: proxy.endpoint,
     timeout: 60_000,
   });
-  await hold(client, () => proxy.holdRequests(() => true));
+  await hold(client, () => proxy.freeze());
 }
 
 /** Says when each side acted, counted from the stall. */
