@@ -69,8 +69,10 @@ import { METHODS } from "./_proto/mod.ts";
 import type * as pb from "./_proto/mod.ts";
 import type { Watcher, WatchEvent } from "./_watch.ts";
 
-/** Keys per page of a snapshot. */
+/** Keys of a snapshot's first page. */
 const PAGE_SIZE = 5000;
+/** Keys per page after the first, at most: no answer is huge. */
+const LARGE_PAGE = 100_000;
 
 /** How long a lease made for a TTL is reused for other keys, in ms. */
 const SHARE_TTL_LEASE_FOR = 1000;
@@ -228,12 +230,12 @@ export class V3Store implements Store {
       revision ||= root.revision;
       for (const raw of root.kvs) add(raw);
     }
-    const pageFrom = (from: Uint8Array) => {
+    const pageFrom = (from: Uint8Array, size: number) => {
       const asking = this.#range(
         from,
         end,
         revision || undefined,
-        PAGE_SIZE,
+        size,
         { signal: options.signal },
       ).catch((error) => {
         throw denied(error, base, "read");
@@ -243,7 +245,9 @@ export class V3Store implements Store {
     };
     // The next page is asked for as soon as this one says where it starts,
     // so etcd reads it while this one is taken in.
-    let asking = pageFrom(start);
+    // The first page is small (a small subtree is one answer); the rest
+    // comes in pages as large as what is left, up to LARGE_PAGE keys.
+    let asking = pageFrom(start, PAGE_SIZE);
     for (;;) {
       const page = await asking;
       revision ||= page.revision;
@@ -251,7 +255,11 @@ export class V3Store implements Store {
       const more = page.more && last !== undefined;
       if (more) {
         start = concat(last.key.subarray(strip), ZERO);
-        asking = pageFrom(start);
+        const left = page.count - page.kvs.length;
+        asking = pageFrom(
+          start,
+          Math.min(LARGE_PAGE, Math.max(PAGE_SIZE, left)),
+        );
       }
       for (const raw of page.kvs) add(raw);
       if (!more) break;
@@ -592,7 +600,9 @@ export class V3Store implements Store {
     revision: number | undefined,
     limit: number,
     options: { signal?: AbortSignal | undefined; keysOnly?: boolean },
-  ): Promise<{ kvs: pb.KeyValue[]; more: boolean; revision: number }> {
+  ): Promise<
+    { kvs: pb.KeyValue[]; more: boolean; count: number; revision: number }
+  > {
     const body = rangeRequest(key, {
       ...(end === undefined ? {} : { end }),
       ...(revision === undefined ? {} : { revision }),
@@ -606,6 +616,7 @@ export class V3Store implements Store {
       (answer) => ({
         kvs: answer.kvs,
         more: answer.more,
+        count: answer.count,
         revision: header(answer.header).revision,
       }),
       { signal: options.signal, context: describeBytes(key) },

@@ -1,4 +1,4 @@
-// On v3 a subtree is read in pages (5,000 keys each) at one pinned
+// On v3 a subtree is read in pages (5,000 keys, then the rest) at one pinned
 // revision, so a tree of any size opens as one consistent view however
 // much is written meanwhile; and a tree can mirror the whole key space.
 
@@ -10,7 +10,7 @@ import { startEtcd } from "../../testing.ts";
 import { assertMirrorsV3 } from "../_tree.ts";
 import { test } from "../_wait.ts";
 
-const KEYS = 12_000; // more than two pages
+const KEYS = 12_000; // more than one page
 
 test("v3: a subtree larger than a page is read whole, at one revision", async (t) => {
   await using etcd = await startEtcd({ version: "3.5" });
