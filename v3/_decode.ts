@@ -267,8 +267,11 @@ export function errorOf(
 }
 
 // The gateway dials etcd's own gRPC port presenting the server's
-// certificate: with --trusted-ca-file that needs EKU clientAuth.
-const GATEWAY_DIAL = /bad certificate|^connection closed$/;
+// certificate: with --trusted-ca-file that needs EKU clientAuth. etcd words
+// the refusal as it happens to see it: a bad certificate, a closed
+// connection, or a preface it could not write (the peer reset it).
+const GATEWAY_DIAL =
+  /bad certificate|^connection closed$|failed to write client preface/;
 const EKU_HINT =
   " (etcd's gateway could not reach its own gRPC port: when etcd has --trusted-ca-file, its server certificate must allow extended key usage clientAuth as well as serverAuth)";
 
