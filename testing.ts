@@ -61,9 +61,12 @@ export interface EtcdServerOptions {
   /**
    * Client URLs that serve HTTP/1.1 only (etcd 3.5's
    * `--listen-client-http-urls`: the JSON gateway, `/health`); the
-   * endpoint then serves gRPC only.
+   * endpoint then serves gRPC only. A function gets the endpoint and is
+   * asked once per member (each member of a cluster needs its own).
    */
-  listenHttpOnly?: readonly string[];
+  listenHttpOnly?:
+    | readonly string[]
+    | ((endpoint: string) => readonly string[]);
   /**
    * The client URLs to advertise to members and clients (`/v2/members`,
    * member list) instead of the endpoint; a function gets the endpoint.
@@ -142,6 +145,8 @@ export class EtcdServer implements AsyncDisposable {
   readonly peerPort: number;
   /** The directory that holds the data directory and `etcd.log`. */
   readonly dir: string;
+  /** The client URLs that serve HTTP/1.1 only (`listenHttpOnly`), if any. */
+  readonly httpOnly: readonly string[];
   readonly #plan: MemberPlan;
   readonly #options: EtcdServerOptions;
   #child: Deno.ChildProcess | undefined;
@@ -166,6 +171,10 @@ export class EtcdServer implements AsyncDisposable {
     this.endpoint = `${
       options.tls ? "https" : "http"
     }://127.0.0.1:${plan.clientPort}`;
+    const httpOnly = options.listenHttpOnly ?? [];
+    this.httpOnly = typeof httpOnly === "function"
+      ? httpOnly(this.endpoint)
+      : httpOnly;
     this.dir = plan.dir;
   }
 
@@ -213,8 +222,8 @@ export class EtcdServer implements AsyncDisposable {
       `${plan.dir}/data`,
       "--listen-client-urls",
       [this.endpoint, ...(this.#options.alsoListen ?? [])].join(","),
-      ...(this.#options.listenHttpOnly?.length
-        ? ["--listen-client-http-urls", this.#options.listenHttpOnly.join(",")]
+      ...(this.httpOnly.length
+        ? ["--listen-client-http-urls", this.httpOnly.join(",")]
         : []),
       "--advertise-client-urls",
       advertised(this.#options.advertise, this.endpoint).join(","),
@@ -334,7 +343,7 @@ export class EtcdServer implements AsyncDisposable {
         };
         if (client) init.client = client;
         // With HTTP-only URLs, the endpoint answers gRPC alone.
-        const http = this.#options.listenHttpOnly?.[0] ?? this.endpoint;
+        const http = this.httpOnly[0] ?? this.endpoint;
         const response = await fetch(`${http}/health`, init);
         const text = await response.text();
         if (response.ok && text.includes('"true"')) return;

@@ -1,9 +1,9 @@
-// The client of etcd's v3 API over its JSON gateway. Public through
-// v3/mod.ts.
+// The client of etcd's v3 API, over gRPC or its JSON gateway. Public
+// through v3/mod.ts.
 
 import { Dispatcher } from "../_http/dispatcher.ts";
 import { learnEndpoints } from "../_http/endpoints.ts";
-import { EndpointsRefused, UnexpectedResponse } from "../_http/errors.ts";
+import { EndpointsRefused } from "../_http/errors.ts";
 import { connection } from "../_http/options.ts";
 import type { TlsOptions } from "../_http/transport.ts";
 
@@ -46,12 +46,14 @@ import type { KeepAliveChannel } from "./_streams.ts";
 import { type GrpcCallOptions, GrpcPool } from "./_grpc.ts";
 import { METHODS } from "./_proto/mod.ts";
 import { explainRevision } from "./_revisions.ts";
+import { Probes, type VersionInfo } from "./_probes.ts";
+
+export type { VersionInfo };
 
 /** Options of {@linkcode Client}. */
 export interface ClientOptions {
   /**
-   * The base URLs of the etcd members (their client URLs, where the
-   * gateway answers). The client uses the first one that answers and moves
+   * The base URLs of the etcd members (their client URLs). The client uses the first one that answers and moves
    * on when one fails.
    * A bare `host:port` (as etcdctl takes it, `127.0.0.1:2379`) means
    * `http://`, or `https://` when `tls` is given. A URL with a path is
@@ -120,14 +122,6 @@ export interface PagesOptions {
   end?: Bytes;
   /** Aborts the walk. */
   signal?: AbortSignal;
-}
-
-/** The answer of {@linkcode Client.version}. */
-export interface VersionInfo {
-  /** The server's version, such as `"3.5.30"`. */
-  etcdserver: string;
-  /** The cluster's version, such as `"3.5.0"`. */
-  etcdcluster: string;
 }
 
 /**
@@ -385,10 +379,12 @@ class View extends KeySpace {
 }
 
 /**
- * A client of etcd's v3 API through its JSON gateway: keys and values as
- * bytes (text for convenience), revisions, transactions, leases, watches,
- * auth, membership and maintenance. No dependencies: it speaks HTTP/1.1
- * itself.
+ * A client of etcd's v3 API: keys and values as bytes (text for
+ * convenience), revisions, transactions, leases, watches, auth,
+ * membership and maintenance. Calls travel as gRPC (the default) or
+ * through etcd's JSON gateway (`transport: "gateway"`, and by itself when
+ * an endpoint answers only HTTP/1.1). No dependencies: it speaks HTTP/2
+ * and HTTP/1.1 itself.
  *
  * @example Usage
  * ```ts
@@ -409,6 +405,7 @@ export class Client extends KeySpace implements AsyncDisposable {
   readonly #caller: Caller;
   readonly #given: readonly string[];
   readonly #warn: (message: string) => void;
+  readonly #probes: Probes;
   #syncTimer: ReturnType<typeof setInterval> | undefined;
 
   /** The auth admin calls. */
@@ -497,6 +494,7 @@ export class Client extends KeySpace implements AsyncDisposable {
     this.auth = new AuthApi(caller, new Uint8Array(0));
     this.cluster = new ClusterApi(caller);
     this.maintenance = new MaintenanceApi(caller);
+    this.#probes = new Probes(caller, this.maintenance);
   }
 
   /** The endpoints, in order of preference. */
@@ -556,61 +554,35 @@ export class Client extends KeySpace implements AsyncDisposable {
   }
 
   /**
-   * The server's and the cluster's versions.
+   * The server's and the cluster's versions: etcd's `/version` when the
+   * endpoint answers HTTP/1.1 (etcd's client URL does, unless etcd 3.5
+   * serves HTTP on its own listener with `--listen-client-http-urls`);
+   * else, on gRPC, the member's Status, which gives the server's version
+   * only (`etcdcluster` is then absent: no gRPC call of etcd says it).
    *
-   * @param options A signal.
+   * @param options A signal, a timeout.
    * @returns The versions.
    */
   async version(options: CallOptions = {}): Promise<VersionInfo> {
-    const response = await this.#http.request({
-      kind: "read",
-      method: "GET",
-      path: "/version",
-      signal: options.signal,
-    });
-    try {
-      return JSON.parse(response.text) as VersionInfo;
-    } catch {
-      throw new UnexpectedResponse(
-        "GET /version",
-        response.status,
-        response.text,
-      );
-    }
+    return await this.#probes.version(options);
   }
 
   /**
-   * Whether the member is healthy (`/health`); an unhealthy one answers 503,
-   * reported as `health: false`.
+   * Whether the member is healthy. On the gateway, etcd's `/health`; on
+   * gRPC, what `etcdctl endpoint health` checks: a linearizable read of the
+   * key `health` (refused permission counts as healthy: the read went
+   * through consensus), then the alarm list. A member without a leader
+   * (`reason` `"RAFT NO LEADER"`), with an alarm raised (`"ALARM NOSPACE"`),
+   * or that cannot be reached or does not answer in time is `health:
+   * false` with the reason, not an error.
    *
-   * @param options A signal.
-   * @returns The health, and why not when the member says.
+   * @param options A signal, a timeout.
+   * @returns The health, and why not.
    */
   async health(
     options: CallOptions = {},
   ): Promise<{ health: boolean; reason?: string }> {
-    const response = await this.#http.request({
-      kind: "probe",
-      method: "GET",
-      path: "/health",
-      signal: options.signal,
-      timeout: options.timeout,
-    });
-    let body: { health?: string | boolean; reason?: string };
-    try {
-      body = JSON.parse(response.text);
-    } catch {
-      throw new UnexpectedResponse(
-        "GET /health",
-        response.status,
-        response.text,
-      );
-    }
-    const info: { health: boolean; reason?: string } = {
-      health: body.health === true || body.health === "true",
-    };
-    if (body.reason) info.reason = body.reason;
-    return info;
+    return await this.#probes.health(options);
   }
 
   /** Closes the client: calls in flight reject with `ClientClosed`. */
