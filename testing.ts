@@ -293,10 +293,9 @@ export class EtcdServer implements AsyncDisposable {
         signal: AbortSignal.timeout(1000),
       };
       if (client) init.client = client;
-      const response = await fetch(
-        `${this.endpoint}/v3/maintenance/status`,
-        init,
-      );
+      // With HTTP-only URLs, the endpoint answers gRPC alone.
+      const http = this.httpOnly[0] ?? this.endpoint;
+      const response = await fetch(`${http}/v3/maintenance/status`, init);
       const status = await response.json() as {
         header?: { member_id?: string };
         leader?: string;

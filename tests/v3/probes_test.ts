@@ -92,7 +92,10 @@ test("v3 health(): a member whose two peers are stopped is false with the reason
     version: "3.5",
     listenHttpOnly: () => [freeUrl()],
   });
-  const [member, ...peers] = cluster.members;
+  // A follower is left: the leader is among the peers stopped.
+  const leader = await cluster.leader();
+  const member = cluster.members.find((member) => member !== leader);
+  const peers = cluster.members.filter((peer) => peer !== member);
   const timeout = 3000;
   await using client = new Client({
     endpoints: endpointOf(member!),
