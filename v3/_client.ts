@@ -574,7 +574,9 @@ export class Client extends KeySpace implements AsyncDisposable {
    * through consensus), then the alarm list. A member without a leader
    * (`reason` `"RAFT NO LEADER"`), with an alarm raised (`"ALARM NOSPACE"`),
    * or that cannot be reached or does not answer in time is `health:
-   * false` with the reason, not an error.
+   * false` with the reason, not an error. With authentication on, etcd
+   * 3.5 lists alarms to users only: on gRPC, a client without `auth` is
+   * told `health: false` and why, as etcdctl is.
    *
    * @param options A signal, a timeout.
    * @returns The health, and why not.
