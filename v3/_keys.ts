@@ -1,12 +1,12 @@
 // Keys and values of etcd's v3 API: bytes, given as text or as bytes,
 // sent in base64, with ranges computed on bytes. Internal.
 
+import { utf8Text } from "../_core/text.ts";
+
 /** A key or value: UTF-8 text, or any bytes. */
 export type Bytes = string | Uint8Array;
 
 const encoder = new TextEncoder();
-// ignoreBOM: a leading U+FEFF is part of a key or value, not a marker.
-const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The bytes of a key or value; text must be well-formed. */
 export function bytesOf(value: Bytes, what: string): Uint8Array {
@@ -44,11 +44,7 @@ export function fromBase64(text: string | undefined): Uint8Array {
 
 /** Text of bytes, or `undefined` when they are not UTF-8. */
 export function textOf(bytes: Uint8Array): string | undefined {
-  try {
-    return strict.decode(bytes);
-  } catch {
-    return undefined;
-  }
+  return utf8Text(bytes);
 }
 
 /** The byte 0: as a range end, "to the end of the key space". */

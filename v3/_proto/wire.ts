@@ -7,6 +7,8 @@
 // and never loops without consuming bytes: malformed input is a WireError
 // that says what was wrong and where.
 
+import { utf8Text } from "../../_core/text.ts";
+
 /** The wire types of protocol buffers. */
 export const WIRE = {
   varint: 0,
@@ -25,7 +27,6 @@ export class WireError extends Error {
 const TWO_32 = 4294967296;
 const MAX_HI = 0x1fffff; // hi half of Number.MAX_SAFE_INTEGER
 const EMPTY: Uint8Array = new Uint8Array(0);
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /**
@@ -238,12 +239,11 @@ export class Reader {
   /** A string field (well-formed UTF-8, as proto3 requires). */
   string(): string {
     const start = this.pos;
-    const bytes = this.bytes();
-    try {
-      return utf8.decode(bytes);
-    } catch {
+    const text = utf8Text(this.bytes());
+    if (text === undefined) {
       throw this.fail("A string field that is not UTF-8", start);
     }
+    return text;
   }
 
   /** A fixed32 (unsigned). */
