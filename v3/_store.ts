@@ -73,6 +73,32 @@ import type { Watcher, WatchEvent } from "./_watch.ts";
 const PAGE_SIZE = 5000;
 /** Keys per page after the first, at most: no answer is huge. */
 const LARGE_PAGE = 100_000;
+/** Bytes of keys and values a page after the first aims at, at most. */
+const PAGE_BYTES = 64 * 1024 * 1024;
+
+/** One page of a range. */
+interface Page {
+  kvs: pb.KeyValue[];
+  more: boolean;
+  /** Keys in the range from the page's start on. */
+  count: number;
+  revision: number;
+}
+
+/**
+ * Keys to ask for after `page`: what is left, at most LARGE_PAGE and about
+ * PAGE_BYTES at the page's size per key.
+ */
+function nextPageSize(page: Page): number {
+  let bytes = 0;
+  for (const kv of page.kvs) bytes += kv.key.length + kv.value.length;
+  const perKey = Math.max(1, bytes / page.kvs.length);
+  const left = page.count - page.kvs.length;
+  return Math.max(
+    1,
+    Math.min(left, LARGE_PAGE, Math.floor(PAGE_BYTES / perKey)),
+  );
+}
 
 /** How long a lease made for a TTL is reused for other keys, in ms. */
 const SHARE_TTL_LEASE_FOR = 1000;
@@ -219,17 +245,6 @@ export class V3Store implements Store {
     let revision = asked ?? 0;
     const end = base.end;
     let start = base.base.length === 0 ? ZERO : base.base;
-    if (await this.#scope(base, options) === "whole") {
-      const root = await this.#range(
-        base.rootKey,
-        undefined,
-        revision || undefined,
-        0,
-        { signal: options.signal },
-      );
-      revision ||= root.revision;
-      for (const raw of root.kvs) add(raw);
-    }
     const pageFrom = (from: Uint8Array, size: number) => {
       const asking = this.#range(
         from,
@@ -243,26 +258,34 @@ export class V3Store implements Store {
       asking.catch(() => {}); // awaited below; not unhandled meanwhile
       return asking;
     };
+    // The root's key and the first page come in one answer, at one
+    // revision; a refusal of the root's key says the subtree is the keys
+    // below it alone.
+    const both = await this.#rootAndPage(
+      base,
+      start,
+      PAGE_SIZE,
+      revision,
+      options,
+    );
+    for (const raw of both?.root ?? []) add(raw);
     // The next page is asked for as soon as this one says where it starts,
-    // so etcd reads it while this one is taken in.
-    // The first page is small (a small subtree is one answer); the rest
-    // comes in pages as large as what is left, up to LARGE_PAGE keys.
-    let asking = pageFrom(start, PAGE_SIZE);
+    // so etcd reads it while this one is taken in. The first page is small
+    // (a small subtree is one answer); the rest comes in pages as large as
+    // what is left, up to LARGE_PAGE keys and about PAGE_BYTES.
+    let page: Page = both ?? await pageFrom(start, PAGE_SIZE);
     for (;;) {
-      const page = await asking;
       revision ||= page.revision;
       const last = page.kvs.at(-1);
       const more = page.more && last !== undefined;
+      let asking: ReturnType<typeof pageFrom> | undefined;
       if (more) {
         start = concat(last.key.subarray(strip), ZERO);
-        const left = page.count - page.kvs.length;
-        asking = pageFrom(
-          start,
-          Math.min(LARGE_PAGE, Math.max(PAGE_SIZE, left)),
-        );
+        asking = pageFrom(start, nextPageSize(page));
       }
       for (const raw of page.kvs) add(raw);
-      if (!more) break;
+      if (asking === undefined) break;
+      page = await asking;
     }
     const snapshot: Snapshot = { index: revision, entries };
     if (skipped.length > 0) snapshot.skipped = skipped;
@@ -574,6 +597,69 @@ export class V3Store implements Store {
    * What the subtree is read and followed as (see `V3Subtree.scope`):
    * found out once, by asking for one key name of the whole range.
    */
+  /**
+   * The root's own key and the first page of the keys below, in one
+   * read-only transaction; `undefined` when the subtree has no root key to
+   * read, or the user may not read the keys beside it (the subtree is then
+   * the keys below). `root` may hold keys beside the root's (`app-x`).
+   */
+  async #rootAndPage(
+    base: V3Subtree,
+    start: Uint8Array,
+    limit: number,
+    revision: number,
+    options: { signal?: AbortSignal | undefined },
+  ): Promise<(Page & { root: pb.KeyValue[] }) | undefined> {
+    if (base.scope === "below") return undefined;
+    const at = revision === 0 ? {} : { revision };
+    // The root's key is the first of [root, base): asking for that range
+    // (not the key alone) is asking for the permission the subtree's one
+    // watch of [root, end) needs.
+    const root = base.rootKey.length < base.base.length
+      ? { ...at, end: base.base, limit: 1 }
+      : at;
+    const ranges = [
+      rangeRequest(base.rootKey, root, this.#namespace),
+      rangeRequest(start, { ...at, end: base.end, limit }, this.#namespace),
+    ];
+    try {
+      const answer = await this.#caller.call(
+        METHODS.kv.txn,
+        { success: ranges.map((range) => ({ request_range: range })) },
+        "read",
+        (answer) => answer,
+        { signal: options.signal, context: describeBytes(base.rootKey) },
+      );
+      base.scope = "whole";
+      const [root, below] = answer.responses.map((response) =>
+        response.response_range!
+      );
+      return {
+        root: root!.kvs,
+        kvs: below!.kvs,
+        more: below!.more,
+        count: below!.count,
+        revision: header(answer.header).revision,
+      };
+    } catch (error) {
+      if (!(error instanceof PermissionDenied) || base.scope === "whole") {
+        throw denied(
+          await explainRevision(
+            error,
+            revision || undefined,
+            this.#caller,
+            base.rootKey,
+            this.#namespace,
+          ),
+          base,
+          "read",
+        );
+      }
+      base.scope = "below";
+      return undefined;
+    }
+  }
+
   async #scope(
     base: V3Subtree,
     options: { signal?: AbortSignal | undefined },
@@ -600,9 +686,7 @@ export class V3Store implements Store {
     revision: number | undefined,
     limit: number,
     options: { signal?: AbortSignal | undefined; keysOnly?: boolean },
-  ): Promise<
-    { kvs: pb.KeyValue[]; more: boolean; count: number; revision: number }
-  > {
+  ): Promise<Page> {
     const body = rangeRequest(key, {
       ...(end === undefined ? {} : { end }),
       ...(revision === undefined ? {} : { revision }),
