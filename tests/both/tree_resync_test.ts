@@ -16,7 +16,9 @@ const SNAPSHOT: Record<string, (line: string) => boolean> = {
   v2: (line) =>
     line.startsWith("GET /v2/keys/r?") && /recursive=true/.test(line) &&
     !/wait=true/.test(line),
-  v3: (line) => line.startsWith("POST /v3/kv/range"),
+  // The subtree's key and first page come in a read-only transaction.
+  v3: (line) =>
+    line.startsWith("POST /v3/kv/txn") || line.startsWith("POST /v3/kv/range"),
 };
 
 for (const backend of BACKENDS) {

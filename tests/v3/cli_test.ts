@@ -385,7 +385,13 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
         ran.stdout,
         "created 300, updated 0, deleted 0, unchanged 0, conflicts 0\n",
       );
-      assert.equal(proxy.count("POST", "/v3/kv/txn"), 3, "128 + 128 + 44");
+      // One read-only transaction reads the subtree (its key and first
+      // page), then the writes.
+      assert.equal(
+        proxy.count("POST", "/v3/kv/txn"),
+        1 + 3,
+        "the read, then 128 + 128 + 44",
+      );
       assert.equal(proxy.count("POST", "/v3/kv/put"), 0);
       const small = await runMain(
         load,
@@ -409,8 +415,8 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       );
       assert.equal(
         proxy.count("POST", "/v3/kv/txn"),
-        3 + 6,
-        "300 writes in 6 of 50",
+        4 + 1 + 6,
+        "the read, then 300 writes in 6 of 50",
       );
       assert.equal((await client.range("txn/", { prefix: true })).count, 1);
     },
@@ -422,7 +428,11 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
       await client.put("cf/a", "1");
       await client.put("cf/b", "2");
       await using proxy = startProxy(etcd.clientPort);
-      proxy.holdRequests((line) => line.startsWith("POST /v3/kv/txn"));
+      // The first transaction reads the subtree; the second writes.
+      let txns = 0;
+      proxy.holdRequests((line) =>
+        line.startsWith("POST /v3/kv/txn") && ++txns === 2
+      );
       const loading = runMain(
         load,
         ["cf", "-", "--endpoints", proxy.endpoint, "--transport", "gateway"],
@@ -449,7 +459,11 @@ test("etcd2yaml and yaml2etcd on etcd 3.5 (v3, v2 off)", async (t) => {
     async () => {
       await client.put("at/a", "1");
       await using proxy = startProxy(etcd.clientPort);
-      proxy.holdRequests((line) => line.startsWith("POST /v3/kv/txn"));
+      // The first transaction reads the subtree; the second writes.
+      let txns = 0;
+      proxy.holdRequests((line) =>
+        line.startsWith("POST /v3/kv/txn") && ++txns === 2
+      );
       const loading = runMain(
         load,
         [
@@ -609,7 +623,11 @@ test("--txn-ops up to the server's --max-txn-ops; above it, the message says whi
       ran.stdout,
       "created 600, updated 0, deleted 0, unchanged 0, conflicts 0\n",
     );
-    assert.equal(proxy.count("POST", "/v3/kv/txn"), 2, "500 + 100");
+    assert.equal(
+      proxy.count("POST", "/v3/kv/txn"),
+      1 + 2,
+      "the read, then 500 + 100",
+    );
     assert.equal(
       (await client.range("big/", { prefix: true, countOnly: true })).count,
       600,
