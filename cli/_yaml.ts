@@ -85,8 +85,13 @@ const ESCAPE = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g;
  */
 const IMPLICIT_KEY_MAX = 1000;
 
+// Most names and values: letters, digits, `_./-`, not starting with a
+// digit, dot or dash; plain unless a keyword (one test instead of three).
+const SIMPLE = /^[A-Za-z_/][\w./-]*$/;
+
 /** Whether `text` can be written as a plain scalar and read back the same. */
 function isPlain(text: string): boolean {
+  if (SIMPLE.test(text)) return !KEYWORDS.has(text);
   return text !== "" && !INDICATOR.test(text) && !NUMBERISH.test(text) &&
     !SPECIAL.test(text) && !KEYWORDS.has(text);
 }

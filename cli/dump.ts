@@ -236,16 +236,27 @@ function toData(entries: readonly Entry[], arrays: boolean): Data {
     }
     return map;
   };
+  // Entries come in key order, so a directory's values mostly follow one
+  // another: the last one's map is kept at hand.
+  let lastAbove: string | undefined;
+  let lastMap = top;
   for (const entry of entries) {
     const path = entry.path;
     if (entry.dir === true) {
       mapAt(path);
-    } else if (maps.has(path)) {
-      maps.get(path)!.set(OWN_NAME, valueOf(entry)); // keys below came first
-    } else {
-      const { above, name } = lastName(path);
-      mapAt(above).set(name, valueOf(entry));
+      continue;
     }
+    const own = maps.get(path);
+    if (own !== undefined) {
+      own.set(OWN_NAME, valueOf(entry)); // keys below came first
+      continue;
+    }
+    const { above, name } = lastName(path);
+    if (above !== lastAbove) {
+      lastMap = mapAt(above);
+      lastAbove = above;
+    }
+    lastMap.set(name, valueOf(entry));
   }
   return arrange(top, arrays);
 }
@@ -270,7 +281,7 @@ function jsonWithOrigin(data: Data, origin: Origin): string {
 
 /** A map with its keys sorted (and arrays where asked), all the way down. */
 function arrange(map: Map<string, Data>, arrays: boolean): Data {
-  const names = [...map.keys()].sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+  const names = [...map.keys()];
   const child = (name: string): Data => {
     const value = map.get(name)!;
     return value instanceof Map ? arrange(value, arrays) : value;
@@ -278,7 +289,23 @@ function arrange(map: Map<string, Data>, arrays: boolean): Data {
   if (arrays && isArrayLike(names)) {
     return names.sort((a, b) => Number(a) - Number(b)).map(child);
   }
+  if (isSorted(names)) {
+    // Mostly so (keys come sorted): the map is kept, its maps arranged.
+    for (const name of names) {
+      const value = map.get(name)!;
+      if (value instanceof Map) map.set(name, arrange(value, arrays));
+    }
+    return map;
+  }
+  names.sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
   return new Map(names.map((name) => [name, child(name)]));
+}
+
+function isSorted(names: readonly string[]): boolean {
+  for (let i = 1; i < names.length; i++) {
+    if (names[i - 1]! > names[i]!) return false;
+  }
+  return true;
 }
 
 function valueOf(entry: Entry): string | Uint8Array {
