@@ -109,6 +109,11 @@ export interface SnapshotOptions {
   /** Read the subtree as it was at this revision (v3; v2 keeps no past). */
   revision?: number;
   signal?: AbortSignal;
+  /**
+   * Told the revision (v2: index) the snapshot is read at as soon as the
+   * first answer says it, before the rest is read (v3 reads pages).
+   */
+  onRevision?: (revision: number) => void;
 }
 
 /** One change of a followed subtree. */

@@ -25,7 +25,6 @@
  * @module
  */
 
-import type { EtcdClient } from "../client.ts";
 import { errorKind } from "../_core/kinds.ts";
 import {
   type Entry,
@@ -34,8 +33,6 @@ import {
   storeOf,
   type Subtree,
 } from "../_core/store.ts";
-import { Client as V3Client } from "../v3/_client.ts";
-import { PermissionDenied } from "../v3/_errors.ts";
 import {
   answerInfo,
   COMMON_HELP,
@@ -153,7 +150,7 @@ export function main(args: string[], io: Io = processIo()): Promise<number> {
     await using client = await connect(values, io);
     const store = storeOf(client);
     const subtree = subtreeOf(store, prefix);
-    const snapshot = await read(client, store, subtree, revision);
+    const snapshot = await read(store, subtree, revision);
     if (snapshot.entries.length === 0 && !snapshot.skipped?.length) {
       const other = await elsewhere(client, prefix);
       throw new Failure(
@@ -327,34 +324,21 @@ function revisionFlag(given: string, flag: string): number {
 
 /**
  * The subtree at one revision: `revision`, else now. On v3 it is read page
- * by page at that revision, pinned first so that a compaction meanwhile can
- * be named with the revision it took away.
+ * by page at the first page's revision, which a compaction meanwhile is
+ * named by.
  */
 async function read(
-  client: EtcdClient,
   store: Store,
   subtree: Subtree,
   revision: number | undefined,
 ): Promise<Snapshot> {
   const asked = revision;
-  if (revision === undefined && client instanceof V3Client) {
-    // Any answer says the revision: the first key below the prefix costs
-    // etcd little, and a role granted PREFIX/ (the usual grant) may read it.
-    // Refused: the snapshot says what access it needs.
-    const now = await client.range(
-      subtree.key === "" ? "" : `${subtree.key}/`,
-      { prefix: true, keysOnly: true, limit: 1 },
-    ).catch((error) => {
-      if (error instanceof PermissionDenied) return undefined;
-      throw error;
-    });
-    revision = now?.header.revision;
-  }
   try {
-    return await store.snapshot(
-      subtree,
-      revision === undefined ? {} : { revision },
-    );
+    return await store.snapshot(subtree, {
+      ...(revision === undefined ? {} : { revision }),
+      // Pages after the first are read at the first one's revision.
+      onRevision: (first) => revision = first,
+    });
   } catch (error) {
     if (errorKind(error) !== "history lost" || revision === undefined) {
       throw error;

@@ -111,6 +111,7 @@ export class V2Store implements Store {
       }) as unknown as { index: number; root: RawNode };
       const entries: Entry[] = [];
       flatten(root, base.key === "/" ? 1 : base.key.length + 1, entries);
+      options.onRevision?.(index);
       return { index, entries };
     } catch (error) {
       if (error instanceof KeyNotFound) {

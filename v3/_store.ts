@@ -274,6 +274,7 @@ export class V3Store implements Store {
     // (a small subtree is one answer); the rest comes in pages as large as
     // what is left, up to LARGE_PAGE keys and about PAGE_BYTES.
     let page: Page = both ?? await pageFrom(start, PAGE_SIZE);
+    options.onRevision?.(revision || page.revision);
     for (;;) {
       revision ||= page.revision;
       const last = page.kvs.at(-1);
