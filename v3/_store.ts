@@ -69,10 +69,11 @@ import { METHODS } from "./_proto/mod.ts";
 import type * as pb from "./_proto/mod.ts";
 import type { Watcher, WatchEvent } from "./_watch.ts";
 
-/** Keys of a snapshot's first page. */
-const PAGE_SIZE = 5000;
-/** Keys per page after the first, at most: no answer is huge. */
-const LARGE_PAGE = 100_000;
+/**
+ * Keys of a snapshot's page, at most: one answer for most subtrees (as
+ * etcdctl and Go's client read a prefix), and none without end.
+ */
+export const PAGE_KEYS = 100_000;
 /** Bytes of keys and values a page after the first aims at, at most. */
 const PAGE_BYTES = 64 * 1024 * 1024;
 
@@ -86,7 +87,7 @@ interface Page {
 }
 
 /**
- * Keys to ask for after `page`: what is left, at most LARGE_PAGE and about
+ * Keys to ask for after `page`: what is left, at most PAGE_KEYS and about
  * PAGE_BYTES at the page's size per key.
  */
 function nextPageSize(page: Page): number {
@@ -96,7 +97,7 @@ function nextPageSize(page: Page): number {
   const left = page.count - page.kvs.length;
   return Math.max(
     1,
-    Math.min(left, LARGE_PAGE, Math.floor(PAGE_BYTES / perKey)),
+    Math.min(left, PAGE_KEYS, Math.floor(PAGE_BYTES / perKey)),
   );
 }
 
@@ -264,16 +265,15 @@ export class V3Store implements Store {
     const both = await this.#rootAndPage(
       base,
       start,
-      PAGE_SIZE,
+      PAGE_KEYS,
       revision,
       options,
     );
     for (const raw of both?.root ?? []) add(raw);
     // The next page is asked for as soon as this one says where it starts,
-    // so etcd reads it while this one is taken in. The first page is small
-    // (a small subtree is one answer); the rest comes in pages as large as
-    // what is left, up to LARGE_PAGE keys and about PAGE_BYTES.
-    let page: Page = both ?? await pageFrom(start, PAGE_SIZE);
+    // so etcd reads it while this one is taken in; it is sized by the bytes
+    // per key of this one too.
+    let page: Page = both ?? await pageFrom(start, PAGE_KEYS);
     options.onRevision?.(revision || page.revision);
     for (;;) {
       revision ||= page.revision;

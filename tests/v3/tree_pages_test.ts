@@ -1,4 +1,4 @@
-// On v3 a subtree is read in pages (5,000 keys, then the rest) at one pinned
+// On v3 a subtree is read in pages (of up to 100,000 keys) at one pinned
 // revision, so a tree of any size opens as one consistent view however
 // much is written meanwhile; and a tree can mirror the whole key space.
 
@@ -6,11 +6,12 @@ import assert from "node:assert/strict";
 import { EtcdTree } from "../../v2/mod.ts";
 import { Client } from "../_v3.ts";
 import { storeOf } from "../../_core/store.ts";
+import { PAGE_KEYS } from "../../v3/_store.ts";
 import { startEtcd } from "../../testing.ts";
 import { assertMirrorsV3 } from "../_tree.ts";
 import { test } from "../_wait.ts";
 
-const KEYS = 12_000; // more than one page
+const KEYS = PAGE_KEYS + 3_000; // more than one page
 
 test("v3: a subtree larger than a page is read whole, at one revision", async (t) => {
   await using etcd = await startEtcd({ version: "3.5" });
