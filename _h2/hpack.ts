@@ -426,6 +426,16 @@ export class HpackEncoder {
   #pendingUpdate: number | undefined;
   #out = new Uint8Array(1024);
   #length = 0;
+  /** Counts changes of the dynamic table (insertions, evictions, size). */
+  #generation = 0;
+  /**
+   * Blocks of header lists encoded without changing the table, by list:
+   * the same list encodes the same while the table stays as it was.
+   */
+  #blocks = new WeakMap<
+    readonly Header[],
+    { generation: number; block: Uint8Array }
+  >();
 
   constructor(options: HpackEncoderOptions = {}) {
     this.#huffman = options.huffman ?? false;
@@ -439,23 +449,33 @@ export class HpackEncoder {
   setMaxTableSize(size: number): void {
     const capacity = Math.min(size, 4096);
     if (capacity === this.#capacity) return;
+    this.#generation++;
     this.#capacity = capacity;
     this.#pendingUpdate = capacity;
     this.#evict(0);
   }
 
   /**
-   * Encodes a header list. The result is a view of the encoder's buffer,
-   * valid until the next call.
+   * Encodes a header list. The result is valid until the next call (a view
+   * of the encoder's buffer, or the block kept for the list: a list given
+   * again, unchanged, while the table has not changed, costs a lookup).
    */
   encode(headers: readonly Header[]): Uint8Array {
+    const kept = this.#blocks.get(headers);
+    if (kept?.generation === this.#generation) return kept.block;
+    let generation = this.#generation;
     this.#length = 0;
     if (this.#pendingUpdate !== undefined) {
       this.#integer(this.#pendingUpdate, 5, 0x20);
       this.#pendingUpdate = undefined;
+      generation = -1; // a block with the update is said once
     }
     for (const [name, value] of headers) this.#field(name, value);
-    return this.#out.subarray(0, this.#length);
+    const block = this.#out.subarray(0, this.#length);
+    if (this.#generation === generation) {
+      this.#blocks.set(headers, { generation, block: block.slice() });
+    }
+    return block;
   }
 
   #field(name: string, value: string): void {
@@ -487,6 +507,7 @@ export class HpackEncoder {
   #insert(key: string, size: number): void {
     this.#evict(size);
     if (size > this.#capacity) return;
+    this.#generation++;
     const serial = ++this.#inserted;
     this.#entries.push({ key, size, serial });
     this.#bySerial.set(key, serial);
@@ -502,7 +523,10 @@ export class HpackEncoder {
         this.#bySerial.delete(entry.key);
       }
     }
-    if (drop > 0) this.#entries.splice(0, drop);
+    if (drop > 0) {
+      this.#entries.splice(0, drop);
+      this.#generation++;
+    }
   }
 
   #reserve(more: number): void {

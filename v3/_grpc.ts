@@ -441,6 +441,8 @@ export class GrpcChannel {
   readonly #options: GrpcChannelOptions;
   readonly #dial: Dialer;
   readonly #maxMessage: number;
+  /** Header lists by path, deadline and metadata (see `#headers`). */
+  readonly #lists = new Map<string, Header[]>();
   #connection: H2Connection | undefined;
   #connecting: Promise<H2Connection> | undefined;
   #closed = false;
@@ -515,7 +517,34 @@ export class GrpcChannel {
     );
   }
 
+  /**
+   * The header list of a call, the same list for the same path, deadline
+   * and metadata: HPACK sends a list again, unchanged, as it did before.
+   */
   #headers(path: string, options: GrpcCallOptions): Header[] {
+    const timeout = options.timeout !== undefined && options.timeout > 0
+      ? grpcTimeout(options.timeout)
+      : "";
+    const metadata = options.metadata;
+    let key = `${path}\n${timeout}`;
+    if (metadata !== undefined) {
+      for (const name in metadata) key += `\n${name}\n${metadata[name]}`;
+    }
+    let headers = this.#lists.get(key);
+    if (headers === undefined) {
+      headers = this.#makeHeaders(path, timeout, metadata);
+      // Bounded: deadlines that vary (a failover's remainder) come and go.
+      if (this.#lists.size >= 64) this.#lists.clear();
+      this.#lists.set(key, headers);
+    }
+    return headers;
+  }
+
+  #makeHeaders(
+    path: string,
+    timeout: string,
+    metadata: Readonly<Record<string, string>> | undefined,
+  ): Header[] {
     const headers: Header[] = [
       [":method", "POST"],
       [":scheme", this.#scheme],
@@ -524,13 +553,10 @@ export class GrpcChannel {
       ["content-type", "application/grpc"],
       ["te", "trailers"],
     ];
-    if (options.timeout !== undefined && options.timeout > 0) {
-      headers.push(["grpc-timeout", grpcTimeout(options.timeout)]);
-    }
+    if (timeout !== "") headers.push(["grpc-timeout", timeout]);
     if (this.#options.requireLeader ?? true) {
       headers.push(["hasleader", "true"]);
     }
-    const metadata = options.metadata;
     if (metadata !== undefined) {
       for (const name in metadata) headers.push([name, metadata[name]!]);
     }

@@ -187,6 +187,28 @@ Deno.test("HPACK encoder: a gRPC call's repeated headers shrink to one byte each
   assert.ok(!decoder.dynamicTable.some(([name]) => name === "token"));
 });
 
+Deno.test("HPACK encoder: lists sent again, while the table churns, decode as sent", () => {
+  // A small table, so that new lists evict what earlier ones indexed: a
+  // block kept for a list must not be sent once its indices moved.
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder();
+  encoder.setMaxTableSize(200);
+  const lists: Header[][] = Array.from({ length: 6 }, (_, i) => [
+    [":method", "POST"],
+    [":path", `/etcdserverpb.KV/Call${i}`],
+    [":authority", `member-${i % 3}:2379`],
+    ["te", "trailers"],
+    ["grpc-timeout", `${i}m`],
+  ]);
+  let seed = 7;
+  for (let round = 0; round < 300; round++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const list = lists[seed % lists.length]!;
+    assert.deepEqual(decoder.decode(encoder.encode(list).slice()), list);
+  }
+  assert.ok(decoder.tableSize <= 200);
+});
+
 function refusal(block: string, pattern: RegExp, options = {}): void {
   let error: unknown;
   try {
