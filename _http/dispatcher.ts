@@ -5,14 +5,15 @@
 
 import {
   ClientClosed,
-  ClusterMismatch,
   ConnectionFailed,
   type EndpointFailure,
   RequestAborted,
   RequestTimeout,
   UnexpectedResponse,
 } from "./errors.ts";
-import { backoff } from "../_core/retry.ts";
+import { Deadlines, type Timed } from "./deadlines.ts";
+import { ClusterPin, failover } from "./failover.ts";
+import { Slots } from "./slots.ts";
 import {
   FetchTransport,
   type Incoming,
@@ -116,11 +117,16 @@ export interface DispatcherOptions {
 const MAX_CUTS = 3;
 
 /** A request in flight, for timeouts and `close()`. */
-interface InFlight {
-  readonly controller: AbortController;
-  /** `performance.now()` after which it times out; `Infinity` for never. */
-  readonly deadline: number;
-  timedOut: boolean;
+class InFlight implements Timed {
+  readonly controller = new AbortController();
+  timedOut = false;
+
+  constructor(readonly deadline: number) {}
+
+  expire(): void {
+    this.timedOut = true;
+    this.controller.abort();
+  }
 }
 
 /** A failure of one member, which another member may not have. */
@@ -152,19 +158,17 @@ export class Dispatcher {
   readonly #schemes: ReadonlySet<string>;
   #current = 0;
   #closed = false;
-  readonly #inFlight = new Set<InFlight>();
-  // One coarse ticker enforces every deadline, instead of a timer per
-  // request: it runs only while requests are in flight.
-  readonly #tickEvery: number;
-  #ticker: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * One coarse ticker enforces every deadline of the client (gRPC's calls
+   * too), instead of a timer per request.
+   */
+  readonly deadlines: Deadlines;
   readonly #transport: Transport;
   readonly #tls: TlsOptions | undefined;
   #headers: Readonly<Record<string, string>> | undefined;
-  /** The cluster id of the first answer that had one. */
-  #clusterId: string | undefined;
-  readonly #maxConcurrency: number;
-  #active = 0;
-  readonly #waiting: (() => void)[] = [];
+  /** The cluster of the first answer that named one. */
+  readonly #pin = new ClusterPin();
+  readonly #slots: Slots;
 
   constructor(options: DispatcherOptions) {
     this.endpoints = [...options.endpoints];
@@ -173,8 +177,8 @@ export class Dispatcher {
     );
     this.timeout = options.timeout;
     this.#protocol = options.protocol;
-    this.#tickEvery = Math.min(100, Math.max(5, options.timeout / 20));
-    this.#maxConcurrency = options.maxConcurrency;
+    this.deadlines = new Deadlines(Deadlines.periodFor(options.timeout));
+    this.#slots = new Slots(options.maxConcurrency);
     this.#tls = options.tls;
     this.#headers = options.headers;
     this.#transport = options.transport === "fetch"
@@ -227,12 +231,13 @@ export class Dispatcher {
   /** Aborts every request in flight; later requests reject. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#ticker);
-    this.#ticker = undefined;
-    for (const entry of this.#inFlight) entry.controller.abort();
-    this.#inFlight.clear();
+    for (const entry of [...this.deadlines.entries]) {
+      if (!(entry instanceof InFlight)) continue;
+      this.deadlines.delete(entry);
+      entry.controller.abort();
+    }
     this.#transport.close();
-    for (const wake of this.#waiting.splice(0)) wake();
+    this.#slots.close(new ClientClosed());
   }
 
   /** Sends the request and reads the whole answer. */
@@ -242,51 +247,37 @@ export class Dispatcher {
     if (request.kind === "poll" || request.kind === "stream") {
       return this.#dispatch(request);
     }
-    if (this.#active >= this.#maxConcurrency) return this.#queue(request);
-    this.#active++;
-    return this.#dispatch(request, true);
+    if (this.#slots.tryTake()) return this.#dispatch(request, true);
+    return this.#queue(request);
   }
 
-  #tick = (): void => {
-    const now = performance.now();
-    let timed = 0;
-    for (const entry of this.#inFlight) {
-      if (entry.deadline <= now) {
-        entry.timedOut = true;
-        this.#inFlight.delete(entry);
-        entry.controller.abort();
-      } else if (entry.deadline !== Infinity) {
-        timed++;
-      }
-    }
-    this.#ticker = timed > 0 ? this.#arm() : undefined;
-  };
-
-  #arm(): ReturnType<typeof setTimeout> {
-    const ticker = setTimeout(this.#tick, this.#tickEvery);
-    // Pending deadlines alone do not keep the process alive.
-    Deno.unrefTimer(Number(ticker));
-    return ticker;
-  }
-
-  /** Waits for a turn, then sends. */
+  /**
+   * Waits for a turn (its deadline and signal hold while it waits), then
+   * sends.
+   */
   async #queue(request: HttpRequest): Promise<HttpResponse> {
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#active++;
-    try {
-      if (this.#closed) throw new ClientClosed();
-      request.signal?.throwIfAborted();
-    } catch (error) {
+    const timeout = this.#timeoutOf(request);
+    const deadline = timeout > 0 ? performance.now() + timeout : Infinity;
+    await this.#slots.take(
+      request.signal,
+      deadline,
+      this.deadlines,
+      () =>
+        new RequestTimeout(
+          describeRequest(request),
+          "the client (waiting for a turn: maxConcurrency)",
+          timeout,
+          false,
+        ),
+    );
+    if (this.#closed) {
       this.#release();
-      throw error;
+      throw new ClientClosed();
     }
-    return await this.#dispatch(request, true);
+    return await this.#dispatch(request, true, deadline);
   }
 
-  #release = (): void => {
-    this.#active--;
-    this.#waiting.shift()?.();
-  };
+  #release = (): void => this.#slots.release();
 
   #timeoutOf(request: HttpRequest): number {
     if (request.kind === "poll" || request.kind === "stream") return 0;
@@ -297,11 +288,19 @@ export class Dispatcher {
    * Sends to the current endpoint, failing over if need be. A `counted`
    * request holds a concurrency slot, released when it settles.
    */
-  #dispatch(request: HttpRequest, counted = false): Promise<HttpResponse> {
+  #dispatch(
+    request: HttpRequest,
+    counted = false,
+    queued?: number,
+  ): Promise<HttpResponse> {
     // The common case, one endpoint that answers, takes no extra async step.
     const first = this.#current;
-    const timeout = this.#timeoutOf(request);
-    const deadline = timeout > 0 ? performance.now() + timeout : Infinity;
+    let timeout = this.#timeoutOf(request);
+    let deadline = timeout > 0 ? performance.now() + timeout : Infinity;
+    if (queued !== undefined && queued !== Infinity) {
+      deadline = queued;
+      timeout = Math.max(1, queued - performance.now());
+    }
     return this.#send(this.endpoints[first]!, request, timeout, counted).catch(
       (error) => this.#failover(request, first, error, deadline, counted),
     );
@@ -322,68 +321,50 @@ export class Dispatcher {
     }
   }
 
-  async #failoverFrom(
+  #failoverFrom(
     request: HttpRequest,
     first: number,
     error: unknown,
     deadline: number,
   ): Promise<HttpResponse> {
-    const failures: EndpointFailure[] = [];
-    const endpoints = this.endpoints;
-    const count = endpoints.length;
     let cuts = 0;
-    for (let attempt = 0;;) {
-      const index = (first + attempt) % count;
-      if (!(error instanceof MemberFailure)) throw error;
-      if (
-        request.kind === "poll" && error.afterHeaders && ++cuts <= MAX_CUTS
-      ) {
-        // A long poll cut short: ask the same member again.
-      } else {
-        failures.push({ endpoint: endpoints[index]!, error: error.cause });
-        // Later requests start at the next endpoint.
-        if (this.#current === index) this.#current = (index + 1) % count;
-        if (!error.resendable && sentOnce(request)) {
-          throw onceFailure(request, error, failures);
-        }
-        if (++attempt >= count) break;
-        await this.#pauseBetweenMembers(attempt, deadline, request);
-      }
-      const left = deadline - performance.now();
-      if (left <= 0) break;
-      const next = (first + attempt) % count;
-      try {
-        const response = await this.#send(
-          endpoints[next]!,
-          request,
-          deadline === Infinity ? 0 : left,
-        );
-        this.#current = next;
-        return response;
-      } catch (failure) {
-        error = failure;
-      }
-    }
-    throw this.#exhausted(request, failures, deadline);
-  }
-
-  /** Capped, jittered backoff between members, within the deadline. */
-  async #pauseBetweenMembers(
-    attempt: number,
-    deadline: number,
-    request: HttpRequest,
-  ): Promise<void> {
-    const pause = Math.min(backoff(attempt - 1), deadline - performance.now());
-    if (pause > 0) await new Promise((done) => setTimeout(done, pause));
-    if (this.#closed) throw new ClientClosed();
-    request.signal?.throwIfAborted();
+    return failover(
+      {
+        endpoints: this.endpoints,
+        once: sentOnce(request),
+        deadline,
+        attempt: (endpoint, left) => this.#send(endpoint, request, left),
+        judge: (error) => {
+          if (!(error instanceof MemberFailure)) return undefined;
+          // A long poll cut short: ask the same member again.
+          const again = request.kind === "poll" && error.afterHeaders &&
+            ++cuts <= MAX_CUTS;
+          return { cause: error.cause, resendable: error.resendable, again };
+        },
+        moved: (index, failed) => {
+          const count = this.endpoints.length;
+          if (!failed) this.#current = index;
+          else if (this.#current === index) this.#current = (index + 1) % count;
+        },
+        check: () => {
+          if (this.#closed) throw new ClientClosed();
+          request.signal?.throwIfAborted();
+        },
+        onceFailure: (failure, failures) =>
+          onceFailure(request, failure.cause, failures),
+        exhausted: (failures, timedOut) =>
+          this.#exhausted(request, failures, timedOut),
+      },
+      first,
+      error,
+    );
   }
 
   /** The error of a call that every member failed (or that ran out of time). */
   #exhausted(
     request: HttpRequest,
     failures: EndpointFailure[],
-    deadline: number,
+    timedOut: boolean,
   ): Error {
     // One endpoint, one failure that is etcd's own answer: that answer.
     const only = failures.length === 1 ? failures[0]!.error : undefined;
@@ -393,10 +374,7 @@ export class Dispatcher {
     ) {
       return only as Error;
     }
-    if (
-      deadline - performance.now() <= 0 &&
-      failures.length < this.endpoints.length
-    ) {
+    if (timedOut) {
       return new RequestTimeout(
         describeRequest(request),
         failures.map((failure) => failure.endpoint).join(", "),
@@ -418,14 +396,11 @@ export class Dispatcher {
     timeout: number,
     release = false,
   ): Promise<HttpResponse> {
-    const controller = new AbortController();
-    const entry: InFlight = {
-      controller,
-      deadline: timeout > 0 ? performance.now() + timeout : Infinity,
-      timedOut: false,
-    };
-    this.#inFlight.add(entry);
-    if (timeout > 0 && this.#ticker === undefined) this.#ticker = this.#arm();
+    const entry = new InFlight(
+      timeout > 0 ? performance.now() + timeout : Infinity,
+    );
+    const controller = entry.controller;
+    this.deadlines.add(entry);
     const signal = request.signal;
     const abort = () => controller.abort();
     signal?.addEventListener("abort", abort);
@@ -466,7 +441,7 @@ export class Dispatcher {
         progress.written,
       );
     } finally {
-      this.#inFlight.delete(entry);
+      this.deadlines.delete(entry);
       signal?.removeEventListener("abort", abort);
     }
   }
@@ -498,17 +473,14 @@ export class Dispatcher {
   /** Pins the cluster of the first answer; refuses answers of another. */
   #checkCluster(endpoint: string, incoming: Incoming): void {
     const cluster = this.#protocol.clusterOf?.(incoming.headers);
-    if (cluster === undefined || cluster === this.#clusterId) return;
-    if (this.#clusterId === undefined) {
-      this.#clusterId = cluster;
-      return;
+    if (cluster === undefined) return;
+    try {
+      this.#pin.check(endpoint, cluster);
+    } catch (error) {
+      incoming.discard();
+      // It was not applied to our cluster: safe to send elsewhere.
+      throw new MemberFailure(error, { resendable: true, afterHeaders: false });
     }
-    incoming.discard();
-    // It was not applied to our cluster: safe to send elsewhere.
-    throw new MemberFailure(
-      new ClusterMismatch(endpoint, this.#clusterId, cluster),
-      { resendable: true, afterHeaders: false },
-    );
   }
 
   /** What an answer means: the result, etcd's error, or a member failure. */
@@ -650,10 +622,9 @@ function sentOnce(request: HttpRequest): boolean {
 /** The error of a write (or stream) that failed where it may have arrived. */
 function onceFailure(
   request: HttpRequest,
-  failure: MemberFailure,
+  cause: unknown,
   failures: EndpointFailure[],
 ): unknown {
-  const cause = failure.cause;
   if (
     cause instanceof RequestTimeout ||
     !(cause instanceof TypeError || cause instanceof DOMException)

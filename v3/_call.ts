@@ -2,10 +2,12 @@
 // over gRPC (the default: protobuf on HTTP/2, GrpcPool) or etcd's JSON
 // gateway (proto3 JSON on HTTP/1.1, the dispatcher), with the auth token
 // when there is one (renewed once, transparently, when etcd says it is no
-// longer valid), the client's deadline, the caller's signal, failover and
-// the answer decoded into a message or a typed error. An endpoint that
-// answers only HTTP/1.1 moves the client to the gateway, with a note.
-// Internal.
+// longer valid), the client's deadline, the caller's signal, failover,
+// the concurrency limit, the pinned cluster, and the answer decoded into a
+// message or a typed error. Streams take the same road: the member calls go
+// to, the token, renewed once when a stream is refused for it, and a member
+// that drains or fails left for the next. An endpoint that answers only
+// HTTP/1.1 moves the client to the gateway, with a note. Internal.
 
 import type {
   Dispatcher,
@@ -14,7 +16,13 @@ import type {
 } from "../_http/dispatcher.ts";
 import { ConnectionFailed, UnexpectedResponse } from "../_http/errors.ts";
 import { H2Error } from "../_h2/errors.ts";
-import type { GrpcPool } from "./_grpc.ts";
+import {
+  type BidiStream,
+  type GrpcCallOptions,
+  type GrpcPool,
+  memberFailure,
+} from "./_grpc.ts";
+import { ClusterPin } from "../_http/failover.ts";
 import { decodeAnswer } from "./_decode.ts";
 import { InvalidAuthToken } from "./_errors.ts";
 import type { Init, Method } from "./_proto/mod.ts";
@@ -89,6 +97,8 @@ export class Caller {
   /** gRPC's channels; undefined when the client uses the gateway only. */
   readonly grpc: GrpcPool | undefined;
   readonly auth: TokenAuth | undefined;
+  /** The cluster answers must come from, on both wires. */
+  readonly pin: ClusterPin;
   /** The server's limits that callers plan by. */
   readonly limits: { readonly maxTxnOps: number };
   readonly #note: (message: string) => void;
@@ -109,6 +119,7 @@ export class Caller {
     this.grpc = grpc;
     this.#wire = grpc === undefined ? "gateway" : "grpc";
     this.auth = auth;
+    this.pin = grpc?.pin ?? new ClusterPin();
     this.limits = limits;
     this.#note = note;
   }
@@ -152,14 +163,31 @@ export class Caller {
     try {
       return await this.#send(method, request, kind, decode, options, token);
     } catch (error) {
-      // A token etcd no longer takes (expired, or auth re-enabled): the
-      // call was refused before anything happened, so it goes again, once.
-      if (!(error instanceof InvalidAuthToken) || auth === undefined) {
-        throw error;
-      }
-      const fresh = await auth.renew(token!);
+      // The call was refused before anything happened: it goes again, once.
+      const fresh = auth === undefined
+        ? undefined
+        : await this.renewed(error, token);
+      if (fresh === undefined) throw error;
       return await this.#send(method, request, kind, decode, options, fresh);
     }
+  }
+
+  /**
+   * The one place tokens are renewed: when `error` says that the token
+   * `stale` is no longer taken (it expired, or auth was enabled again),
+   * a new one is fetched (one request for everyone who saw it) and
+   * returned, so that what was refused may go again, once. Otherwise
+   * undefined.
+   */
+  async renewed(
+    error: unknown,
+    stale: string | undefined,
+  ): Promise<string | undefined> {
+    const auth = this.auth;
+    if (!(error instanceof InvalidAuthToken) || auth === undefined) {
+      return undefined;
+    }
+    return await auth.renew(stale ?? "");
   }
 
   async #send<Q extends object, A extends object, T>(
@@ -172,7 +200,7 @@ export class Caller {
   ): Promise<T> {
     const grpc = this.grpc;
     if (this.#wire === "grpc" && grpc !== undefined) {
-      let answer: Uint8Array;
+      let answer: A;
       try {
         answer = await grpc.unary(
           method.path,
@@ -184,6 +212,7 @@ export class Caller {
             write: kind === "write",
             context: options.context,
           },
+          method.response,
         );
       } catch (error) {
         // Nothing was processed by a server that does not speak HTTP/2.
@@ -198,7 +227,7 @@ export class Caller {
           token,
         );
       }
-      return decode(method.response.decode(answer));
+      return decode(answer);
     }
     return await this.#gateway(method, request, kind, decode, options, token);
   }
@@ -221,13 +250,125 @@ export class Caller {
       headers: token ? { authorization: token } : undefined,
       signal: options.signal,
       timeout: options.timeout,
-      decode: (response: HttpResponse, sent) =>
-        decode(
-          method.response.fromJson(
-            decodeAnswer(sent, response, options.context),
-          ),
-        ),
+      decode: (response: HttpResponse, sent) => {
+        const answer = method.response.fromJson(
+          decodeAnswer(sent, response, options.context),
+        );
+        const cluster = (answer as { header?: { cluster_id?: bigint } })
+          .header?.cluster_id;
+        if (cluster) this.pin.check(response.endpoint, cluster);
+        return decode(answer);
+      },
     }) as unknown as T;
+  }
+
+  /**
+   * A bidirectional gRPC stream to `path` on the member calls go to now,
+   * with the token. When the member's connection drains (GOAWAY, a
+   * failure) or the stream fails, later calls and streams start at the
+   * next member. A refusal for a stale token comes as the stream's answer
+   * (a watch create), so its owner asks `renewed()`.
+   */
+  async bidi(path: string, options: GrpcCallOptions): Promise<BidiStream> {
+    const grpc = this.#grpcOnly();
+    const channel = grpc.current;
+    const token = await this.token();
+    const stream = channel.bidi(path, {
+      ...options,
+      metadata: token === undefined ? undefined : { token },
+      onDraining: (error) => {
+        grpc.avoid(channel.endpoint);
+        options.onDraining?.(error);
+      },
+    });
+    const iterator = stream[Symbol.asyncIterator]();
+    const failed = (error: unknown): never => {
+      if (memberFailure(error)) grpc.avoid(channel.endpoint);
+      throw error;
+    };
+    const messages: AsyncIterableIterator<Uint8Array> = {
+      next: () => iterator.next().catch(failed),
+      return: () => iterator.return!(),
+      [Symbol.asyncIterator]: () => messages,
+    };
+    return {
+      [Symbol.asyncIterator]: () => messages,
+      send: (message) => stream.send(message),
+      end: () => stream.end(),
+      cancel: (reason) => stream.cancel(reason),
+    };
+  }
+
+  /**
+   * A server-streaming gRPC call on the member calls go to now: its
+   * answers, decoded, with the token (renewed once when the call is
+   * refused for it); a member that fails it is left for the next.
+   */
+  serverStream<Q extends object, A extends object>(
+    method: Method<Q, A>,
+    request: Init<Q>,
+    signal: AbortSignal | undefined,
+  ): AsyncIterable<A> {
+    const grpc = this.#grpcOnly();
+    const bytes = method.request.encode(request);
+    return this.renewing(async function* (token) {
+      const channel = grpc.current;
+      try {
+        const stream = channel.serverStream(method.path, bytes, {
+          signal,
+          metadata: token === undefined ? undefined : { token },
+        });
+        for await (const message of stream) {
+          yield method.response.decode(message);
+        }
+      } catch (error) {
+        if (memberFailure(error) && !signal?.aborted) {
+          grpc.avoid(channel.endpoint);
+        }
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * The messages of the stream `open(token)` starts, with the client's
+   * token; when it is refused for that token before its first message,
+   * the token is renewed and the stream opened again, once. Leaving the
+   * loop early ends the stream.
+   */
+  async *renewing<T>(
+    open: (token: string | undefined) => AsyncIterable<T>,
+  ): AsyncGenerator<T, void, undefined> {
+    const token = await this.token();
+    let iterator = open(token)[Symbol.asyncIterator]();
+    let finished = false;
+    try {
+      let next: IteratorResult<T>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        const fresh = await this.renewed(error, token);
+        if (fresh === undefined) throw error;
+        iterator = open(fresh === "" ? undefined : fresh)[
+          Symbol.asyncIterator
+        ]();
+        next = await iterator.next();
+      }
+      for (; !next.done; next = await iterator.next()) yield next.value;
+      finished = true;
+    } catch (error) {
+      finished = true;
+      throw error;
+    } finally {
+      if (!finished) await iterator.return?.();
+    }
+  }
+
+  #grpcOnly(): GrpcPool {
+    if (this.grpc === undefined) {
+      throw new TypeError("This client does not use gRPC");
+    }
+    return this.grpc;
   }
 
   /** Moves every later call to the gateway, saying so once. */
@@ -246,12 +387,6 @@ export class Caller {
     if (auth === undefined) return undefined;
     const token = await auth.token();
     return token === "" ? undefined : token;
-  }
-
-  /** The headers a gateway stream needs: the token, when there is one. */
-  async streamHeaders(): Promise<Record<string, string> | undefined> {
-    const token = await this.token();
-    return token === undefined ? undefined : { authorization: token };
   }
 
   /** The gateway path of a method, once the prefix is known. */

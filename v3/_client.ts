@@ -41,8 +41,6 @@ import { V3Store } from "./_store.ts";
 import { GatewayStreams } from "./_gateway_streams.ts";
 import { GrpcWatchHub } from "./_grpc_watch.ts";
 import { GrpcKeepAlive } from "./_grpc_keepalive.ts";
-import { GrpcSnapshot } from "./_grpc_snapshot.ts";
-import type { KeepAliveChannel } from "./_streams.ts";
 import { type GrpcCallOptions, GrpcPool } from "./_grpc.ts";
 import { METHODS } from "./_proto/mod.ts";
 import { explainRevision } from "./_revisions.ts";
@@ -463,7 +461,11 @@ export class Client extends KeySpace implements AsyncDisposable {
       );
     }
     const grpc = wire === "grpc"
-      ? new GrpcPool(settings.endpoints, { tls: settings.tls })
+      ? new GrpcPool(settings.endpoints, {
+        tls: settings.tls,
+        deadlines: http.deadlines,
+        maxConcurrency: settings.maxConcurrency,
+      })
       : undefined;
     const caller = new Caller(
       http,
@@ -479,7 +481,7 @@ export class Client extends KeySpace implements AsyncDisposable {
       keepAlive: gateway,
       snapshot: gateway,
     });
-    if (grpc !== undefined) caller.setStreams(grpcStreams(caller, grpc));
+    if (grpc !== undefined) caller.setStreams(grpcStreams(caller));
     super(caller, new Uint8Array(0), new LeaseApi(caller));
     this.#http = http;
     this.#caller = caller;
@@ -641,48 +643,18 @@ function describe(key: Bytes): string {
 /**
  * The streams of a client on gRPC: every watch on one Watch stream per
  * connection, every kept lease on one LeaseKeepAlive stream, snapshots as
- * server streams; each opened on the member calls go to now, with the
- * token, and a member that goes away (GOAWAY, a broken connection) is
- * left for the next.
+ * server streams; the caller opens each (member, token, failover).
  */
-function grpcStreams(caller: Caller, grpc: GrpcPool): Streams {
-  const metadata = async () => {
-    const token = await caller.token();
-    return token === undefined ? undefined : { token };
-  };
-  const openBidi = async (path: string, options: GrpcCallOptions) => {
-    const channel = grpc.current;
-    return channel.bidi(path, {
-      ...options,
-      metadata: await metadata(),
-      onDraining: (error) => {
-        grpc.avoid(channel.endpoint);
-        options.onDraining?.(error);
-      },
-    });
-  };
-  const keepAlive = new GrpcKeepAlive(openBidi);
+function grpcStreams(caller: Caller): Streams {
+  const openBidi = (path: string, options: GrpcCallOptions) =>
+    caller.bidi(path, options);
   return {
     wire: "grpc",
     watch: new GrpcWatchHub(openBidi),
-    keepAlive: {
-      // A refresh that fails on a member moves later ones to the next.
-      refresh: async (id, signal) => {
-        const endpoint = grpc.current.endpoint;
-        try {
-          return await keepAlive.refresh(id, signal);
-        } catch (error) {
-          if (!signal?.aborted) grpc.avoid(endpoint);
-          throw error;
-        }
-      },
-    } satisfies KeepAliveChannel,
-    snapshot: new GrpcSnapshot(async (path, request, signal) => {
-      const channel = grpc.current;
-      return channel.serverStream(path, request, {
-        signal,
-        metadata: await metadata(),
-      });
-    }),
+    keepAlive: new GrpcKeepAlive(openBidi),
+    snapshot: {
+      snapshot: (signal) =>
+        caller.serverStream(METHODS.maintenance.snapshot, {}, signal),
+    },
   };
 }

@@ -1,11 +1,12 @@
 // The v3 streams over etcd's JSON gateway: a POST stream per watch, one
 // request per keep-alive, the snapshot as a streamed answer. Each answer
-// line is `{"result": message}` or `{"error": ...}`. Internal.
+// line is `{"result": message}` or `{"error": ...}`. The caller gives each
+// its token and renews it once when a stream is refused for it. Internal.
 
 import { AsyncQueue } from "../_core/queue.ts";
 import type { Caller } from "./_call.ts";
+import { UnexpectedResponse } from "../_http/errors.ts";
 import { errorOf } from "./_decode.ts";
-import { InvalidAuthToken } from "./_errors.ts";
 import {
   type Init,
   type JsonObject,
@@ -51,30 +52,18 @@ export class GatewayStreams
     id: bigint,
     signal?: AbortSignal,
   ): Promise<LeaseKeepAliveResponse> {
-    const once = async () => {
-      // Refreshing twice is harmless: a failed refresh may go elsewhere.
-      for await (
-        const answer of this.#stream(
-          METHODS.lease.keepAlive,
-          METHODS.lease.keepAlive.request.toJson({ ID: id }),
-          "read",
-          signal,
-          "keep-alive",
-        )
-      ) return answer;
-      // An answer without a message: the lease is unknown.
-      return METHODS.lease.keepAlive.response.fromJson({});
-    };
-    try {
-      return await once();
-    } catch (error) {
-      // A token etcd no longer takes: renewed, and the refresh goes again.
-      const auth = this.#caller.auth;
-      const stale = await this.#caller.token();
-      if (!(error instanceof InvalidAuthToken) || !auth || !stale) throw error;
-      await auth.renew(stale);
-      return await once();
-    }
+    // Refreshing twice is harmless: a failed refresh may go elsewhere.
+    for await (
+      const answer of this.#stream(
+        METHODS.lease.keepAlive,
+        METHODS.lease.keepAlive.request.toJson({ ID: id }),
+        "read",
+        signal,
+        "keep-alive",
+      )
+    ) return answer;
+    // An answer without a message: the lease is unknown.
+    return METHODS.lease.keepAlive.response.fromJson({});
   }
 
   /** The member's snapshot, as a streamed answer. */
@@ -89,8 +78,8 @@ export class GatewayStreams
   }
 
   /**
-   * The messages of a gateway stream, as they come; leaving the loop
-   * early ends the request.
+   * The messages of a gateway stream, as they come, with the token
+   * (renewed once when refused); leaving the loop early ends the request.
    */
   #stream<Q extends object, A extends object>(
     method: Method<Q, A>,
@@ -98,6 +87,20 @@ export class GatewayStreams
     kind: "stream" | "read",
     signal: AbortSignal | undefined,
     context: string,
+  ): AsyncIterable<A> {
+    return this.#caller.renewing((token) =>
+      this.#open(method, body, kind, signal, context, token)
+    );
+  }
+
+  /** One gateway stream with `token`. */
+  #open<Q extends object, A extends object>(
+    method: Method<Q, A>,
+    body: JsonObject,
+    kind: "stream" | "read",
+    signal: AbortSignal | undefined,
+    context: string,
+    token: string | undefined,
   ): AsyncQueue<A> {
     const controller = new AbortController();
     const stop = () => controller.abort(signal?.reason);
@@ -119,22 +122,29 @@ export class GatewayStreams
         method: "POST",
         path,
         body: JSON.stringify(body),
-        headers: await this.#caller.streamHeaders(),
+        headers: token === undefined ? undefined : { authorization: token },
         signal: controller.signal,
         onLine: line,
+        // etcd's refusal (a stale token, say) as its error, judged by the
+        // dispatcher: a 5xx that is not etcd's own answer is member trouble.
+        decode: (response) => {
+          if (response.status === 200) return response;
+          let parsed: Record<string, unknown> = {};
+          try {
+            parsed = JSON.parse(response.text.trim());
+          } catch {
+            // not JSON: the status says it
+          }
+          throw errorOf(parsed, response.status, context) ??
+            new UnexpectedResponse(
+              `POST ${path}`,
+              response.status,
+              response.text,
+            );
+        },
       });
       // 3.4 ends a stream's last line without a line break.
       const rest = response.text.trim();
-      if (response.status !== 200) {
-        let parsed: Record<string, unknown> = {};
-        try {
-          parsed = JSON.parse(rest);
-        } catch {
-          // not JSON: the status says it
-        }
-        throw errorOf(parsed, response.status, context) ??
-          new Error(`Cannot ${context}: HTTP ${response.status}`);
-      }
       if (rest !== "") line(rest);
     };
     run().then(() => queue.end(), (error) => queue.fail(error)).finally(() =>

@@ -3,9 +3,9 @@
 // separate), with deadlines, cancellation, metadata, and etcd's status
 // mapped to the same v3 errors the gateway path raises. One channel per
 // endpoint keeps one connection and replaces it when it ends; `GrpcPool`
-// goes on to the next endpoint when a member fails, as the dispatcher does
-// (a read may go to the next member, a write only when it surely was not
-// processed). Internal.
+// goes on to the next endpoint when a member fails by the dispatcher's
+// policy (_http/failover.ts), limits the calls in flight, enforces their
+// deadlines with the client's one ticker and pins the cluster. Internal.
 
 import {
   H2Connection,
@@ -18,11 +18,15 @@ import { ErrorCode, H2Error } from "../_h2/errors.ts";
 import { denoDialer, type Dialer } from "../_h2/socket.ts";
 import {
   ClientClosed,
+  ClusterMismatch,
   ConnectionFailed,
   type EndpointFailure,
   RequestTimeout,
   UnexpectedResponse,
 } from "../_http/errors.ts";
+import { Deadlines, type Timed } from "../_http/deadlines.ts";
+import { ClusterPin, failover } from "../_http/failover.ts";
+import { Slots } from "../_http/slots.ts";
 import type { TlsOptions } from "../_http/transport.ts";
 import { errorOf } from "./_decode.ts";
 import { EtcdV3Error } from "./_errors.ts";
@@ -60,6 +64,21 @@ export interface GrpcChannelOptions {
   http2?: H2ConnectionOptions | undefined;
   /** Makes the byte stream (default: Deno's TCP or TLS with ALPN h2). */
   dial?: Dialer | undefined;
+  /** The ticker that enforces deadlines (default: one of the channel's own). */
+  deadlines?: Deadlines | undefined;
+}
+
+/** Options of a {@linkcode GrpcPool}. */
+export interface GrpcPoolOptions extends GrpcChannelOptions {
+  /** Most unary calls in flight at once (streams aside). Default: no limit. */
+  maxConcurrency?: number | undefined;
+  /** The cluster answers must come from (default: the first one seen). */
+  pin?: ClusterPin | undefined;
+}
+
+/** Turns a unary call's answer into a message (a protobuf codec). */
+export interface AnswerDecoder<A> {
+  decode(bytes: Uint8Array): A;
 }
 
 /** A bidirectional stream: messages sent and received as bytes. */
@@ -120,8 +139,11 @@ export function decodeGrpcMessage(text: string): string {
  * messages and trailers, and settles with the status. Subclasses say what
  * happens to each message and to the end.
  */
-abstract class Exchange implements StreamHandler {
+abstract class Exchange implements StreamHandler, Timed {
   stream: H2Stream | undefined;
+  /** When the call times out (`performance.now()`); `Infinity`: never. */
+  deadline = Infinity;
+  readonly #deadlines: Deadlines;
   readonly #describe: string;
   readonly #endpoint: string;
   readonly #options: GrpcCallOptions;
@@ -135,7 +157,6 @@ abstract class Exchange implements StreamHandler {
   #prefixFill = 0;
   #body: Uint8Array | undefined;
   #bodyFill = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #onAbort: (() => void) | undefined;
   /** Set once the outcome is known. */
   done = false;
@@ -147,7 +168,9 @@ abstract class Exchange implements StreamHandler {
     endpoint: string,
     options: GrpcCallOptions,
     maxMessage: number,
+    deadlines: Deadlines,
   ) {
+    this.#deadlines = deadlines;
     this.#describe = `POST ${path}`;
     this.#endpoint = endpoint;
     this.#options = options;
@@ -164,21 +187,25 @@ abstract class Exchange implements StreamHandler {
   arm(): void {
     const { timeout, signal } = this.#options;
     if (timeout !== undefined && timeout > 0) {
-      this.#timer = setTimeout(() => {
-        this.cancel(
-          new RequestTimeout(
-            this.#describe,
-            this.#endpoint,
-            timeout,
-            this.#options.write ?? false,
-          ),
-        );
-      }, timeout);
+      this.deadline = performance.now() + timeout;
+      this.#deadlines.add(this);
     }
     if (signal !== undefined) {
       this.#onAbort = () => this.cancel(signal.reason);
       signal.addEventListener("abort", this.#onAbort, { once: true });
     }
+  }
+
+  /** The deadline passed (the client's ticker says). */
+  expire(): void {
+    this.cancel(
+      new RequestTimeout(
+        this.#describe,
+        this.#endpoint,
+        this.#options.timeout ?? 0,
+        this.#options.write ?? false,
+      ),
+    );
   }
 
   /** Gives up: RST_STREAM CANCEL, then the call fails with `reason`. */
@@ -199,7 +226,7 @@ abstract class Exchange implements StreamHandler {
   #finish(error: unknown): void {
     if (this.done) return;
     this.done = true;
-    clearTimeout(this.#timer);
+    if (this.deadline !== Infinity) this.#deadlines.delete(this);
     if (this.#onAbort) {
       this.#options.signal?.removeEventListener("abort", this.#onAbort);
     }
@@ -443,6 +470,7 @@ export class GrpcChannel {
   readonly #maxMessage: number;
   /** Header lists by path, deadline and metadata (see `#headers`). */
   readonly #lists = new Map<string, Header[]>();
+  readonly #deadlines: Deadlines;
   #connection: H2Connection | undefined;
   #connecting: Promise<H2Connection> | undefined;
   #closed = false;
@@ -466,6 +494,7 @@ export class GrpcChannel {
     this.#options = options;
     this.#dial = options.dial ?? denoDialer(endpoint, options.tls);
     this.#maxMessage = options.maxMessageSize ?? MAX_MESSAGE;
+    this.#deadlines = options.deadlines ?? new Deadlines(10);
   }
 
   /** How many connections this channel has made. */
@@ -584,6 +613,7 @@ export class GrpcChannel {
       this.endpoint,
       options,
       this.#maxMessage,
+      this.#deadlines,
     );
     const answer = new Promise<Uint8Array>((resolve, reject) => {
       exchange.resolve = resolve;
@@ -634,6 +664,7 @@ export class GrpcChannel {
       this.endpoint,
       options,
       this.#maxMessage,
+      this.#deadlines,
     );
     if (options.signal?.aborted) {
       exchange.fail(options.signal.reason);
@@ -661,6 +692,7 @@ export class GrpcChannel {
       this.endpoint,
       options,
       this.#maxMessage,
+      this.#deadlines,
     );
     let ready: Promise<H2Stream | undefined>;
     if (options.signal?.aborted) {
@@ -732,20 +764,28 @@ export class GrpcChannel {
 
 /**
  * Unary calls to a cluster: each to the endpoint that worked last, going
- * on to the next when a member fails. A read goes to the next member after
- * any member failure; a write only when it surely was not processed
- * (connection refused, GOAWAY below it, REFUSED_STREAM).
+ * on to the next when a member fails (_http/failover.ts: a read after any
+ * member failure; a write only when it surely was not processed, such as
+ * connection refused, GOAWAY below it, REFUSED_STREAM), at most
+ * `maxConcurrency` at once, answers only from the pinned cluster.
  */
 export class GrpcPool {
   readonly channels: GrpcChannel[];
+  /** The cluster answers must come from. */
+  readonly pin: ClusterPin;
   #current = 0;
-
+  #closed = false;
   readonly #options: GrpcChannelOptions;
+  readonly #deadlines: Deadlines;
+  readonly #slots: Slots;
 
-  constructor(endpoints: readonly string[], options: GrpcChannelOptions = {}) {
-    this.#options = options;
+  constructor(endpoints: readonly string[], options: GrpcPoolOptions = {}) {
+    this.#deadlines = options.deadlines ?? new Deadlines(10);
+    this.#options = { ...options, deadlines: this.#deadlines };
+    this.#slots = new Slots(options.maxConcurrency ?? Infinity);
+    this.pin = options.pin ?? new ClusterPin();
     this.channels = endpoints.map((endpoint) =>
-      new GrpcChannel(endpoint, options)
+      new GrpcChannel(endpoint, this.#options)
     );
   }
 
@@ -780,42 +820,178 @@ export class GrpcPool {
     }
   }
 
-  /** A unary call with failover, within one deadline. */
-  async unary(
+  /**
+   * A unary call with failover, within one deadline (waiting for a turn
+   * included); `response` decodes the answer (an answer from another
+   * cluster than the pinned one is then a member failure).
+   */
+  unary(
+    path: string,
+    request: Uint8Array,
+    options?: GrpcCallOptions,
+  ): Promise<Uint8Array>;
+  unary<A>(
+    path: string,
+    request: Uint8Array,
+    options: GrpcCallOptions,
+    response: AnswerDecoder<A>,
+  ): Promise<A>;
+  unary<A>(
     path: string,
     request: Uint8Array,
     options: GrpcCallOptions = {},
-  ): Promise<Uint8Array> {
-    const count = this.channels.length;
-    const first = this.#current;
-    const deadline = options.timeout ? performance.now() + options.timeout : 0;
-    const failures: EndpointFailure[] = [];
-    for (let attempt = 0; attempt < count; attempt++) {
-      const index = (first + attempt) % count;
-      const channel = this.channels[index]!;
-      const left = deadline === 0 ? 0 : deadline - performance.now();
-      if (deadline !== 0 && left <= 0) break;
-      try {
-        const answer = await channel.unary(path, request, {
-          ...options,
-          timeout: deadline === 0 ? options.timeout : left,
-        });
-        this.#current = index;
-        return answer;
-      } catch (error) {
-        if (!memberFailure(error) || options.signal?.aborted) throw error;
-        failures.push({ endpoint: channel.endpoint, error });
-        if (this.#current === index) this.#current = (index + 1) % count;
-        if (options.write && !notProcessed(error)) {
-          throw exhausted(path, failures, true);
-        }
-      }
+    response?: AnswerDecoder<A>,
+  ): Promise<A | Uint8Array> {
+    if (this.#closed) return Promise.reject(new ClientClosed());
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    if (this.#slots.tryTake()) {
+      return this.#dispatch(path, request, options, response);
     }
-    // A write gets here only when no member could have processed it.
-    throw exhausted(path, failures, false);
+    return this.#queue(path, request, options, response);
+  }
+
+  /** Waits for a turn (within the call's deadline), then sends. */
+  async #queue<A>(
+    path: string,
+    request: Uint8Array,
+    options: GrpcCallOptions,
+    response: AnswerDecoder<A> | undefined,
+  ): Promise<A | Uint8Array> {
+    const timeout = options.timeout ?? 0;
+    const deadline = timeout > 0 ? performance.now() + timeout : Infinity;
+    await this.#slots.take(
+      options.signal,
+      deadline,
+      this.#deadlines,
+      () =>
+        new RequestTimeout(
+          `POST ${path}`,
+          "the client (waiting for a turn: maxConcurrency)",
+          timeout,
+          false,
+        ),
+    );
+    if (this.#closed) {
+      this.#slots.release();
+      throw new ClientClosed();
+    }
+    if (deadline !== Infinity) {
+      options = {
+        ...options,
+        timeout: Math.max(1, deadline - performance.now()),
+      };
+    }
+    return await this.#dispatch(path, request, options, response);
+  }
+
+  /**
+   * The first attempt, at the current member, then failover if need be;
+   * the turn is given back when the call settles. The common case (the
+   * member answers) takes one step.
+   */
+  #dispatch<A>(
+    path: string,
+    request: Uint8Array,
+    options: GrpcCallOptions,
+    response: AnswerDecoder<A> | undefined,
+  ): Promise<A | Uint8Array> {
+    const first = this.#current;
+    const timeout = options.timeout ?? 0;
+    const deadline = timeout > 0 ? performance.now() + timeout : Infinity;
+    const channel = this.channels[first]!;
+    const failed = (error: unknown) =>
+      this.#failover(path, request, options, response, first, deadline, error)
+        .finally(this.#release);
+    return channel.unary(path, request, options).then((bytes) => {
+      let answer: A | Uint8Array;
+      try {
+        answer = response === undefined
+          ? bytes
+          : this.#answer(response, bytes, channel.endpoint);
+      } catch (error) {
+        return failed(error);
+      }
+      this.#slots.release();
+      return answer;
+    }, failed);
+  }
+
+  #release = (): void => this.#slots.release();
+
+  /** Decodes an answer; one from another cluster is refused. */
+  #answer<A>(
+    response: AnswerDecoder<A>,
+    bytes: Uint8Array,
+    endpoint: string,
+  ): A {
+    const answer = response.decode(bytes);
+    const cluster = (answer as { header?: { cluster_id?: bigint } }).header
+      ?.cluster_id;
+    if (cluster) this.pin.check(endpoint, cluster);
+    return answer;
+  }
+
+  /** After the first attempt failed: the client's failover policy. */
+  #failover<A>(
+    path: string,
+    request: Uint8Array,
+    options: GrpcCallOptions,
+    response: AnswerDecoder<A> | undefined,
+    first: number,
+    deadline: number,
+    error: unknown,
+  ): Promise<A | Uint8Array> {
+    const channels = this.channels;
+    const endpoints = channels.map((channel) => channel.endpoint);
+    return failover<A | Uint8Array>(
+      {
+        endpoints,
+        once: options.write ?? false,
+        deadline,
+        attempt: async (_endpoint, left) => {
+          const channel = channels[endpoints.indexOf(_endpoint)]!;
+          const bytes = await channel.unary(path, request, {
+            ...options,
+            timeout: left,
+          });
+          return response === undefined
+            ? bytes
+            : this.#answer(response, bytes, channel.endpoint);
+        },
+        judge: (error) =>
+          memberFailure(error) && !options.signal?.aborted
+            ? { cause: error, resendable: notProcessed(error) }
+            : undefined,
+        moved: (index, failed) => {
+          if (!failed) this.#current = index;
+          else if (this.#current === index) {
+            this.#current = (index + 1) % channels.length;
+          }
+        },
+        check: () => {
+          if (this.#closed) throw new ClientClosed();
+          options.signal?.throwIfAborted();
+        },
+        onceFailure: (_failure, failures) => exhausted(path, failures, true),
+        exhausted: (failures, timedOut) =>
+          timedOut &&
+            failures.every((failure) => failure.error instanceof H2Error)
+            ? new RequestTimeout(
+              `POST ${path}`,
+              failures.map((failure) => failure.endpoint).join(", "),
+              options.timeout ?? 0,
+              options.write ?? false,
+            )
+            : exhausted(path, failures, false),
+      },
+      first,
+      error,
+    );
   }
 
   close(): void {
+    this.#closed = true;
+    this.#slots.close(new ClientClosed());
     for (const channel of this.channels) channel.close();
   }
 }
@@ -825,15 +1001,18 @@ export class GrpcPool {
  * the connection's failures, and the member trouble of the dispatcher's
  * v3 rules (V3_PROTOCOL: no leader, unavailable, timed out in etcd).
  */
-function memberFailure(error: unknown): boolean {
+export function memberFailure(error: unknown): boolean {
   if (error instanceof H2Error || error instanceof RequestTimeout) return true;
   if (error instanceof UnexpectedResponse) return true;
+  if (error instanceof ClusterMismatch) return true;
   return V3_PROTOCOL.memberTrouble(error) !== false;
 }
 
 /** Whether a failed write surely was not processed, so may go elsewhere. */
 function notProcessed(error: unknown): boolean {
   if (error instanceof H2Error) return error.notProcessed;
+  // Not by our cluster: the answer came from another.
+  if (error instanceof ClusterMismatch) return true;
   return V3_PROTOCOL.memberTrouble(error) === "not applied";
 }
 

@@ -1,6 +1,7 @@
 // What the dispatcher needs to know of etcd's v3 JSON gateway. Internal.
 
 import type { Protocol } from "../_http/dispatcher.ts";
+import { ClusterMismatch } from "../_http/errors.ts";
 import { NoLeader, ServerTimeout, Unavailable } from "./_errors.ts";
 
 /**
@@ -11,7 +12,10 @@ import { NoLeader, ServerTimeout, Unavailable } from "./_errors.ts";
  */
 export const V3_PROTOCOL: Protocol = {
   memberTrouble: (error: unknown) => {
-    if (error instanceof NoLeader) return "not applied";
+    // An answer of another cluster (ClusterPin): not applied to ours.
+    if (error instanceof NoLeader || error instanceof ClusterMismatch) {
+      return "not applied";
+    }
     return error instanceof Unavailable || error instanceof ServerTimeout;
   },
   contentType: "application/json",

@@ -106,8 +106,6 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
   /** The heartbeat ended the stream on purpose: start another. */
   #restart = false;
   #endpoint: string | undefined;
-  /** The gRPC member the stream is on (gRPC). */
-  #grpcEndpoint: string | undefined;
   #heard = performance.now();
   #fragments: Event[] = [];
   readonly #running: Promise<void>;
@@ -263,14 +261,15 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
           continue;
         }
         if (
-          error instanceof InvalidAuthToken && this.#caller.auth &&
-          !this.#renewed
+          !this.#renewed && this.#caller.auth !== undefined &&
+          error instanceof InvalidAuthToken
         ) {
-          // A token that expired between streams: renew it, once until a
-          // stream starts again, and go on at once.
+          // A create refused for the token (gRPC's Watch stream checks it
+          // at each create): renew it, once until a stream starts again,
+          // and go on at once.
           this.#renewed = true;
-          await this.#caller.auth.renew(await this.#caller.token() ?? "")
-            .catch(() => {});
+          const stale = await this.#caller.token();
+          await this.#caller.renewed(error, stale).catch(() => {});
           continue;
         }
         if (failures === 0) failingSince = performance.now();
@@ -290,9 +289,6 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
         if (this.#endpoint !== undefined) {
           this.#caller.http.avoid(this.#endpoint);
         }
-        if (this.#grpcEndpoint !== undefined) {
-          this.#caller.grpc?.avoid(this.#grpcEndpoint);
-        }
         await pause(backoff(failures++), this.#sleeps);
       }
     }
@@ -307,13 +303,10 @@ export class Watcher implements AsyncIterable<WatchEvent>, AsyncDisposable {
     if (this.#next !== undefined) create.start_revision = this.#next;
     this.#fragments = [];
     const streams = this.#caller.streams;
-    // The gateway's member, for the heartbeat; gRPC's connection PINGs.
+    // The gateway's member, for the heartbeat; gRPC's connection PINGs
+    // (and the caller moves on from a member whose stream fails).
     this.#endpoint = streams.wire === "gateway"
       ? this.#caller.http.current
-      : undefined;
-    // gRPC's member, to move on from when the stream fails.
-    this.#grpcEndpoint = streams.wire === "grpc"
-      ? this.#caller.grpc?.current.endpoint
       : undefined;
     for await (
       const response of streams.watch.open(create, controller.signal)

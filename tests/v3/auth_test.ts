@@ -1,7 +1,8 @@
 // v3 authentication against real etcd: the admin API (users, roles,
 // permissions on ranges, enable, status, disable), one token shared by all
 // calls, renewed once and transparently when it expires (a 2-second token
-// TTL), for calls and watch reconnects alike, and passwords nowhere.
+// TTL), for calls, streams and watch reconnects alike, and passwords
+// nowhere.
 
 import assert from "node:assert/strict";
 import {
@@ -102,6 +103,25 @@ for (const version of ["3.5", "3.4"] as const) {
         await delay(3000); // past the lease's TTL of 2 s
         assert.ok(kept.active, "the lease is still kept");
         assert.equal((await alice.get("app/leased"))?.value, "1");
+      },
+    );
+
+    await t.step(
+      "a stream opened with an expired token renews it once and works",
+      async () => {
+        await using root = new Client({
+          endpoints: proxy.endpoint,
+          auth: { username: "root", password: ROOT_PASSWORD },
+        });
+        await root.put("app/s", "1");
+        const before = await authenticated();
+        await delay(3500); // idle past the 2-second TTL
+        let size = 0;
+        for await (const chunk of await root.maintenance.snapshot()) {
+          size += chunk.length;
+        }
+        assert.ok(size > 0, "the snapshot has bytes");
+        assert.equal((await authenticated()) - before, 1);
       },
     );
 

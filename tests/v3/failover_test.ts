@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import {
+  ClusterMismatch,
   ConnectionFailed,
   RequestTimeout,
   UnexpectedResponse,
@@ -155,4 +156,36 @@ test("v3: a write to a member without quorum is known not applied", async () => 
   assert.equal(await client.get("q/once"), undefined, "not applied");
   await client.put("q/once", "x");
   assert.equal((await client.get("q/once"))?.version, 1);
+});
+
+test("v3: two separate clusters as endpoints of one client: the second is never used for data", async () => {
+  await using one = await startEtcd({ version: "3.5" });
+  await using other = await startEtcd({ version: "3.5" });
+  await using direct = new Client({ endpoints: other.endpoint });
+  const otherId = (await direct.put("k", "other cluster")).header.clusterId;
+  await using proxy = startProxy(one.clientPort);
+  await using client = new Client({
+    endpoints: [proxy.endpoint, other.endpoint],
+    timeout: 3000,
+  });
+  // The first answer pins the first cluster.
+  const oneId = (await client.put("k", "one")).header.clusterId;
+  assert.notEqual(oneId, otherId);
+  proxy.block(); // the first cluster's only member is gone
+  for (let i = 0; i < 3; i++) {
+    const error = await client.get("k").catch((error) => error);
+    assert.ok(error instanceof ConnectionFailed, String(error));
+    const refused = error.failures.find((failure) =>
+      failure.endpoint === other.endpoint
+    )?.error;
+    assert.ok(refused instanceof ClusterMismatch, String(error));
+    assert.equal(refused.expected, oneId);
+    assert.equal(refused.actual, otherId);
+    assert.match(
+      error.message,
+      new RegExp(`belongs to cluster ${otherId}, not ${oneId}`),
+    );
+  }
+  proxy.unblock();
+  assert.equal((await client.get("k"))?.value, "one");
 });

@@ -7,7 +7,6 @@ import { H2Error } from "../../_h2/errors.ts";
 import { startCluster, startEtcd } from "../../testing.ts";
 import { GrpcChannel } from "../../v3/_grpc.ts";
 import { GrpcKeepAlive } from "../../v3/_grpc_keepalive.ts";
-import { GrpcSnapshot } from "../../v3/_grpc_snapshot.ts";
 import {
   LeaseGrantRequest,
   LeaseGrantResponse,
@@ -16,6 +15,8 @@ import {
   LeaseTimeToLiveResponse,
   METHODS,
   PutRequest,
+  SnapshotRequest,
+  SnapshotResponse,
 } from "../../v3/_proto/mod.ts";
 import { metric } from "../_metrics.ts";
 import { within } from "../_wait.ts";
@@ -167,9 +168,16 @@ for (const version of ["3.5", "3.4"] as const) {
   Deno.test(`grpc snapshot etcd ${version}: the chunks make a snapshot whose checksum holds; leaving early cancels`, async () => {
     await using etcd = await startEtcd({ version });
     const channel = new GrpcChannel(etcd.endpoint);
-    const snapshots = new GrpcSnapshot((path, request, signal) =>
-      channel.serverStream(path, request, { signal })
-    );
+    const snapshots = {
+      async *snapshot(signal?: AbortSignal) {
+        const stream = channel.serverStream(
+          METHODS.maintenance.snapshot.path,
+          SnapshotRequest.encode({}),
+          { signal },
+        );
+        for await (const chunk of stream) yield SnapshotResponse.decode(chunk);
+      },
+    };
     try {
       const value = new Uint8Array(100_000).fill(3);
       for (let i = 0; i < 40; i++) {

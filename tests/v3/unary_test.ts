@@ -1,8 +1,8 @@
 // Unary v3 calls at their limits, on this run's transport (gRPC by
 // default): a 1.5 MiB value, a 100,000-key range, a 128-op transaction, an
 // aborted call, a member stopped with SIGTERM mid-call, a cluster losing
-// its leader; and the gRPC client's move to the gateway when an endpoint
-// answers only HTTP/1.1.
+// its leader; maxConcurrency (counted at etcd); and the gRPC client's move
+// to the gateway when an endpoint answers only HTTP/1.1.
 
 import assert from "node:assert/strict";
 import {
@@ -11,9 +11,10 @@ import {
   op,
   TooManyTxnOps,
 } from "../../mod.ts";
-import { Client } from "../_v3.ts";
+import { Client, handled } from "../_v3.ts";
 import { startCluster, startEtcd } from "../../testing.ts";
-import { test } from "../_wait.ts";
+import { startProxy } from "../_proxy.ts";
+import { delay, test, until } from "../_wait.ts";
 
 test("v3 unary calls at their limits", async (t) => {
   await using etcd = await startEtcd({
@@ -139,4 +140,44 @@ test("gRPC: an endpoint that answers only HTTP/1.1 moves the client to the gatew
   });
   assert.equal((await direct.get("fallback/k"))?.value, "2");
   assert.deepEqual(none, []);
+});
+
+Deno.test("v3 maxConcurrency: at most 2 calls reach etcd at once; queued calls finish; a queued call aborted or timed out rejects at once", async () => {
+  await using etcd = await startEtcd({ version: "3.5" });
+  await using proxy = startProxy(etcd.clientPort);
+  await using client = new Client({
+    endpoints: proxy.endpoint,
+    maxConcurrency: 2,
+    timeout: 30_000,
+  });
+  await client.put("warm", "up"); // the connection is made
+  // A connection each: a kept-alive one would hold up etcd's shutdown.
+  const puts = () =>
+    handled(etcd.endpoint, "Put", { headers: { connection: "close" } });
+  const before = await puts();
+  // Requests still reach etcd, but no answer comes back: the calls that
+  // reach etcd stay in flight.
+  proxy.holdAnswers();
+  const abort = new AbortController();
+  const calls = Array.from({ length: 10 }, (_, i) =>
+    client.put(
+      `queued/${i}`,
+      "v",
+      i === 8 ? { timeout: 300 } : i === 9 ? { signal: abort.signal } : {},
+    ));
+  for (const call of calls) call.catch(() => {});
+  await until(async () => (await puts()) - before >= 2, 10_000, "2 puts");
+  await delay(500);
+  assert.equal((await puts()) - before, 2, "puts at etcd while 2 in flight");
+  // A queued call aborted, or out of time, leaves the line at once.
+  const aborted = performance.now();
+  abort.abort(new Error("not now"));
+  await assert.rejects(calls[9]!, /not now/);
+  assert.ok(performance.now() - aborted < 250, "the abort is prompt");
+  await assert.rejects(calls[8]!, /Timed out after 300 ms/);
+  proxy.passAnswers();
+  await Promise.all(calls.slice(0, 8));
+  assert.equal((await puts()) - before, 8, "every call but 2 reached etcd");
+  const kept = await client.range("queued/", { prefix: true, countOnly: true });
+  assert.equal(kept.count, 8);
 });
