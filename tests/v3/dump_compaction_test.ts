@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { main as dump } from "../../cli/dump.ts";
 import { Client } from "../_v3.ts";
 import { startEtcd } from "../../testing.ts";
+import { PAGE_KEYS } from "../../v3/_store.ts";
 import { runMain } from "../_cli.ts";
 import { startProxy } from "../_proxy.ts";
 import { test, within } from "../_wait.ts";
@@ -13,11 +14,11 @@ import { test, within } from "../_wait.ts";
 test("a compaction during a dump names the prefix and the revision", async () => {
   await using etcd = await startEtcd({ version: "3.5" });
   await using client = new Client({ endpoints: etcd.endpoint });
-  // More keys than one page (5,000) holds.
-  for (let batch = 0; batch < 40; batch++) {
+  // More keys than one page holds.
+  for (let batch = 0; batch * 128 <= PAGE_KEYS; batch++) {
     await client.txn({
       success: Array.from({ length: 128 }, (_, i) => ({
-        put: `dump/k${String(batch * 128 + i).padStart(5, "0")}`,
+        put: `dump/k${String(batch * 128 + i).padStart(6, "0")}`,
         value: "x",
       })),
     });
