@@ -227,7 +227,7 @@ export class V3Store implements Store {
     const skipped: string[] = [];
     const strip = this.#namespace.length;
     const add = (raw: pb.KeyValue) => {
-      const key = raw.key.subarray(strip);
+      const key = strip === 0 ? raw.key : raw.key.subarray(strip);
       const path = base.pathOf(key);
       if (path === undefined) {
         if (inside(key, base)) skipped.push(describeBytes(key));
