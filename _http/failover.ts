@@ -17,6 +17,18 @@ import { ClusterMismatch, type EndpointFailure } from "./errors.ts";
  */
 export class ClusterPin {
   #id: string | bigint | undefined;
+  /** Members whose answers came from the pinned cluster. */
+  readonly #ours = new Set<string>();
+
+  /** Whether a cluster is pinned. */
+  get pinned(): boolean {
+    return this.#id !== undefined;
+  }
+
+  /** Whether `endpoint` answered for the pinned cluster (no need to ask). */
+  isOurs(endpoint: string): boolean {
+    return this.#ours.has(endpoint);
+  }
 
   /**
    * Pins `cluster` if none is pinned yet.
@@ -25,14 +37,14 @@ export class ClusterPin {
    */
   check(endpoint: string, cluster: string | bigint): void {
     const pinned = this.#id;
-    if (pinned === cluster) return;
-    if (pinned === undefined) {
-      this.#id = cluster;
-      return;
+    if (pinned === undefined) this.#id = cluster;
+    else if (pinned !== cluster) {
+      this.#ours.delete(endpoint);
+      // As the protocol shows it: v2's header in hex, v3's
+      // header.clusterId in decimal.
+      throw new ClusterMismatch(endpoint, String(pinned), String(cluster));
     }
-    // As the protocol shows it: v2's header in hex, v3's header.clusterId
-    // in decimal.
-    throw new ClusterMismatch(endpoint, String(pinned), String(cluster));
+    this.#ours.add(endpoint);
   }
 }
 

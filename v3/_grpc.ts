@@ -31,6 +31,10 @@ import type { TlsOptions } from "../_http/transport.ts";
 import { errorOf } from "./_decode.ts";
 import { EtcdV3Error } from "./_errors.ts";
 import { V3_PROTOCOL } from "./_protocol.ts";
+import { METHODS } from "./_proto/methods.ts";
+
+/** Asked of a member before a write, for its cluster (see `#ask`). */
+const STATUS = METHODS.maintenance.status;
 
 /** What one call takes besides its path and message. */
 export interface GrpcCallOptions {
@@ -897,7 +901,12 @@ export class GrpcPool {
     const failed = (error: unknown) =>
       this.#failover(path, request, options, response, first, deadline, error)
         .finally(this.#release);
-    return channel.unary(path, request, options).then((bytes) => {
+    const sending = this.#mustAsk(channel.endpoint, options)
+      ? this.#ask(channel, timeout, options).then(() =>
+        channel.unary(path, request, options)
+      )
+      : channel.unary(path, request, options);
+    return sending.then((bytes) => {
       let answer: A | Uint8Array;
       try {
         answer = response === undefined
@@ -912,6 +921,44 @@ export class GrpcPool {
   }
 
   #release = (): void => this.#slots.release();
+
+  /**
+   * Whether a write must first ask `endpoint` which cluster it is of: it
+   * never answered for the pinned one (after a failover, say). An answer
+   * says the cluster only once the write is done: on a member of another
+   * cluster, done there.
+   */
+  #mustAsk(endpoint: string, options: GrpcCallOptions): boolean {
+    return options.write === true && this.pin.pinned &&
+      !this.pin.isOurs(endpoint);
+  }
+
+  /**
+   * Asks the member's status, which says its cluster: another cluster's
+   * member fails (`ClusterMismatch`) with nothing sent.
+   */
+  async #ask(
+    channel: GrpcChannel,
+    timeout: number,
+    options: GrpcCallOptions,
+  ): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await channel.unary(STATUS.path, STATUS.request.encode({}), {
+        timeout,
+        signal: options.signal,
+        metadata: options.metadata, // the token: Status wants a user
+      });
+    } catch (error) {
+      throw notSent(error);
+    }
+    const cluster = STATUS.response.decode(bytes).header?.cluster_id;
+    try {
+      if (cluster) this.pin.check(channel.endpoint, cluster);
+    } catch (error) {
+      throw notSent(error);
+    }
+  }
 
   /** Decodes an answer; one from another cluster is refused. */
   #answer<A>(
@@ -945,6 +992,9 @@ export class GrpcPool {
         deadline,
         attempt: async (_endpoint, left) => {
           const channel = channels[endpoints.indexOf(_endpoint)]!;
+          if (this.#mustAsk(channel.endpoint, options)) {
+            await this.#ask(channel, left, options);
+          }
           const bytes = await channel.unary(path, request, {
             ...options,
             timeout: left,
@@ -1001,6 +1051,22 @@ export function memberFailure(error: unknown): boolean {
   if (error instanceof UnexpectedResponse) return true;
   if (error instanceof ClusterMismatch) return true;
   return V3_PROTOCOL.memberTrouble(error) !== false;
+}
+
+/**
+ * A failure of the status asked before a write: the write itself was not
+ * sent, so it may go to the next member whatever happened to the question.
+ */
+function notSent(error: unknown): unknown {
+  if (error instanceof ClusterMismatch) return error;
+  if (!memberFailure(error)) return error; // an abort, a closed client
+  const message = error instanceof Error ? error.message : String(error);
+  return new H2Error(
+    `The write was not sent: asking the member which cluster it is of failed: ${message}`,
+    ErrorCode.CANCEL,
+    true,
+    error,
+  );
 }
 
 /** Whether a failed write surely was not processed, so may go elsewhere. */
