@@ -157,6 +157,8 @@ export function scalarValue(
   indent: string,
 ): string {
   if (typeof value !== "string") return binary(value, indent + "  ");
+  // Most values are one line: no block, no indentation to make.
+  if (!value.includes("\n")) return scalar(value);
   return block(value, indent + "  ") ?? scalar(value);
 }
 
