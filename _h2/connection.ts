@@ -464,7 +464,9 @@ export class H2Connection {
       if (this.#goaway !== undefined && this.activeStreams === 0) {
         this.#shutdown(undefined);
       }
-      if (this.activeStreams === 0) this.#stopPinger();
+      // The pinger stops itself at its next tick if no stream is open by
+      // then: one call at a time would otherwise start and stop a timer
+      // each.
     }
   }
 
@@ -944,6 +946,7 @@ export class H2Connection {
   }
 
   #checkAlive = (): void => {
+    if (this.activeStreams === 0) return this.#stopPinger();
     const now = performance.now();
     if (this.#pingOutstanding) {
       if (now - this.#pingSentAt >= this.#pingTimeout) {
