@@ -67,6 +67,13 @@ export interface HttpRequest {
   decode?:
     | ((response: HttpResponse, request: HttpRequest) => unknown)
     | undefined;
+  /**
+   * Runs before each attempt at a member, with nothing sent yet (a check
+   * that the member is of the right cluster, say); undefined when there
+   * is nothing to wait for. Its failure is that member's, and the request
+   * may go to the next one, even a write.
+   */
+  before?: ((endpoint: string) => Promise<void> | undefined) | undefined;
 }
 
 /** An answer whose body has been read. */
@@ -252,6 +259,22 @@ export class Dispatcher {
   }
 
   /**
+   * One exchange with `endpoint` alone: no other member is tried, and it
+   * takes no turn (a question asked on behalf of a request that has one).
+   */
+  async requestAt(
+    endpoint: string,
+    request: HttpRequest,
+  ): Promise<HttpResponse> {
+    if (this.#closed) throw new ClientClosed();
+    try {
+      return await this.#send(endpoint, request, this.#timeoutOf(request));
+    } catch (error) {
+      throw error instanceof MemberFailure ? error.cause : error;
+    }
+  }
+
+  /**
    * Waits for a turn (its deadline and signal hold while it waits), then
    * sends.
    */
@@ -407,6 +430,20 @@ export class Dispatcher {
     let answered = false;
     const progress = { written: false };
     let incoming: Incoming | undefined;
+    const before = request.before?.(endpoint);
+    if (before !== undefined) {
+      try {
+        await before;
+      } catch (error) {
+        this.deadlines.delete(entry);
+        signal?.removeEventListener("abort", abort);
+        if (this.#closed || signal?.aborted) throw error;
+        throw new MemberFailure(error, {
+          resendable: true,
+          afterHeaders: false,
+        });
+      }
+    }
     try {
       incoming = await this.#open(
         endpoint,

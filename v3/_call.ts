@@ -25,7 +25,7 @@ import {
 import { ClusterPin } from "../_http/failover.ts";
 import { decodeAnswer } from "./_decode.ts";
 import { InvalidAuthToken } from "./_errors.ts";
-import type { Init, Method } from "./_proto/mod.ts";
+import { type Init, type Method, METHODS } from "./_proto/mod.ts";
 import type {
   KeepAliveChannel,
   SnapshotChannel,
@@ -250,6 +250,9 @@ export class Caller {
       headers: token ? { authorization: token } : undefined,
       signal: options.signal,
       timeout: options.timeout,
+      before: kind === "write"
+        ? (endpoint) => this.#sameCluster(endpoint, token, options.signal)
+        : undefined,
       decode: (response: HttpResponse, sent) => {
         const answer = method.response.fromJson(
           decodeAnswer(sent, response, options.context),
@@ -369,6 +372,40 @@ export class Caller {
       throw new TypeError("This client does not use gRPC");
     }
     return this.grpc;
+  }
+
+  /**
+   * Before a write goes to a member that never answered for the pinned
+   * cluster (after a failover, say): its status, which says its cluster,
+   * since a write's answer says it only once the write is done. Another
+   * cluster's member fails with `ClusterMismatch`. Undefined when there is
+   * nothing to ask.
+   */
+  #sameCluster(
+    endpoint: string,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> | undefined {
+    if (!this.pin.pinned || this.pin.isOurs(endpoint)) return undefined;
+    const status = METHODS.maintenance.status;
+    return this.gatewayPath(status, signal).then((path) =>
+      this.http.requestAt(endpoint, {
+        kind: "read",
+        method: "POST",
+        path,
+        body: "{}",
+        headers: token ? { authorization: token } : undefined,
+        signal,
+        decode: (response: HttpResponse, sent) => {
+          const answer = status.response.fromJson(
+            decodeAnswer(sent, response, undefined),
+          );
+          const cluster = answer.header?.cluster_id;
+          if (cluster) this.pin.check(response.endpoint, cluster);
+          return undefined;
+        },
+      })
+    ).then(() => undefined);
   }
 
   /** Moves every later call to the gateway, saying so once. */
