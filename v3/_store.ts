@@ -595,10 +595,6 @@ export class V3Store implements Store {
   }
 
   /**
-   * What the subtree is read and followed as (see `V3Subtree.scope`):
-   * found out once, by asking for one key name of the whole range.
-   */
-  /**
    * The root's own key and the first page of the keys below, in one
    * read-only transaction; `undefined` when the subtree has no root key to
    * read, or the user may not read the keys beside it (the subtree is then
@@ -661,6 +657,10 @@ export class V3Store implements Store {
     }
   }
 
+  /**
+   * What the subtree is read and followed as (see `V3Subtree.scope`):
+   * found out once, by asking for one key name of the whole range.
+   */
   async #scope(
     base: V3Subtree,
     options: { signal?: AbortSignal | undefined },
