@@ -367,7 +367,9 @@ export class EtcdServer implements AsyncDisposable {
     const child = this.#child;
     if (!child) return;
     try {
-      child.kill("SIGCONT");
+      // A paused process must go on to handle SIGTERM; SIGKILL needs no
+      // help, and a paused process let go first could still answer.
+      if (signal !== "SIGKILL") child.kill("SIGCONT");
       child.kill(signal);
     } catch {
       // Already gone.
