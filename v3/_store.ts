@@ -44,6 +44,7 @@ import type { Caller } from "./_call.ts";
 import type { KeySpace } from "./_client.ts";
 import { header, type KeyValue } from "./_decode.ts";
 import { Compacted, ConditionFailed, PermissionDenied } from "./_errors.ts";
+import { utf8TextAt } from "../_core/text.ts";
 import {
   bytesOf,
   concat,
@@ -166,7 +167,7 @@ class V3Subtree implements Subtree {
     if (key.length <= base.length || !startsWith(key, base)) {
       return undefined;
     }
-    const path = textOf(key.subarray(base.length));
+    const path = utf8TextAt(key, base.length, key.length);
     if (path === undefined || !isPath(path)) return undefined;
     return path;
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { utf8Text } from "../../_core/text.ts";
+import { utf8Text, utf8TextAt } from "../../_core/text.ts";
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 
@@ -32,4 +32,21 @@ Deno.test("utf8Text refuses what is not UTF-8", () => {
   ) {
     assert.equal(utf8Text(raw), undefined, raw.toHex());
   }
+});
+
+Deno.test("utf8TextAt reads a part of the bytes, short or long, ASCII or not", () => {
+  const text = "prefix/" + "é".repeat(3) + "/" + "k".repeat(40) + "/🎉";
+  const bytes = new TextEncoder().encode(text);
+  const at = (part: string) => {
+    const start = new TextEncoder().encode(text.slice(0, text.indexOf(part)))
+      .length;
+    return [start, start + new TextEncoder().encode(part).length] as const;
+  };
+  for (const part of ["prefix/", "éé", "k".repeat(40), "/🎉", ""]) {
+    const [start, end] = at(part);
+    assert.equal(utf8TextAt(bytes, start, end), part);
+  }
+  // A cut inside a character is not text, short or long.
+  assert.equal(utf8TextAt(bytes, 0, at("é")[0] + 1), undefined);
+  assert.equal(utf8TextAt(bytes, 1, bytes.length - 1), undefined);
 });
