@@ -118,6 +118,8 @@ export interface DispatcherOptions {
   /** `"sockets"` (the default): our HTTP/1.1; `"fetch"`: the runtime's. */
   transport?: "sockets" | "fetch" | undefined;
   protocol: Protocol;
+  /** Told of each member failure (the member a request failed on). */
+  onMemberFailure?: ((endpoint: string) => void) | undefined;
 }
 
 /** How many cut answers in a row a long poll tolerates from one member. */
@@ -175,6 +177,7 @@ export class Dispatcher {
   #headers: Readonly<Record<string, string>> | undefined;
   /** The cluster of the first answer that named one. */
   readonly #pin = new ClusterPin();
+  readonly #onMemberFailure: ((endpoint: string) => void) | undefined;
   readonly #slots: Slots;
 
   constructor(options: DispatcherOptions) {
@@ -184,6 +187,7 @@ export class Dispatcher {
     );
     this.timeout = options.timeout;
     this.#protocol = options.protocol;
+    this.#onMemberFailure = options.onMemberFailure;
     this.deadlines = new Deadlines(Deadlines.periodFor(options.timeout));
     this.#slots = new Slots(options.maxConcurrency);
     this.#tls = options.tls;
@@ -259,19 +263,14 @@ export class Dispatcher {
   }
 
   /**
-   * One exchange with `endpoint` alone: no other member is tried, and it
-   * takes no turn (a question asked on behalf of a request that has one).
+   * One exchange with `endpoint` alone, for a request's `before`: no other
+   * member is tried, it takes no turn (the request it is asked for has
+   * one), and it fails as one attempt does (what another member might do
+   * better wrapped, for `before` to tell from an answer).
    */
-  async requestAt(
-    endpoint: string,
-    request: HttpRequest,
-  ): Promise<HttpResponse> {
-    if (this.#closed) throw new ClientClosed();
-    try {
-      return await this.#send(endpoint, request, this.#timeoutOf(request));
-    } catch (error) {
-      throw error instanceof MemberFailure ? error.cause : error;
-    }
+  requestAt(endpoint: string, request: HttpRequest): Promise<HttpResponse> {
+    if (this.#closed) return Promise.reject(new ClientClosed());
+    return this.#send(endpoint, request, this.#timeoutOf(request));
   }
 
   /**
@@ -365,6 +364,7 @@ export class Dispatcher {
           return { cause: error.cause, resendable: error.resendable, again };
         },
         moved: (index, failed) => {
+          if (failed) this.#onMemberFailure?.(this.endpoints[index]!);
           const count = this.endpoints.length;
           if (!failed) this.#current = index;
           else if (this.#current === index) this.#current = (index + 1) % count;
@@ -437,8 +437,10 @@ export class Dispatcher {
       } catch (error) {
         this.deadlines.delete(entry);
         signal?.removeEventListener("abort", abort);
-        if (this.#closed || signal?.aborted) throw error;
-        throw new MemberFailure(error, {
+        // This member's trouble: the request was not sent, so it may go
+        // to the next. Anything else (a stale token, say) is its outcome.
+        if (!(error instanceof MemberFailure)) throw error;
+        throw new MemberFailure(error.cause, {
           resendable: true,
           afterHeaders: false,
         });

@@ -31,6 +31,14 @@ export class ClusterPin {
   }
 
   /**
+   * Forgets that `endpoint` answered for the pinned cluster: it failed, or
+   * a new connection was made to it (another process may answer there).
+   */
+  forget(endpoint: string): void {
+    this.#ours.delete(endpoint);
+  }
+
+  /**
    * Pins `cluster` if none is pinned yet.
    *
    * @throws {ClusterMismatch} When another cluster is pinned.

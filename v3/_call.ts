@@ -24,7 +24,7 @@ import {
 } from "./_grpc.ts";
 import { ClusterPin } from "../_http/failover.ts";
 import { decodeAnswer } from "./_decode.ts";
-import { InvalidAuthToken } from "./_errors.ts";
+import { InvalidAuthToken, UserRequired } from "./_errors.ts";
 import { type Init, type Method, METHODS } from "./_proto/mod.ts";
 import type {
   KeepAliveChannel,
@@ -114,12 +114,13 @@ export class Caller {
     auth: TokenAuth | undefined,
     limits: { maxTxnOps: number } = { maxTxnOps: 128 },
     note: (message: string) => void = () => {},
+    pin: ClusterPin = grpc?.pin ?? new ClusterPin(),
   ) {
     this.http = http;
     this.grpc = grpc;
     this.#wire = grpc === undefined ? "gateway" : "grpc";
     this.auth = auth;
-    this.pin = grpc?.pin ?? new ClusterPin();
+    this.pin = pin;
     this.limits = limits;
     this.#note = note;
   }
@@ -376,10 +377,10 @@ export class Caller {
 
   /**
    * Before a write goes to a member that never answered for the pinned
-   * cluster (after a failover, say): its status, which says its cluster,
-   * since a write's answer says it only once the write is done. Another
-   * cluster's member fails with `ClusterMismatch`. Undefined when there is
-   * nothing to ask.
+   * cluster (after a failover, say): its member list, whose header says its
+   * cluster (any user may ask it; Status wants root on newer etcd), since a
+   * write's answer says it only once the write is done. Another cluster's member fails with
+   * `ClusterMismatch`. Undefined when there is nothing to ask.
    */
   #sameCluster(
     endpoint: string,
@@ -387,8 +388,8 @@ export class Caller {
     signal: AbortSignal | undefined,
   ): Promise<void> | undefined {
     if (!this.pin.pinned || this.pin.isOurs(endpoint)) return undefined;
-    const status = METHODS.maintenance.status;
-    return this.gatewayPath(status, signal).then((path) =>
+    const members = METHODS.cluster.memberList;
+    return this.gatewayPath(members, signal).then((path) =>
       this.http.requestAt(endpoint, {
         kind: "read",
         method: "POST",
@@ -397,7 +398,7 @@ export class Caller {
         headers: token ? { authorization: token } : undefined,
         signal,
         decode: (response: HttpResponse, sent) => {
-          const answer = status.response.fromJson(
+          const answer = members.response.fromJson(
             decodeAnswer(sent, response, undefined),
           );
           const cluster = answer.header?.cluster_id;
@@ -405,7 +406,11 @@ export class Caller {
           return undefined;
         },
       })
-    ).then(() => undefined);
+    ).then(() => undefined, (error) => {
+      // Auth on and no user: only Authenticate goes so, which changes no
+      // key (and its token is checked by the answers it brings).
+      if (!(error instanceof UserRequired)) throw error;
+    });
   }
 
   /** Moves every later call to the gateway, saying so once. */

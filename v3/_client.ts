@@ -10,6 +10,7 @@ import type { TlsOptions } from "../_http/transport.ts";
 export type { TlsOptions };
 import { STORE, type Store } from "../_core/store.ts";
 import { AuthApi } from "./_auth.ts";
+import { ClusterPin } from "../_http/failover.ts";
 import { Caller, type CallOptions, type Streams, TokenAuth } from "./_call.ts";
 import { ClusterApi, MaintenanceApi } from "./_cluster.ts";
 import type { KeyValue } from "./_decode.ts";
@@ -432,6 +433,8 @@ export class Client extends KeySpace implements AsyncDisposable {
       ...options,
       transport: wire === "fetch" ? "fetch" : "sockets",
     });
+    // The cluster answers must come from, on both wires.
+    const pin = new ClusterPin();
     const http = new Dispatcher({
       endpoints: settings.endpoints,
       timeout: settings.timeout,
@@ -440,6 +443,9 @@ export class Client extends KeySpace implements AsyncDisposable {
       headers: V3_HEADERS,
       transport: settings.transport,
       protocol: V3_PROTOCOL,
+      // A member that failed says which cluster it is of again before a
+      // write: another process may answer at its address.
+      onMemberFailure: (endpoint: string) => pin.forget(endpoint),
     });
     let auth: TokenAuth | undefined;
     if (options.auth !== undefined) {
@@ -465,6 +471,7 @@ export class Client extends KeySpace implements AsyncDisposable {
         tls: settings.tls,
         deadlines: http.deadlines,
         maxConcurrency: settings.maxConcurrency,
+        pin,
       })
       : undefined;
     const caller = new Caller(
@@ -473,6 +480,7 @@ export class Client extends KeySpace implements AsyncDisposable {
       auth,
       { maxTxnOps },
       options.onNote ?? noteOnStderr,
+      pin,
     );
     const gateway = new GatewayStreams(caller);
     caller.setStreams({

@@ -29,12 +29,17 @@ import { ClusterPin, failover } from "../_http/failover.ts";
 import { Slots } from "../_http/slots.ts";
 import type { TlsOptions } from "../_http/transport.ts";
 import { errorOf } from "./_decode.ts";
-import { EtcdV3Error } from "./_errors.ts";
+import { EtcdV3Error, UserRequired } from "./_errors.ts";
 import { V3_PROTOCOL } from "./_protocol.ts";
 import { METHODS } from "./_proto/methods.ts";
 
-/** Asked of a member before a write, for its cluster (see `#ask`). */
-const STATUS = METHODS.maintenance.status;
+/**
+ * Asked of a member before a write, for its cluster (see `#ask`): the
+ * member list, which etcd gives any user (Status wants the root role on
+ * newer etcd, 3.5.30 among them), served by the member itself.
+ */
+const MEMBERS = METHODS.cluster.memberList;
+const MEMBERS_REQUEST = MEMBERS.request.encode({});
 
 /** What one call takes besides its path and message. */
 export interface GrpcCallOptions {
@@ -70,6 +75,8 @@ export interface GrpcChannelOptions {
   dial?: Dialer | undefined;
   /** The ticker that enforces deadlines (default: one of the channel's own). */
   deadlines?: Deadlines | undefined;
+  /** Told when a connection is made to the endpoint (not the first). */
+  onReconnect?: ((endpoint: string) => void) | undefined;
 }
 
 /** Options of a {@linkcode GrpcPool}. */
@@ -517,7 +524,7 @@ export class GrpcChannel {
           throw new ClientClosed();
         }
         this.#connection = connection;
-        this.#connections++;
+        if (this.#connections++ > 0) this.#options.onReconnect?.(this.endpoint);
         connection.onUnavailable = (error) => {
           if (this.#connection === connection) this.#connection = undefined;
           for (const told of this.#draining.get(connection) ?? []) told(error);
@@ -783,6 +790,8 @@ export class GrpcPool {
     this.#options = { ...options, deadlines: this.#deadlines };
     this.#slots = new Slots(options.maxConcurrency ?? Infinity);
     this.pin = options.pin ?? new ClusterPin();
+    // Another process may answer at an address that answered before.
+    this.#options.onReconnect = (endpoint) => this.pin.forget(endpoint);
     this.channels = endpoints.map((endpoint) =>
       new GrpcChannel(endpoint, this.#options)
     );
@@ -902,8 +911,8 @@ export class GrpcPool {
       this.#failover(path, request, options, response, first, deadline, error)
         .finally(this.#release);
     const sending = this.#mustAsk(channel.endpoint, options)
-      ? this.#ask(channel, timeout, options).then(() =>
-        channel.unary(path, request, options)
+      ? this.#ask(channel, timeout, options).then((left) =>
+        channel.unary(path, request, { ...options, timeout: left })
       )
       : channel.unary(path, request, options);
     return sending.then((bytes) => {
@@ -934,30 +943,39 @@ export class GrpcPool {
   }
 
   /**
-   * Asks the member's status, which says its cluster: another cluster's
-   * member fails (`ClusterMismatch`) with nothing sent.
+   * Asks the member which cluster it is of (its member list's header; any
+   * user may ask it): another cluster's member fails (`ClusterMismatch`)
+   * with nothing sent; a stale token is the call's outcome, to be renewed.
+   * Resolves with the time left.
    */
   async #ask(
     channel: GrpcChannel,
     timeout: number,
     options: GrpcCallOptions,
-  ): Promise<void> {
+  ): Promise<number> {
+    const started = performance.now();
     let bytes: Uint8Array;
     try {
-      bytes = await channel.unary(STATUS.path, STATUS.request.encode({}), {
+      bytes = await channel.unary(MEMBERS.path, MEMBERS_REQUEST, {
         timeout,
         signal: options.signal,
-        metadata: options.metadata, // the token: Status wants a user
+        metadata: options.metadata, // the token: with auth on, a user asks
       });
     } catch (error) {
+      // Auth on and no user: only Authenticate goes so, which changes no
+      // key (and its token is checked by the answers it brings).
+      if (error instanceof UserRequired) return timeout;
       throw notSent(error);
     }
-    const cluster = STATUS.response.decode(bytes).header?.cluster_id;
+    const cluster = MEMBERS.response.decode(bytes).header?.cluster_id;
     try {
       if (cluster) this.pin.check(channel.endpoint, cluster);
     } catch (error) {
       throw notSent(error);
     }
+    if (timeout === 0) return 0;
+    // What the question took comes out of the write's time.
+    return Math.max(1, timeout - (performance.now() - started));
   }
 
   /** Decodes an answer; one from another cluster is refused. */
@@ -993,7 +1011,7 @@ export class GrpcPool {
         attempt: async (_endpoint, left) => {
           const channel = channels[endpoints.indexOf(_endpoint)]!;
           if (this.#mustAsk(channel.endpoint, options)) {
-            await this.#ask(channel, left, options);
+            left = await this.#ask(channel, left, options);
           }
           const bytes = await channel.unary(path, request, {
             ...options,
@@ -1008,6 +1026,7 @@ export class GrpcPool {
             ? { cause: error, resendable: notProcessed(error) }
             : undefined,
         moved: (index, failed) => {
+          if (failed) this.pin.forget(endpoints[index]!);
           if (!failed) this.#current = index;
           else if (this.#current === index) {
             this.#current = (index + 1) % channels.length;
