@@ -612,14 +612,18 @@ export class V3Store implements Store {
     const at = revision === 0 ? {} : { revision };
     // The root's key is the first of [root, base): asking for that range
     // (not the key alone) is asking for the permission the subtree's one
-    // watch of [root, end) needs.
-    const root = base.rootKey.length < base.base.length
-      ? { ...at, end: base.base, limit: 1 }
-      : at;
+    // watch of [root, end) needs. The root `/` is its own base: the page
+    // holds it.
     const ranges = [
-      rangeRequest(base.rootKey, root, this.#namespace),
       rangeRequest(start, { ...at, end: base.end, limit }, this.#namespace),
     ];
+    if (base.rootKey.length < base.base.length) {
+      ranges.unshift(rangeRequest(
+        base.rootKey,
+        { ...at, end: base.base, limit: 1 },
+        this.#namespace,
+      ));
+    }
     try {
       const answer = await this.#caller.call(
         METHODS.kv.txn,
@@ -629,11 +633,13 @@ export class V3Store implements Store {
         { signal: options.signal, context: describeBytes(base.rootKey) },
       );
       base.scope = "whole";
-      const [root, below] = answer.responses.map((response) =>
+      const responses = answer.responses.map((response) =>
         response.response_range!
       );
+      const below = responses.at(-1);
+      const root = responses.length > 1 ? responses[0] : undefined;
       return {
-        root: root!.kvs,
+        root: root?.kvs ?? [],
         kvs: below!.kvs,
         more: below!.more,
         count: below!.count,

@@ -123,3 +123,17 @@ test("v3 store: a key's history, and what v3 cannot do", async (t) => {
     );
   });
 });
+
+test("v3 store: the prefix `/` reads its own key once, and the keys below", async () => {
+  await using etcd = await startEtcd({ version: "3.5" });
+  await using client = new Client({ endpoints: etcd.endpoint });
+  await client.put("/", "root");
+  await client.put("/a", "1");
+  await client.put("x", "elsewhere");
+  const store = storeOf(client);
+  const snapshot = await store.snapshot(store.subtree("/", "prefix"));
+  assert.deepEqual(
+    snapshot.entries.map((entry) => [entry.path, entry.value]),
+    [["", "root"], ["a", "1"]],
+  );
+});
