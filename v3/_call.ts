@@ -379,8 +379,9 @@ export class Caller {
    * Before a write goes to a member that never answered for the pinned
    * cluster (after a failover, say): its member list, whose header says its
    * cluster (any user may ask it; Status wants root on newer etcd), since a
-   * write's answer says it only once the write is done. Another cluster's member fails with
-   * `ClusterMismatch`. Undefined when there is nothing to ask.
+   * write's answer says it only once the write is done. Another cluster's
+   * member fails with `ClusterMismatch`. Undefined when there is nothing to
+   * ask.
    */
   #sameCluster(
     endpoint: string,

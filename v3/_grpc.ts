@@ -1073,8 +1073,9 @@ export function memberFailure(error: unknown): boolean {
 }
 
 /**
- * A failure of the status asked before a write: the write itself was not
- * sent, so it may go to the next member whatever happened to the question.
+ * A failure of the member list asked before a write: the write itself was
+ * not sent, so it may go to the next member whatever happened to the
+ * question.
  */
 function notSent(error: unknown): unknown {
   if (error instanceof ClusterMismatch) return error;
