@@ -56,10 +56,11 @@ export interface HttpRequest {
   /** Called when the answer's headers have arrived, before its body. */
   onHeaders?: ((headers: ResponseHeaders) => void) | undefined;
   /**
-   * Reads a 200 answer line by line as it arrives (a stream); the returned
-   * `text` is then whatever followed the last line break.
+   * Reads a 200 answer line by line as it arrives (a stream), from
+   * `endpoint`; the returned `text` is then whatever followed the last
+   * line break.
    */
-  onLine?: ((line: string) => void) | undefined;
+  onLine?: ((line: string, endpoint: string) => void) | undefined;
   /**
    * Turns the answer into the caller's result inside the exchange, saving
    * an async step; `request()` then resolves with what it returns.
@@ -153,6 +154,15 @@ class MemberFailure extends Error {
     this.resendable = how.resendable;
     this.afterHeaders = how.afterHeaders;
   }
+}
+
+/**
+ * Marks `error`, thrown by a request's `onLine` before any line was taken,
+ * as the member's failure: nothing was applied there (an answer of another
+ * cluster, say), so the request goes on to the next member.
+ */
+export function notAppliedHere(error: unknown): Error {
+  return new MemberFailure(error, { resendable: true, afterHeaders: false });
 }
 
 /**
@@ -457,8 +467,9 @@ export class Dispatcher {
       this.#checkCluster(endpoint, incoming);
       request.onHeaders?.(incoming.headers);
       const status = incoming.status;
-      const text = request.onLine && status === 200
-        ? await incoming.lines(request.onLine)
+      const onLine = request.onLine;
+      const text = onLine && status === 200
+        ? await incoming.lines((line) => onLine(line, endpoint))
         : incoming.body ?? await incoming.text();
       const result = this.#judge(request, {
         status,

@@ -5,8 +5,9 @@
 // longer valid), the client's deadline, the caller's signal, failover,
 // the concurrency limit, the pinned cluster, and the answer decoded into a
 // message or a typed error. Streams take the same road: the member calls go
-// to, the token, renewed once when a stream is refused for it, and a member
-// that drains or fails left for the next. An endpoint that answers only
+// to, the token, renewed once when a stream is refused for it, a first
+// answer of another cluster refused, and a member that drains or fails
+// left for the next. An endpoint that answers only
 // HTTP/1.1 moves the client to the gateway, with a note. Internal.
 
 import type {
@@ -25,7 +26,13 @@ import {
 import { ClusterPin } from "../_http/failover.ts";
 import { decodeAnswer } from "./_decode.ts";
 import { InvalidAuthToken, UserRequired } from "./_errors.ts";
-import { type Init, type Method, METHODS } from "./_proto/mod.ts";
+import {
+  AnyAnswer,
+  type Init,
+  type Method,
+  METHODS,
+  type ResponseHeader,
+} from "./_proto/mod.ts";
 import type {
   KeepAliveChannel,
   SnapshotChannel,
@@ -290,8 +297,23 @@ export class Caller {
       if (memberFailure(error)) grpc.avoid(channel.endpoint);
       throw error;
     };
+    let checked = false;
+    const first = (result: IteratorResult<Uint8Array>) => {
+      checked = true;
+      if (result.done) return result;
+      try {
+        this.#streamFrom(path, channel.endpoint, result.value);
+      } catch (error) {
+        stream.cancel(error);
+        throw error;
+      }
+      return result;
+    };
     const messages: AsyncIterableIterator<Uint8Array> = {
-      next: () => iterator.next().catch(failed),
+      next: () =>
+        checked
+          ? iterator.next().catch(failed)
+          : iterator.next().then(first).catch(failed),
       return: () => iterator.return!(),
       [Symbol.asyncIterator]: () => messages,
     };
@@ -315,6 +337,8 @@ export class Caller {
   ): AsyncIterable<A> {
     const grpc = this.#grpcOnly();
     const bytes = method.request.encode(request);
+    const checkFirst = (endpoint: string, message: Uint8Array) =>
+      this.#streamFrom(method.path, endpoint, message);
     return this.renewing(async function* (token) {
       const channel = grpc.current;
       try {
@@ -322,7 +346,12 @@ export class Caller {
           signal,
           metadata: token === undefined ? undefined : { token },
         });
+        let first = true;
         for await (const message of stream) {
+          if (first) {
+            first = false;
+            checkFirst(channel.endpoint, message);
+          }
           yield method.response.decode(message);
         }
       } catch (error) {
@@ -366,6 +395,32 @@ export class Caller {
     } finally {
       if (!finished) await iterator.return?.();
     }
+  }
+
+  /**
+   * Refuses a stream whose first answer (`message`, from `endpoint`) is
+   * another cluster's: a stream stays on one connection to one member, so
+   * its first answer speaks for the rest, and another cluster's is never
+   * data. The member is left for the next and the stream fails as
+   * unavailable, so its owner (a watch, the keep-alive) goes on elsewhere.
+   */
+  #streamFrom(path: string, endpoint: string, message: Uint8Array): void {
+    try {
+      this.checkCluster(endpoint, AnyAnswer.decode(message).header);
+    } catch (error) {
+      this.grpc?.avoid(endpoint);
+      throw new ConnectionFailed(`POST ${path}`, [{ endpoint, error }]);
+    }
+  }
+
+  /**
+   * Pins the cluster of an answer's header, from `endpoint`.
+   *
+   * @throws {ClusterMismatch} When the answer is another cluster's.
+   */
+  checkCluster(endpoint: string, header: ResponseHeader | undefined): void {
+    const cluster = header?.cluster_id;
+    if (cluster) this.pin.check(endpoint, cluster);
   }
 
   #grpcOnly(): GrpcPool {

@@ -5,6 +5,7 @@
 
 import { AsyncQueue } from "../_core/queue.ts";
 import type { Caller } from "./_call.ts";
+import { notAppliedHere } from "../_http/dispatcher.ts";
 import { UnexpectedResponse } from "../_http/errors.ts";
 import { errorOf } from "./_decode.ts";
 import {
@@ -13,6 +14,7 @@ import {
   type LeaseKeepAliveResponse,
   type Method,
   METHODS,
+  type ResponseHeader,
   type SnapshotResponse,
   WatchCreateRequest,
   type WatchResponse,
@@ -107,13 +109,29 @@ export class GatewayStreams
     if (signal?.aborted) stop();
     else signal?.addEventListener("abort", stop, { once: true });
     const queue = new AsyncQueue<A>(() => controller.abort());
-    const line = (text: string) => {
+    // A stream is one answer of one member: its first message says the
+    // cluster for the rest (another cluster's is never data, and the
+    // request goes on to the next member).
+    let checked = false;
+    const line = (text: string, endpoint: string) => {
       const message = JSON.parse(text) as { result?: unknown; error?: unknown };
       if (message.error !== undefined) {
         throw errorOf(message as Record<string, unknown>, 0, context) ??
           new Error(`Cannot ${context}: ${text.slice(0, 200)}`);
       }
-      queue.push(method.response.fromJson(message.result ?? {}));
+      const answer = method.response.fromJson(message.result ?? {});
+      if (!checked) {
+        try {
+          this.#caller.checkCluster(
+            endpoint,
+            (answer as { header?: ResponseHeader }).header,
+          );
+        } catch (error) {
+          throw notAppliedHere(error);
+        }
+        checked = true;
+      }
+      queue.push(answer);
     };
     const run = async () => {
       const path = await this.#caller.gatewayPath(method, controller.signal);
@@ -145,7 +163,7 @@ export class GatewayStreams
       });
       // 3.4 ends a stream's last line without a line break.
       const rest = response.text.trim();
-      if (rest !== "") line(rest);
+      if (rest !== "") line(rest, response.endpoint);
     };
     run().then(() => queue.end(), (error) => queue.fail(error)).finally(() =>
       signal?.removeEventListener("abort", stop)

@@ -6,13 +6,15 @@ import assert from "node:assert/strict";
 import {
   ClusterMismatch,
   ConnectionFailed,
+  errorKind,
   RequestTimeout,
   UnexpectedResponse,
+  type WatchEvent,
 } from "../../mod.ts";
 import { Client, handled, TRANSPORT } from "../_v3.ts";
 import { startCluster, startEtcd } from "../../testing.ts";
 import { type Proxy, startProxy } from "../_proxy.ts";
-import { delay, test, until, within } from "../_wait.ts";
+import { delay, take, test, until, within } from "../_wait.ts";
 
 test("v3 failover: reads move on, writes are never sent twice", async (t) => {
   await using etcd = await startEtcd({ version: "3.5" });
@@ -196,8 +198,8 @@ test("v3: two separate clusters as endpoints of one client: the second is never 
   assert.equal((await client.get("k"))?.value, "one");
   await client.put("k", "one again");
   // The first cluster's member refuses connections: a write surely not
-  // sent goes to the next member, but only once its status says it is of
-  // the pinned cluster. It is never applied on another.
+  // sent goes to the next member, but only once its member list says it is
+  // of the pinned cluster. It is never applied on another.
   await proxy[Symbol.asyncDispose]();
   // A read first, so the client has seen its connection go (a write on it
   // meanwhile might have arrived: it would go nowhere else).
@@ -212,6 +214,65 @@ test("v3: two separate clusters as endpoints of one client: the second is never 
     String(refused),
   );
   assert.equal((await direct.get("k"))?.value, "other cluster");
+});
+
+test("v3: streams never take another cluster's answers: a watch waits for its own, a keep-alive does not call its lease gone", async () => {
+  await using one = await startEtcd({ version: "3.5" });
+  await using other = await startEtcd({ version: "3.5" });
+  await using own = new Client({ endpoints: one.endpoint });
+  await using direct = new Client({ endpoints: other.endpoint });
+  const proxy = startProxy(one.clientPort);
+  await using client = new Client({
+    endpoints: [proxy.endpoint, other.endpoint],
+    timeout: 3000,
+  });
+  const pinned = await client.put("w", "0"); // pins the first cluster
+  const lease = await client.lease.grant(30);
+  await using watcher = client.watch("w", {
+    startRevision: pinned.header.revision + 1,
+  });
+  const changes = watcher[Symbol.asyncIterator]();
+  await own.put("w", "1");
+  const [first] = await take(changes, 1, 10_000, "the first cluster's change");
+  assert.equal(first!.kv.value, "1");
+  proxy.block(); // the first cluster's only member is gone
+  // The other cluster's history of the same key, at the revisions the
+  // watch goes on from.
+  for (let i = 0; i < 5; i++) await direct.put("w", `other ${i}`);
+  const pending = changes.next();
+  const early = await Promise.race([pending, delay(2500)]);
+  assert.equal(
+    early,
+    undefined,
+    `the watch took another cluster's change: ${
+      JSON.stringify((early as IteratorResult<WatchEvent> | undefined)?.value)
+    }`,
+  );
+  // The other cluster does not know the lease: that is not "gone".
+  const refresh = () =>
+    client.lease.keepAliveOnce(lease.id).catch((error: Error) => error);
+  const refusals: Error[] = [];
+  for (let i = 0; i < 3; i++) {
+    const refreshed = await refresh();
+    assert.ok(refreshed instanceof Error, `TTL ${refreshed}`);
+    assert.equal(errorKind(refreshed), "unavailable", String(refreshed));
+    refusals.push(refreshed);
+  }
+  // Refused for the other cluster's answer (not only the closed proxy).
+  assert.ok(
+    refusals.some((error) =>
+      error instanceof ConnectionFailed &&
+      error.failures.some((failure) => failure.error instanceof ClusterMismatch)
+    ),
+    refusals.map(String).join("\n"),
+  );
+  proxy.unblock();
+  await own.put("w", "2");
+  const next = await within(pending, 15_000, "the first cluster's next change");
+  assert.equal(next.done, false);
+  assert.equal(next.value!.kv.value, "2");
+  assert.ok(await client.lease.keepAliveOnce(lease.id) > 0);
+  await proxy[Symbol.asyncDispose]();
 });
 
 test("v3: a user without the root role writes after a failover (the next member is asked its cluster)", async () => {

@@ -35,6 +35,14 @@ export function headerOnly(name: string): MessageType<HeaderOnly> {
   return new MessageType(name, { header: message(1, () => ResponseHeader) });
 }
 
+/**
+ * The header of any answer, the rest of it skipped (every etcd answer
+ * carries its header as field 1).
+ */
+export const AnyAnswer: MessageType<HeaderOnly> = headerOnly(
+  "etcdserverpb.*Response",
+);
+
 /** A request without fields (StatusRequest and many more). */
 export type Empty = Record<never, never>;
 
