@@ -70,11 +70,14 @@ export interface HttpRequest {
     | undefined;
   /**
    * Runs before each attempt at a member, with nothing sent yet (a check
-   * that the member is of the right cluster, say); undefined when there
-   * is nothing to wait for. Its failure is that member's, and the request
-   * may go to the next one, even a write.
+   * that the member is of the right cluster, say), within the attempt's
+   * `timeout` (ms; 0: none), which its time comes out of; undefined when
+   * there is nothing to wait for. Its failure is that member's, and the
+   * request may go to the next one, even a write.
    */
-  before?: ((endpoint: string) => Promise<void> | undefined) | undefined;
+  before?:
+    | ((endpoint: string, timeout: number) => Promise<void> | undefined)
+    | undefined;
 }
 
 /** An answer whose body has been read. */
@@ -440,7 +443,7 @@ export class Dispatcher {
     let answered = false;
     const progress = { written: false };
     let incoming: Incoming | undefined;
-    const before = request.before?.(endpoint);
+    const before = request.before?.(endpoint, timeout);
     if (before !== undefined) {
       try {
         await before;

@@ -259,7 +259,8 @@ export class Caller {
       signal: options.signal,
       timeout: options.timeout,
       before: kind === "write"
-        ? (endpoint) => this.#sameCluster(endpoint, token, options.signal)
+        ? (endpoint, left) =>
+          this.#sameCluster(endpoint, token, options.signal, left)
         : undefined,
       decode: (response: HttpResponse, sent) => {
         const answer = method.response.fromJson(
@@ -435,13 +436,15 @@ export class Caller {
    * cluster (after a failover, say): its member list, whose header says its
    * cluster (any user may ask it; Status wants root on newer etcd), since a
    * write's answer says it only once the write is done. Another cluster's
-   * member fails with `ClusterMismatch`. Undefined when there is nothing to
-   * ask.
+   * member fails with `ClusterMismatch`. Asked within the write's
+   * `timeout` (what it takes comes out of the write's). Undefined when
+   * there is nothing to ask.
    */
   #sameCluster(
     endpoint: string,
     token: string | undefined,
     signal: AbortSignal | undefined,
+    timeout: number,
   ): Promise<void> | undefined {
     if (!this.pin.pinned || this.pin.isOurs(endpoint)) return undefined;
     const members = METHODS.cluster.memberList;
@@ -453,6 +456,7 @@ export class Caller {
         body: "{}",
         headers: token ? { authorization: token } : undefined,
         signal,
+        timeout,
         decode: (response: HttpResponse, sent) => {
           const answer = members.response.fromJson(
             decodeAnswer(sent, response, undefined),
