@@ -25,6 +25,11 @@ export interface Proxy extends AsyncDisposable {
   /** Lets connections through again. */
   unblock(): void;
   /**
+   * Cuts every connection and sends new ones to `port`: another server now
+   * answers at the proxy's address.
+   */
+  retarget(port: number): void;
+  /**
    * Holds back what the server sends on the `nth` connection accepted
    * (from 1), keeping it open: to the client, the server has gone quiet on
    * it.
@@ -69,7 +74,8 @@ const REQUEST_LINE =
   /(?:^|\r\n)(GET|PUT|POST|DELETE|HEAD|OPTIONS|PATCH) (\S+) HTTP\/1\.[01]\r\n/g;
 
 /** Starts a proxy on a free loopback port that forwards to `port`. */
-export function startProxy(port: number): Proxy {
+export function startProxy(target: number): Proxy {
+  let port = target;
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const pairs = new Set<[Deno.Conn, Deno.Conn]>();
   const pumps = new Set<Promise<unknown>>();
@@ -245,6 +251,10 @@ export function startProxy(port: number): Proxy {
     },
     unblock() {
       blocked = false;
+    },
+    retarget(to) {
+      port = to;
+      for (const pair of [...pairs]) close(pair);
     },
     stall(nth) {
       if (!stalled.has(nth)) stalled.set(nth, []);

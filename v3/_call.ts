@@ -403,13 +403,16 @@ export class Caller {
    * another cluster's: a stream stays on one connection to one member, so
    * its first answer speaks for the rest, and another cluster's is never
    * data. The member is left for the next and the stream fails as
-   * unavailable, so its owner (a watch, the keep-alive) goes on elsewhere.
+   * unavailable, so its owner (a watch, the keep-alive) goes on elsewhere;
+   * with no other member, it fails with `ClusterMismatch` (as a call does).
    */
   #streamFrom(path: string, endpoint: string, message: Uint8Array): void {
     try {
       this.checkCluster(endpoint, AnyAnswer.decode(message).header);
     } catch (error) {
-      this.grpc?.avoid(endpoint);
+      const grpc = this.grpc;
+      if (grpc === undefined || grpc.channels.length === 1) throw error;
+      grpc.avoid(endpoint);
       throw new ConnectionFailed(`POST ${path}`, [{ endpoint, error }]);
     }
   }

@@ -275,6 +275,39 @@ test("v3: streams never take another cluster's answers: a watch waits for its ow
   await proxy[Symbol.asyncDispose]();
 });
 
+test("v3: another cluster at a client's only address (a restore from a snapshot, say): its watch and keep-alive end with ClusterMismatch, taking nothing from it", async () => {
+  await using one = await startEtcd({ version: "3.5" });
+  await using other = await startEtcd({ version: "3.5" });
+  await using direct = new Client({ endpoints: other.endpoint });
+  const proxy = startProxy(one.clientPort);
+  await using client = new Client({ endpoints: proxy.endpoint, timeout: 3000 });
+  const pinned = await client.put("w", "0"); // pins the first cluster
+  const lease = await client.lease.grant(30);
+  await using watcher = client.watch("w", {
+    startRevision: pinned.header.revision + 1,
+  });
+  const changes = watcher[Symbol.asyncIterator]();
+  await client.put("w", "1");
+  const [first] = await take(changes, 1, 10_000, "the first cluster's change");
+  assert.equal(first!.kv.value, "1");
+  for (let i = 0; i < 5; i++) await direct.put("w", `other ${i}`);
+  proxy.retarget(other.clientPort);
+  const ended = await within(
+    changes.next().catch((error: Error) => error),
+    15_000,
+    "the watch's end",
+  );
+  assert.ok(
+    ended instanceof ClusterMismatch,
+    ended instanceof Error ? String(ended) : JSON.stringify(ended),
+  );
+  const refreshed = await client.lease.keepAliveOnce(lease.id).catch((
+    error: Error,
+  ) => error);
+  assert.ok(refreshed instanceof ClusterMismatch, `TTL ${refreshed}`);
+  await proxy[Symbol.asyncDispose]();
+});
+
 test("v3: a user without the root role writes after a failover (the next member is asked its cluster)", async () => {
   await using etcd = await startEtcd({ version: "3.5" });
   {
