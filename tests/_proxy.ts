@@ -73,7 +73,7 @@ export interface Proxy extends AsyncDisposable {
 const REQUEST_LINE =
   /(?:^|\r\n)(GET|PUT|POST|DELETE|HEAD|OPTIONS|PATCH) (\S+) HTTP\/1\.[01]\r\n/g;
 
-/** Starts a proxy on a free loopback port that forwards to `port`. */
+/** Starts a proxy on a free loopback port that forwards to port `target`. */
 export function startProxy(target: number): Proxy {
   let port = target;
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

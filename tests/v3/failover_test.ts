@@ -301,9 +301,8 @@ test("v3: another cluster at a client's only address (a restore from a snapshot,
     ended instanceof ClusterMismatch,
     ended instanceof Error ? String(ended) : JSON.stringify(ended),
   );
-  const refreshed = await client.lease.keepAliveOnce(lease.id).catch((
-    error: Error,
-  ) => error);
+  const refreshed = await client.lease.keepAliveOnce(lease.id)
+    .catch((error: Error) => error);
   assert.ok(refreshed instanceof ClusterMismatch, `TTL ${refreshed}`);
   await proxy[Symbol.asyncDispose]();
 });
