@@ -84,15 +84,26 @@ export class Mirror {
     this.#shadowed.clear();
     this.#index = this.#loaded = snapshot.index;
     const dirs = new Map<string, TreeDirectory>();
+    // The directory `dirs` holds for the last path looked up: keys come in
+    // order, so most share the one before's (a lookup hashes the path).
+    let lastAbove: string | undefined;
+    let lastParent: TreeDirectory | undefined;
     for (const entry of snapshot.entries) {
       const path = entry.path;
       const { above, name } = lastName(path);
       let parent: TreeDirectory | undefined;
       if (path !== "") {
-        parent = dirs.get(above);
-        if (parent === undefined) {
-          parent = this.#ensureDirs(splitPath(above), 0);
-          if (this.#inferDirs) dirs.set(above, parent);
+        if (above === lastAbove) parent = lastParent;
+        else {
+          parent = dirs.get(above);
+          if (parent === undefined) {
+            parent = this.#ensureDirs(splitPath(above), 0);
+            if (this.#inferDirs) dirs.set(above, parent);
+          }
+          if (dirs.get(above) === parent) {
+            lastAbove = above;
+            lastParent = parent;
+          }
         }
       }
       const there = parent === undefined
@@ -104,7 +115,10 @@ export class Mirror {
       }
       const node = this.#make(entry, name, parent, path);
       this.#attach(parent, name, node);
-      if (node instanceof TreeDirectory) dirs.set(path, node);
+      if (node instanceof TreeDirectory) {
+        dirs.set(path, node);
+        if (path === lastAbove) lastParent = node;
+      }
     }
   }
 
