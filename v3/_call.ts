@@ -24,15 +24,9 @@ import {
   memberFailure,
 } from "./_grpc.ts";
 import { ClusterPin } from "../_http/failover.ts";
-import { decodeAnswer } from "./_decode.ts";
+import { checkCluster, decodeAnswer } from "./_decode.ts";
 import { InvalidAuthToken, UserRequired } from "./_errors.ts";
-import {
-  AnyAnswer,
-  type Init,
-  type Method,
-  METHODS,
-  type ResponseHeader,
-} from "./_proto/mod.ts";
+import { AnyAnswer, type Init, type Method, METHODS } from "./_proto/mod.ts";
 import type {
   KeepAliveChannel,
   SnapshotChannel,
@@ -266,9 +260,7 @@ export class Caller {
         const answer = method.response.fromJson(
           decodeAnswer(sent, response, options.context),
         );
-        const cluster = (answer as { header?: { cluster_id?: bigint } })
-          .header?.cluster_id;
-        if (cluster) this.pin.check(response.endpoint, cluster);
+        checkCluster(this.pin, response.endpoint, answer);
         return decode(answer);
       },
     }) as unknown as T;
@@ -408,23 +400,13 @@ export class Caller {
    */
   #streamFrom(path: string, endpoint: string, message: Uint8Array): void {
     try {
-      this.checkCluster(endpoint, AnyAnswer.decode(message).header);
+      checkCluster(this.pin, endpoint, AnyAnswer.decode(message));
     } catch (error) {
       const grpc = this.grpc;
       if (grpc === undefined || grpc.channels.length === 1) throw error;
       grpc.avoid(endpoint);
       throw new ConnectionFailed(`POST ${path}`, [{ endpoint, error }]);
     }
-  }
-
-  /**
-   * Pins the cluster of an answer's header, from `endpoint`.
-   *
-   * @throws {ClusterMismatch} When the answer is another cluster's.
-   */
-  checkCluster(endpoint: string, header: ResponseHeader | undefined): void {
-    const cluster = header?.cluster_id;
-    if (cluster) this.pin.check(endpoint, cluster);
   }
 
   #grpcOnly(): GrpcPool {
@@ -464,8 +446,7 @@ export class Caller {
           const answer = members.response.fromJson(
             decodeAnswer(sent, response, undefined),
           );
-          const cluster = answer.header?.cluster_id;
-          if (cluster) this.pin.check(response.endpoint, cluster);
+          checkCluster(this.pin, response.endpoint, answer);
           return undefined;
         },
       })

@@ -4,10 +4,27 @@
 
 import { describeRequest, type HttpResponse } from "../_http/dispatcher.ts";
 import { UnexpectedResponse } from "../_http/errors.ts";
+import type { ClusterPin } from "../_http/failover.ts";
 import { Compacted, EtcdV3Error } from "./_errors.ts";
 import { describeBytes, textOf } from "./_keys.ts";
 import { leaseIdFrom } from "./_lease_id.ts";
 import type * as pb from "./_proto/mod.ts";
+
+/**
+ * Pins the cluster of an answer from `endpoint` by its header (every etcd
+ * answer has one; an answer without is let be).
+ *
+ * @throws {ClusterMismatch} When the answer is another cluster's.
+ */
+export function checkCluster(
+  pin: ClusterPin,
+  endpoint: string,
+  answer: object,
+): void {
+  const cluster = (answer as { header?: pb.ResponseHeader }).header
+    ?.cluster_id;
+  if (cluster) pin.check(endpoint, cluster);
+}
 
 /** A revision, version or count: a JSON string of a 64-bit integer. */
 export function int(text: string | number | undefined): number {

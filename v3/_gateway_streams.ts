@@ -7,14 +7,13 @@ import { AsyncQueue } from "../_core/queue.ts";
 import type { Caller } from "./_call.ts";
 import { notAppliedHere } from "../_http/dispatcher.ts";
 import { UnexpectedResponse } from "../_http/errors.ts";
-import { errorOf } from "./_decode.ts";
+import { checkCluster, errorOf } from "./_decode.ts";
 import {
   type Init,
   type JsonObject,
   type LeaseKeepAliveResponse,
   type Method,
   METHODS,
-  type ResponseHeader,
   type SnapshotResponse,
   WatchCreateRequest,
   type WatchResponse,
@@ -122,10 +121,7 @@ export class GatewayStreams
       const answer = method.response.fromJson(message.result ?? {});
       if (!checked) {
         try {
-          this.#caller.checkCluster(
-            endpoint,
-            (answer as { header?: ResponseHeader }).header,
-          );
+          checkCluster(this.#caller.pin, endpoint, answer);
         } catch (error) {
           throw notAppliedHere(error);
         }

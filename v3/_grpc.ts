@@ -28,7 +28,7 @@ import { Deadlines, type Timed } from "../_http/deadlines.ts";
 import { ClusterPin, failover } from "../_http/failover.ts";
 import { Slots } from "../_http/slots.ts";
 import type { TlsOptions } from "../_http/transport.ts";
-import { errorOf } from "./_decode.ts";
+import { checkCluster, errorOf } from "./_decode.ts";
 import { EtcdV3Error, UserRequired } from "./_errors.ts";
 import { V3_PROTOCOL } from "./_protocol.ts";
 import { METHODS } from "./_proto/methods.ts";
@@ -967,9 +967,8 @@ export class GrpcPool {
       if (error instanceof UserRequired) return timeout;
       throw notSent(error);
     }
-    const cluster = MEMBERS.response.decode(bytes).header?.cluster_id;
     try {
-      if (cluster) this.pin.check(channel.endpoint, cluster);
+      checkCluster(this.pin, channel.endpoint, MEMBERS.response.decode(bytes));
     } catch (error) {
       throw notSent(error);
     }
@@ -985,9 +984,7 @@ export class GrpcPool {
     endpoint: string,
   ): A {
     const answer = response.decode(bytes);
-    const cluster = (answer as { header?: { cluster_id?: bigint } }).header
-      ?.cluster_id;
-    if (cluster) this.pin.check(endpoint, cluster);
+    checkCluster(this.pin, endpoint, answer as object);
     return answer;
   }
 
