@@ -216,6 +216,29 @@ test("v3: two separate clusters as endpoints of one client: the second is never 
   assert.equal((await direct.get("k"))?.value, "other cluster");
 });
 
+/**
+ * Pins `client` to the first cluster with a write, grants a lease there
+ * and starts a watch of `w` from the next revision, which has taken the
+ * change `writer` makes next; disposing of it closes the watch.
+ */
+async function watchingPinned(client: Client, writer: Client) {
+  const pinned = await client.put("w", "0");
+  const lease = await client.lease.grant(30);
+  const watcher = client.watch("w", {
+    startRevision: pinned.header.revision + 1,
+  });
+  const changes = watcher[Symbol.asyncIterator]();
+  try {
+    await writer.put("w", "1");
+    const [first] = await take(changes, 1, 10_000, "the first change");
+    assert.equal(first!.kv.value, "1");
+  } catch (error) {
+    await watcher.close();
+    throw error;
+  }
+  return { lease, changes, [Symbol.asyncDispose]: () => watcher.close() };
+}
+
 test("v3: streams never take another cluster's answers: a watch waits for its own, a keep-alive does not call its lease gone", async () => {
   await using one = await startEtcd({ version: "3.5" });
   await using other = await startEtcd({ version: "3.5" });
@@ -226,15 +249,8 @@ test("v3: streams never take another cluster's answers: a watch waits for its ow
     endpoints: [proxy.endpoint, other.endpoint],
     timeout: 3000,
   });
-  const pinned = await client.put("w", "0"); // pins the first cluster
-  const lease = await client.lease.grant(30);
-  await using watcher = client.watch("w", {
-    startRevision: pinned.header.revision + 1,
-  });
-  const changes = watcher[Symbol.asyncIterator]();
-  await own.put("w", "1");
-  const [first] = await take(changes, 1, 10_000, "the first cluster's change");
-  assert.equal(first!.kv.value, "1");
+  await using pinned = await watchingPinned(client, own);
+  const { lease, changes } = pinned;
   proxy.block(); // the first cluster's only member is gone
   // The other cluster's history of the same key, at the revisions the
   // watch goes on from.
@@ -281,15 +297,8 @@ test("v3: another cluster at a client's only address (a restore from a snapshot,
   await using direct = new Client({ endpoints: other.endpoint });
   const proxy = startProxy(one.clientPort);
   await using client = new Client({ endpoints: proxy.endpoint, timeout: 3000 });
-  const pinned = await client.put("w", "0"); // pins the first cluster
-  const lease = await client.lease.grant(30);
-  await using watcher = client.watch("w", {
-    startRevision: pinned.header.revision + 1,
-  });
-  const changes = watcher[Symbol.asyncIterator]();
-  await client.put("w", "1");
-  const [first] = await take(changes, 1, 10_000, "the first cluster's change");
-  assert.equal(first!.kv.value, "1");
+  await using pinned = await watchingPinned(client, client);
+  const { lease, changes } = pinned;
   for (let i = 0; i < 5; i++) await direct.put("w", `other ${i}`);
   proxy.retarget(other.clientPort);
   const ended = await within(
